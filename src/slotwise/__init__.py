@@ -1,0 +1,1 @@
+"""Slotwise: appointment booking for service businesses."""

@@ -1,0 +1,175 @@
+"""Pieces every booking action shares: the write transaction, locking, history, slot checks."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from slotwise.bookings.actor import Actor
+from slotwise.bookings.models import Booking, BookingEvent, BookingPage
+from slotwise.catalog.models import Provider, Service
+from slotwise.core import errors
+from slotwise.scheduling import availability, loaders
+
+#: Name of the PostgreSQL exclusion constraint that makes double booking impossible.
+OVERLAP_CONSTRAINT = "booking_no_overlap"
+_REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read over the phone
+
+
+@contextmanager
+def write_transaction() -> Iterator[None]:
+    """One durable transaction per action; the database's overlap guard becomes a DomainError.
+
+    On SQLite the connection uses IMMEDIATE transactions, so the write lock is held from BEGIN
+    and the overlap check cannot race. On PostgreSQL the exclusion constraint is the guarantee.
+    """
+    try:
+        with transaction.atomic(durable=True):
+            yield
+    except IntegrityError as exc:
+        if OVERLAP_CONSTRAINT in str(exc):
+            raise errors.SlotUnavailable() from exc
+        raise
+
+
+def require_aware(value: datetime, field: str) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise errors.InvalidInput("Times must include a time zone offset.", field=field)
+    return value
+
+
+def lock_booking(booking_id: int, *, business_id: int | None = None) -> Booking:
+    """Fetch a booking for update; the re-check of every rule happens on this fresh row."""
+    qs = Booking.objects.select_for_update().select_related(
+        "service", "provider", "customer", "business", "booking_page"
+    )
+    if business_id is not None:
+        qs = qs.filter(business_id=business_id)
+    try:
+        return qs.get(pk=booking_id)
+    except Booking.DoesNotExist:
+        raise errors.NotFound("Booking not found.") from None
+
+
+def lock_provider(provider_id: int) -> Provider:
+    """Serialize bookings per provider so the friendly overlap check sees committed rows."""
+    return Provider.objects.select_for_update().get(pk=provider_id)
+
+
+def check_version(booking: Booking, expected_version: int | None) -> None:
+    if expected_version is not None and booking.version != expected_version:
+        raise errors.StaleBooking(current_version=booking.version)
+
+
+def record(
+    booking: Booking, *, kind: str, actor: Actor, now: datetime, old: dict[str, Any] | None = None,
+    new: dict[str, Any] | None = None,
+) -> BookingEvent:
+    """Append a history row for ``booking``."""
+    return BookingEvent.objects.create(
+        business_id=booking.business_id,
+        booking=booking,
+        kind=kind,
+        actor_kind=actor.kind,
+        actor_user=actor.user if actor.kind == "staff" else None,
+        actor_label=actor.label[:200],
+        old=old or {},
+        new=new or {},
+        created_at=now,
+    )
+
+
+def new_reference() -> str:
+    """A short human reference like ``SW-7K3Q9P`` that is not yet used (30 random bits)."""
+    while True:
+        ref = "SW-" + "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(6))
+        if not Booking.objects.filter(reference=ref).exists():
+            return ref
+
+
+def blocked_range(start: datetime, service: Service) -> tuple[datetime, datetime, datetime]:
+    """(end, blocked_start, blocked_end) of an appointment of ``service`` at ``start``."""
+    end = start + timedelta(minutes=service.duration_minutes)
+    return (
+        end,
+        start - timedelta(minutes=service.buffer_before_minutes),
+        end + timedelta(minutes=service.buffer_after_minutes),
+    )
+
+
+def ensure_no_overlap(
+    *, provider: Provider, blocked_start: datetime, blocked_end: datetime,
+    exclude_booking_id: int | None = None,
+) -> None:
+    """Refuse a time that overlaps another active booking of the provider (buffers included)."""
+    clash = Booking.objects.filter(
+        provider=provider,
+        status__in=Booking.ACTIVE_STATUSES,
+        blocked_start__lt=blocked_end,
+        blocked_end__gt=blocked_start,
+    )
+    if exclude_booking_id is not None:
+        clash = clash.exclude(pk=exclude_booking_id)
+    if clash.exists():
+        raise errors.SlotUnavailable()
+
+
+def ensure_bookable(
+    *, provider: Provider, service: Service, start: datetime, now: datetime,
+    page: BookingPage | None, customer_rules: bool, exclude_booking_id: int | None = None,
+) -> None:
+    """Check ``start`` against availability: page/business rules for customers, hours for staff."""
+    rules = (
+        loaders.rules_for(service=service, business=provider.business, page=page)
+        if customer_rules
+        else loaders.staff_rules_for(service=service)
+    )
+    (schedule,) = loaders.provider_schedules(
+        providers=[provider],
+        window_start=start,
+        window_end=start + rules.duration,
+        exclude_booking_id=exclude_booking_id,
+    )
+    if not availability.is_slot_free(
+        provider=schedule, rules=rules, tz=provider.business.tz, start=start, now=now
+    ):
+        raise errors.SlotUnavailable()
+
+
+def validate_service_provider(
+    *, business_id: int, service: Service, provider: Provider, page: BookingPage | None = None
+) -> None:
+    """The service and provider belong to the business, are active, and go together."""
+    if service.business_id != business_id or provider.business_id != business_id:
+        raise errors.NotFound("Service or provider not found.")
+    if not service.active:
+        raise errors.InvalidInput("This service is not offered any more.", field="service")
+    if not provider.active:
+        raise errors.InvalidInput("This provider is not available.", field="provider")
+    if not provider.services.filter(pk=service.pk).exists():
+        raise errors.InvalidInput(
+            "This provider does not offer this service.", field="provider"
+        )
+    if page is not None:
+        if not page.services.filter(pk=service.pk).exists():
+            raise errors.InvalidInput("This service is not offered on this page.", field="service")
+        if not page.providers.filter(pk=provider.pk).exists():
+            raise errors.InvalidInput(
+                "This provider is not offered on this page.", field="provider"
+            )
+
+
+def snapshot(booking: Booking) -> dict[str, Any]:
+    """The changeable facts of a booking, for history rows."""
+    return {
+        "start": booking.start.isoformat(),
+        "end": booking.end.isoformat(),
+        "provider_id": booking.provider_id,
+        "provider": booking.provider.name,
+        "status": booking.status,
+    }

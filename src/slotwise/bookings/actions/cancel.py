@@ -1,0 +1,78 @@
+"""Cancel a booking: by its customer within the booking's policy, or by staff at any time."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from slotwise.bookings import policy
+from slotwise.bookings.actions import _common
+from slotwise.bookings.actor import Actor
+from slotwise.bookings.models import Booking, BookingEvent
+from slotwise.core import errors
+from slotwise.notifications import outbox
+
+
+def booking_cancel(
+    *,
+    booking_id: int,
+    actor: Actor,
+    now: datetime,
+    reason: str = "",
+    notify_customer: bool = True,
+    expected_version: int | None = None,
+    business_id: int | None = None,
+) -> Booking:
+    """Cancel the booking; its slot is free again and its reminders are cancelled.
+
+    A customer is checked against the booking's own policy snapshot, under the row lock. Staff
+    may cancel any confirmed booking. Payments are never touched.
+    """
+    with _common.write_transaction():
+        booking = _common.lock_booking(booking_id, business_id=business_id)
+        _common.check_version(booking, expected_version)
+        if actor.is_customer:
+            refusal = policy.customer_refusal(policy.Action.CANCEL, facts_of(booking), now)
+            if refusal is not None:
+                raise refusal
+            notify_customer = True  # a customer always gets the confirmation of their own cancel
+        elif booking.status != Booking.Status.CONFIRMED:
+            raise errors.InvalidState(
+                "Only a confirmed booking can be cancelled.", status=booking.status
+            )
+        old = _common.snapshot(booking)
+        booking.status = Booking.Status.CANCELLED
+        booking.cancelled_at = now
+        booking.cancelled_by = actor.kind
+        booking.cancellation_reason = reason.strip()[:2000]
+        booking.version += 1
+        booking.save(
+            update_fields=[
+                "status", "cancelled_at", "cancelled_by", "cancellation_reason", "version",
+                "updated_at",
+            ]
+        )
+        _common.record(
+            booking,
+            kind=BookingEvent.Kind.CANCELLED,
+            actor=actor,
+            now=now,
+            old=old,
+            new={"status": booking.status, "reason": booking.cancellation_reason},
+        )
+        outbox.on_booking_cancelled(booking, actor=actor, notify_customer=notify_customer, now=now)
+    return booking
+
+
+def facts_of(booking: Booking) -> policy.BookingFacts:
+    """The policy-relevant facts of a booking row."""
+    return policy.BookingFacts(
+        status=booking.status,
+        start=booking.start,
+        reschedule_count=booking.reschedule_count,
+        policy=policy.SelfServicePolicy(
+            allow_cancel=booking.allow_cancel,
+            allow_reschedule=booking.allow_reschedule,
+            change_deadline_minutes=booking.change_deadline_minutes,
+            max_reschedules=booking.max_reschedules,
+        ),
+    )

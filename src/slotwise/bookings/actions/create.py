@@ -1,0 +1,227 @@
+"""Create bookings: custom ones by staff (or the API), web ones by customers on a booking page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from slotwise.bookings.actions import _common
+from slotwise.bookings.actions.tokens import token_issue
+from slotwise.bookings.actor import Actor
+from slotwise.bookings.models import Booking, BookingEvent, BookingPage, BookingToken
+from slotwise.bookings.policy import SelfServicePolicy
+from slotwise.catalog.models import Customer, Provider, Service
+from slotwise.core import errors
+from slotwise.core.models import Business
+from slotwise.notifications import outbox
+from slotwise.scheduling import availability, loaders
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerDetails:
+    name: str
+    email: str
+    phone: str = ""
+    timezone: str = ""
+
+
+def booking_create_custom(
+    *,
+    business: Business,
+    actor: Actor,
+    customer: Customer,
+    service: Service,
+    provider: Provider,
+    start: datetime,
+    policy: SelfServicePolicy,
+    now: datetime,
+    price: Decimal | None = None,
+    notes: str = "",
+    override_availability: bool = False,
+    notify_customer: bool = True,
+    cloned_from: Booking | None = None,
+) -> Booking:
+    """Staff book on a customer's behalf; the self-service policy chosen here is final.
+
+    ``override_availability`` lets staff book outside working hours or notice rules (the page
+    warns them), but never over another booking of the provider.
+    """
+    _common.require_aware(start, "start")
+    if customer.business_id != business.pk:
+        raise errors.NotFound("Customer not found.")
+    _common.validate_service_provider(business_id=business.pk, service=service, provider=provider)
+    if start < now:
+        raise errors.InvalidInput("The appointment cannot start in the past.", field="start")
+    if price is not None and price < 0:
+        raise errors.InvalidInput("The price cannot be negative.", field="price")
+    with _common.write_transaction():
+        provider = _common.lock_provider(provider.pk)
+        end, blocked_start, blocked_end = _common.blocked_range(start, service)
+        _common.ensure_no_overlap(
+            provider=provider, blocked_start=blocked_start, blocked_end=blocked_end
+        )
+        if not override_availability:
+            _common.ensure_bookable(
+                provider=provider, service=service, start=start, now=now, page=None,
+                customer_rules=False,
+            )
+        booking = Booking.objects.create(
+            business=business,
+            reference=_common.new_reference(),
+            source=Booking.Source.CUSTOM,
+            service=service,
+            provider=provider,
+            customer=customer,
+            start=start,
+            end=end,
+            blocked_start=blocked_start,
+            blocked_end=blocked_end,
+            allow_cancel=policy.allow_cancel,
+            allow_reschedule=policy.allow_reschedule,
+            change_deadline_minutes=policy.change_deadline_minutes,
+            max_reschedules=policy.max_reschedules,
+            price=service.price if price is None else price,
+            currency=service.currency,
+            notes=notes,
+            cloned_from=cloned_from,
+        )
+        _common.record(
+            booking,
+            kind=BookingEvent.Kind.CREATED,
+            actor=actor,
+            now=now,
+            new={
+                **_common.snapshot(booking),
+                "source": booking.source,
+                "override_availability": override_availability,
+                **({"cloned_from": cloned_from.reference} if cloned_from else {}),
+            },
+        )
+        outbox.on_booking_created(booking, notify_customer=notify_customer, now=now)
+    return booking
+
+
+def booking_create_web(
+    *,
+    page: BookingPage,
+    service: Service,
+    provider: Provider | None,
+    start: datetime,
+    customer: CustomerDetails,
+    now: datetime,
+    notes: str = "",
+) -> tuple[Booking, str]:
+    """A customer books on a page; the page's current self-service settings are copied.
+
+    ``provider=None`` means "any available provider" (only where the page allows it). Returns
+    the booking and a fresh manage-link token for the confirmation page.
+    """
+    _common.require_aware(start, "start")
+    business = page.business
+    if not page.active:
+        raise errors.NotFound("This booking page is not available.")
+    if provider is None and not page.any_provider:
+        raise errors.InvalidInput("Please choose a provider.", field="provider")
+    name, email = customer.name.strip(), customer.email.strip().lower()
+    if not name:
+        raise errors.InvalidInput("Please give your name.", field="name")
+    if "@" not in email:
+        raise errors.InvalidInput("Please give a valid email address.", field="email")
+    if provider is not None:
+        _common.validate_service_provider(
+            business_id=business.pk, service=service, provider=provider, page=page
+        )
+    elif service.business_id != business.pk or not page.services.filter(pk=service.pk).exists():
+        raise errors.InvalidInput("This service is not offered on this page.", field="service")
+
+    with _common.write_transaction():
+        if provider is None:
+            provider = _choose_free_provider(page=page, service=service, start=start, now=now)
+        provider = _common.lock_provider(provider.pk)
+        end, blocked_start, blocked_end = _common.blocked_range(start, service)
+        _common.ensure_no_overlap(
+            provider=provider, blocked_start=blocked_start, blocked_end=blocked_end
+        )
+        _common.ensure_bookable(
+            provider=provider, service=service, start=start, now=now, page=page,
+            customer_rules=True,
+        )
+        cust = _customer_for(business=business, details=customer, name=name, email=email)
+        booking = Booking.objects.create(
+            business=business,
+            reference=_common.new_reference(),
+            source=Booking.Source.WEB,
+            booking_page=page,
+            service=service,
+            provider=provider,
+            customer=cust,
+            start=start,
+            end=end,
+            blocked_start=blocked_start,
+            blocked_end=blocked_end,
+            allow_cancel=page.allow_cancel,
+            allow_reschedule=page.allow_reschedule,
+            change_deadline_minutes=page.change_deadline_minutes,
+            max_reschedules=page.max_reschedules,
+            price=service.price,
+            currency=service.currency,
+            notes=notes.strip(),
+        )
+        _common.record(
+            booking,
+            kind=BookingEvent.Kind.CREATED,
+            actor=Actor.customer(cust.name),
+            now=now,
+            new={**_common.snapshot(booking), "source": booking.source, "page": page.slug},
+        )
+        token = token_issue(booking=booking, purpose=BookingToken.Purpose.MANAGE, now=now)
+        outbox.on_booking_created(booking, notify_customer=True, now=now)
+    return booking, token
+
+
+def _customer_for(*, business: Business, details: CustomerDetails, name: str, email: str) -> Customer:
+    """Reuse the business's customer with this email, filling in what they did not have."""
+    existing = Customer.objects.filter(business=business, email__iexact=email).first()
+    if existing is None:
+        return Customer.objects.create(
+            business=business, name=name, email=email, phone=details.phone.strip(),
+            timezone=details.timezone,
+        )
+    changed = []
+    if details.phone.strip() and not existing.phone:
+        existing.phone = details.phone.strip()
+        changed.append("phone")
+    if details.timezone and existing.timezone != details.timezone:
+        existing.timezone = details.timezone
+        changed.append("timezone")
+    if changed:
+        existing.save(update_fields=changed)
+    return existing
+
+
+def _choose_free_provider(
+    *, page: BookingPage, service: Service, start: datetime, now: datetime
+) -> Provider:
+    """For "any provider": among those free at ``start``, the one with the least booked that day."""
+    candidates = loaders.providers_for(service=service, page=page)
+    rules = loaders.rules_for(service=service, business=page.business, page=page)
+    schedules = loaders.provider_schedules(
+        providers=candidates, window_start=start, window_end=start + rules.duration
+    )
+    tz = page.business.tz
+    free = [
+        p
+        for p, s in zip(candidates, schedules, strict=True)
+        if availability.is_slot_free(provider=s, rules=rules, tz=tz, start=start, now=now)
+    ]
+    if not free:
+        raise errors.SlotUnavailable()
+    day = start.astimezone(tz).date()
+    load = {
+        p.pk: Booking.objects.filter(
+            provider=p, status=Booking.Status.CONFIRMED, start__date=day
+        ).count()
+        for p in free
+    }
+    return min(free, key=lambda p: (load[p.pk], p.pk))

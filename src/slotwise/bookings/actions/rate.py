@@ -1,0 +1,31 @@
+"""The customer's rating of a completed booking: once, 1 to 5 stars."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from slotwise.bookings.actions import _common
+from slotwise.bookings.actor import Actor
+from slotwise.bookings.models import Booking, BookingEvent, Rating
+from slotwise.core import errors
+
+
+def booking_rate(*, booking_id: int, stars: int, comment: str, now: datetime) -> Rating:
+    """Store the customer's rating; a second rating of the same booking is refused."""
+    if stars not in range(1, 6):
+        raise errors.InvalidInput("Choose between 1 and 5 stars.", field="stars")
+    with _common.write_transaction():
+        booking = _common.lock_booking(booking_id)
+        if booking.status != Booking.Status.COMPLETED:
+            raise errors.InvalidState("Only a completed booking can be rated.")
+        if Rating.objects.filter(booking=booking).exists():
+            raise errors.InvalidState("This booking has already been rated.", code_hint="rated")
+        rating = Rating.objects.create(
+            business_id=booking.business_id, booking=booking, stars=stars,
+            comment=comment.strip()[:2000], created_at=now,
+        )
+        _common.record(
+            booking, kind=BookingEvent.Kind.RATED, actor=Actor.customer(booking.customer.name),
+            now=now, new={"stars": stars},
+        )
+    return rating

@@ -1,0 +1,106 @@
+"""Reschedule a booking in place: same booking, same reference, same links; history keeps both times."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from slotwise.bookings import policy
+from slotwise.bookings.actions import _common
+from slotwise.bookings.actions.cancel import facts_of
+from slotwise.bookings.actor import Actor
+from slotwise.bookings.models import Booking, BookingEvent
+from slotwise.catalog.models import Provider
+from slotwise.core import errors
+from slotwise.notifications import outbox
+
+
+def booking_reschedule(
+    *,
+    booking_id: int,
+    actor: Actor,
+    new_start: datetime,
+    now: datetime,
+    new_provider: Provider | None = None,
+    notify_customer: bool = True,
+    override_availability: bool = False,
+    expected_version: int | None = None,
+    business_id: int | None = None,
+) -> Booking:
+    """Move the booking to ``new_start`` (and optionally another provider of the service).
+
+    Customers: the booking's policy must allow it now, and the new slot must be one the booking
+    page (or, for custom bookings, the business) would offer; another provider only where the
+    page allows "any provider". Staff: any free time within working hours, or any free time at
+    all with ``override_availability``. Never over another booking.
+    """
+    _common.require_aware(new_start, "start")
+    with _common.write_transaction():
+        booking = _common.lock_booking(booking_id, business_id=business_id)
+        _common.check_version(booking, expected_version)
+        page = booking.booking_page
+        if actor.is_customer:
+            refusal = policy.customer_refusal(policy.Action.RESCHEDULE, facts_of(booking), now)
+            if refusal is not None:
+                raise refusal
+            notify_customer = True
+            override_availability = False
+            if new_provider is not None and new_provider.pk != booking.provider_id:
+                if page is None or not page.any_provider:
+                    raise errors.NotAllowed(
+                        "This booking can only be moved to another time with the same provider.",
+                        field="provider",
+                    )
+        elif booking.status != Booking.Status.CONFIRMED:
+            raise errors.InvalidState(
+                "Only a confirmed booking can be rescheduled.", status=booking.status
+            )
+        if new_start < now:
+            raise errors.InvalidInput("The new time is in the past.", field="start")
+        provider = new_provider or booking.provider
+        _common.validate_service_provider(
+            business_id=booking.business_id,
+            service=booking.service,
+            provider=provider,
+            page=page if actor.is_customer and provider.pk != booking.provider_id else None,
+        )
+        if new_start == booking.start and provider.pk == booking.provider_id:
+            raise errors.InvalidInput("The booking is already at this time.", field="start")
+        provider = _common.lock_provider(provider.pk)
+        end, blocked_start, blocked_end = _common.blocked_range(new_start, booking.service)
+        _common.ensure_no_overlap(
+            provider=provider, blocked_start=blocked_start, blocked_end=blocked_end,
+            exclude_booking_id=booking.pk,
+        )
+        if not override_availability:
+            _common.ensure_bookable(
+                provider=provider, service=booking.service, start=new_start, now=now,
+                page=page, customer_rules=actor.is_customer, exclude_booking_id=booking.pk,
+            )
+        old = _common.snapshot(booking)
+        old_start, old_end, old_provider = booking.start, booking.end, booking.provider
+        booking.start, booking.end = new_start, end
+        booking.blocked_start, booking.blocked_end = blocked_start, blocked_end
+        booking.provider = provider
+        booking.version += 1
+        if actor.is_customer:
+            booking.reschedule_count += 1
+        booking.save(
+            update_fields=[
+                "start", "end", "blocked_start", "blocked_end", "provider", "version",
+                "reschedule_count", "updated_at",
+            ]
+        )
+        _common.record(
+            booking, kind=BookingEvent.Kind.RESCHEDULED, actor=actor, now=now, old=old,
+            new=_common.snapshot(booking),
+        )
+        outbox.on_booking_rescheduled(
+            booking,
+            old_start=old_start,
+            old_end=old_end,
+            old_provider=old_provider,
+            actor=actor,
+            notify_customer=notify_customer,
+            now=now,
+        )
+    return booking

@@ -1,0 +1,251 @@
+"""Bookings, their history, payments, access tokens and the booking pages that create them."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from slotwise.catalog.models import Customer, Provider, Service
+from slotwise.core.models import Business, slug_validator
+
+#: Choices offered for "latest change time before the appointment" (minutes).
+CHANGE_DEADLINE_CHOICES = [
+    (0, _("Until the appointment starts")),
+    (60, _("1 hour before")),
+    (120, _("2 hours before")),
+    (360, _("6 hours before")),
+    (720, _("12 hours before")),
+    (1440, _("24 hours before")),
+    (2880, _("48 hours before")),
+    (10080, _("7 days before")),
+]
+
+
+class BookingPage(models.Model):
+    """A public page where customers book; its self-service settings apply to new bookings."""
+
+    business = models.ForeignKey(Business, on_delete=models.CASCADE, related_name="booking_pages")
+    slug = models.SlugField(max_length=50, validators=[slug_validator])
+    title = models.CharField(max_length=200)
+    intro = models.TextField(blank=True)
+    services = models.ManyToManyField(Service, related_name="booking_pages")
+    providers = models.ManyToManyField(Provider, related_name="booking_pages")
+    any_provider = models.BooleanField(
+        default=True, help_text=_("Customers may pick “any available provider”.")
+    )
+    min_notice_minutes = models.PositiveIntegerField(default=120)
+    max_days_ahead = models.PositiveIntegerField(
+        default=60, validators=[MinValueValidator(1), MaxValueValidator(730)]
+    )
+    slot_step_minutes = models.PositiveIntegerField(
+        default=30, validators=[MinValueValidator(5), MaxValueValidator(240)]
+    )
+    # Self-service: off unless explicitly enabled. Copied onto each booking when it is made.
+    allow_cancel = models.BooleanField(default=False)
+    allow_reschedule = models.BooleanField(default=False)
+    change_deadline_minutes = models.PositiveIntegerField(default=1440)
+    max_reschedules = models.PositiveIntegerField(
+        null=True, blank=True, help_text=_("Empty: no limit.")
+    )
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["title"]
+        constraints = [
+            models.UniqueConstraint(fields=["business", "slug"], name="booking_page_unique_slug")
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Booking(models.Model):
+    """One appointment. Rescheduled in place: its id, reference and links never change."""
+
+    class Source(models.TextChoices):
+        CUSTOM = "custom", _("Custom (created by staff)")
+        WEB = "web", _("Web (booking page)")
+
+    class Status(models.TextChoices):
+        CONFIRMED = "confirmed", _("Confirmed")
+        CANCELLED = "cancelled", _("Cancelled")
+        COMPLETED = "completed", _("Completed")
+        NO_SHOW = "no_show", _("No-show")
+
+    #: Statuses that hold the provider's time (the no-double-booking guarantee covers these).
+    ACTIVE_STATUSES = (Status.CONFIRMED, Status.COMPLETED, Status.NO_SHOW)
+
+    business = models.ForeignKey(Business, on_delete=models.CASCADE, related_name="bookings")
+    reference = models.CharField(max_length=12, unique=True)
+    source = models.CharField(max_length=10, choices=Source.choices)
+    booking_page = models.ForeignKey(
+        BookingPage, null=True, blank=True, on_delete=models.SET_NULL, related_name="bookings"
+    )
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="bookings")
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="bookings")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="bookings")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    # The time the provider is held, buffers included; the overlap guarantee is on this range.
+    blocked_start = models.DateTimeField()
+    blocked_end = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.CONFIRMED)
+
+    # Self-service policy snapshot: fixed when the booking is made, never edited afterwards.
+    allow_cancel = models.BooleanField(default=False)
+    allow_reschedule = models.BooleanField(default=False)
+    change_deadline_minutes = models.PositiveIntegerField(default=1440)
+    max_reschedules = models.PositiveIntegerField(null=True, blank=True)
+
+    reschedule_count = models.PositiveIntegerField(default=0)
+    version = models.PositiveIntegerField(default=1)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.CharField(max_length=20, blank=True)
+    cancellation_reason = models.TextField(blank=True)
+    cloned_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="clones"
+    )
+    price = models.DecimalField(max_digits=10, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["start"]
+        indexes = [
+            models.Index(fields=["business", "start"]),
+            models.Index(fields=["provider", "blocked_start"]),
+            models.Index(fields=["business", "status", "start"]),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gt=F("start")), name="booking_order"),
+            models.CheckConstraint(
+                condition=Q(blocked_start__lte=F("start")) & Q(blocked_end__gte=F("end")),
+                name="booking_blocked_covers",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def change_deadline(self) -> datetime:
+        """The last instant at which the customer may still change the booking online."""
+        return self.start - timedelta(minutes=self.change_deadline_minutes)
+
+    @property
+    def self_service_enabled(self) -> bool:
+        return self.allow_cancel or self.allow_reschedule
+
+
+class BookingEvent(models.Model):
+    """History: one row per change, with who made it and the values before and after."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("Created")
+        RESCHEDULED = "rescheduled", _("Rescheduled")
+        CANCELLED = "cancelled", _("Cancelled")
+        COMPLETED = "completed", _("Completed")
+        NO_SHOW = "no_show", _("Marked as no-show")
+        PAYMENT_RECORDED = "payment_recorded", _("Payment recorded")
+        RATED = "rated", _("Rated")
+
+    class ActorKind(models.TextChoices):
+        CUSTOMER = "customer", _("Customer")
+        STAFF = "staff", _("Staff")
+        SYSTEM = "system", _("System")
+        API = "api", _("API")
+
+    business = models.ForeignKey(Business, on_delete=models.CASCADE, related_name="+")
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    actor_kind = models.CharField(max_length=10, choices=ActorKind.choices)
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_label = models.CharField(max_length=200, blank=True)
+    old = models.JSONField(default=dict, blank=True)
+    new = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["business", "kind", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.booking_id} {self.kind}"
+
+
+class Payment(models.Model):
+    """A payment or refund recorded by staff. No cancel or reschedule ever changes these."""
+
+    class Method(models.TextChoices):
+        CASH = "cash", _("Cash")
+        CARD = "card", _("Card")
+        TRANSFER = "transfer", _("Bank transfer")
+        ONLINE = "online", _("Online")
+        OTHER = "other", _("Other")
+
+    class Status(models.TextChoices):
+        PAID = "paid", _("Paid")
+        REFUNDED = "refunded", _("Refunded")
+        PENDING = "pending", _("Pending")
+
+    business = models.ForeignKey(Business, on_delete=models.CASCADE, related_name="+")
+    booking = models.ForeignKey(Booking, on_delete=models.PROTECT, related_name="payments")
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    method = models.CharField(max_length=10, choices=Method.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PAID)
+    note = models.CharField(max_length=300, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+
+class BookingToken(models.Model):
+    """A customer link's secret, stored only as a SHA-256 hash.
+
+    Each email gets its own token, so a link keeps working after later emails are sent.
+    """
+
+    class Purpose(models.TextChoices):
+        MANAGE = "manage", _("Manage booking")
+        RATE = "rate", _("Rate booking")
+
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="tokens")
+    purpose = models.CharField(max_length=10, choices=Purpose.choices)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.purpose} token for {self.booking_id}"
+
+
+class Rating(models.Model):
+    """The customer's 1–5 rating of a completed booking, given once."""
+
+    business = models.ForeignKey(Business, on_delete=models.CASCADE, related_name="+")
+    booking = models.OneToOneField(Booking, on_delete=models.CASCADE, related_name="rating")
+    stars = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(stars__gte=1) & Q(stars__lte=5), name="rating_stars_range"
+            )
+        ]

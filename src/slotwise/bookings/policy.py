@@ -1,0 +1,121 @@
+"""Self-service rules: may the customer cancel or reschedule this booking now?
+
+Pure functions over plain data, so every combination can be tested in a table. The actions
+call them under a row lock; pages call them only to decide what to show.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from django.utils.translation import gettext_lazy as _
+
+from slotwise.core import errors
+
+
+class Action(StrEnum):
+    CANCEL = "cancel"
+    RESCHEDULE = "reschedule"
+
+
+@dataclass(frozen=True, slots=True)
+class SelfServicePolicy:
+    """What a booking's customer may do online; copied onto the booking when it is made."""
+
+    allow_cancel: bool = False
+    allow_reschedule: bool = False
+    change_deadline_minutes: int = 1440
+    max_reschedules: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.change_deadline_minutes < 0:
+            raise errors.InvalidInput(
+                "The latest change time cannot be negative.", field="change_deadline_minutes"
+            )
+        if self.max_reschedules is not None and self.max_reschedules < 0:
+            raise errors.InvalidInput(
+                "The reschedule limit cannot be negative.", field="max_reschedules"
+            )
+
+    @classmethod
+    def off(cls) -> SelfServicePolicy:
+        return cls()
+
+
+@dataclass(frozen=True, slots=True)
+class BookingFacts:
+    """The facts about a booking that the rules look at."""
+
+    status: str
+    start: datetime
+    policy: SelfServicePolicy
+    reschedule_count: int = 0
+
+
+def change_deadline(facts: BookingFacts) -> datetime:
+    """The last instant the customer may change the booking (absolute time, DST-safe)."""
+    return facts.start - timedelta(minutes=facts.policy.change_deadline_minutes)
+
+
+def customer_refusal(action: Action, facts: BookingFacts, now: datetime) -> errors.DomainError | None:
+    """Why the customer may not take ``action`` now, or None when they may.
+
+    Order matters: the reason shown is the most fundamental one (a booking whose policy never
+    allowed cancelling says so, not that the deadline passed).
+    """
+    allowed = facts.policy.allow_cancel if action is Action.CANCEL else facts.policy.allow_reschedule
+    if not allowed:
+        return errors.NotAllowed(
+            _("This booking cannot be cancelled online.")
+            if action is Action.CANCEL
+            else _("This booking cannot be rescheduled online."),
+        )
+    if facts.status != "confirmed":
+        return errors.InvalidState(
+            _("This booking is %(status)s, so it can no longer be changed.")
+            % {"status": _status_word(facts.status)},
+            status=facts.status,
+        )
+    if now >= facts.start:
+        return errors.AlreadyStarted()
+    if now > change_deadline(facts):
+        return errors.ChangeWindowClosed(
+            _("Changes online were possible until %(hours)s before the appointment.")
+            % {"hours": describe_minutes(facts.policy.change_deadline_minutes)},
+            deadline=change_deadline(facts).isoformat(),
+        )
+    limit = facts.policy.max_reschedules
+    if action is Action.RESCHEDULE and limit is not None and facts.reschedule_count >= limit:
+        return errors.RescheduleLimitReached(
+            _("This booking has already been rescheduled the maximum number of times online."),
+            limit=limit,
+        )
+    return None
+
+
+def allowed_customer_actions(facts: BookingFacts, now: datetime) -> list[Action]:
+    """The self-service actions the customer may take now (possibly none)."""
+    return [a for a in (Action.CANCEL, Action.RESCHEDULE) if customer_refusal(a, facts, now) is None]
+
+
+def describe_minutes(minutes: int) -> str:
+    """'24 hours', '7 days', '90 minutes' — how a deadline is worded for people."""
+    if minutes == 0:
+        return str(_("the start"))
+    if minutes % 1440 == 0:
+        days = minutes // 1440
+        return str(_("1 day")) if days == 1 else str(_("%(n)d days") % {"n": days})
+    if minutes % 60 == 0:
+        hours = minutes // 60
+        return str(_("1 hour")) if hours == 1 else str(_("%(n)d hours") % {"n": hours})
+    return str(_("%(n)d minutes") % {"n": minutes})
+
+
+def _status_word(status: str) -> str:
+    return {
+        "cancelled": str(_("cancelled")),
+        "completed": str(_("completed")),
+        "no_show": str(_("marked as a no-show")),
+    }.get(status, status)

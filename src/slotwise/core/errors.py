@@ -1,0 +1,76 @@
+"""The one error type every domain action raises.
+
+Each subclass carries a stable machine-readable ``code`` (used by the API and tests) and a
+human message (shown on pages). Raising one always means nothing was changed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """A rule said no. ``code`` is stable; ``message`` is for people."""
+
+    code = "domain_error"
+    http_status = 400
+    default_message = "The request could not be completed."
+
+    def __init__(self, message: str | None = None, **details: Any) -> None:
+        self.message = message or self.default_message
+        self.details = details
+        super().__init__(self.message)
+
+
+class InvalidInput(DomainError):
+    code = "invalid_input"
+    http_status = 422
+    default_message = "Some of the information given is not valid."
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    http_status = 404
+    default_message = "Not found."
+
+
+class NotAllowed(DomainError):
+    code = "not_allowed"
+    http_status = 403
+    default_message = "This change is not allowed for this booking."
+
+
+class InvalidState(DomainError):
+    code = "invalid_state"
+    http_status = 409
+    default_message = "The booking is not in a state that allows this."
+
+
+class AlreadyStarted(DomainError):
+    code = "already_started"
+    http_status = 409
+    default_message = "The appointment has already started."
+
+
+class ChangeWindowClosed(DomainError):
+    code = "change_window_closed"
+    http_status = 409
+    default_message = "It is too late to change this booking online."
+
+
+class RescheduleLimitReached(DomainError):
+    code = "reschedule_limit_reached"
+    http_status = 409
+    default_message = "This booking cannot be rescheduled again online."
+
+
+class SlotUnavailable(DomainError):
+    code = "slot_unavailable"
+    http_status = 409
+    default_message = "That time is no longer available. Please choose another."
+
+
+class StaleBooking(DomainError):
+    code = "stale_booking"
+    http_status = 409
+    default_message = "This booking was changed meanwhile. Please review its current state."

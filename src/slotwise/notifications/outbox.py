@@ -1,0 +1,245 @@
+"""What every booking change queues: customer emails, staff alerts and reminders.
+
+Called only by the booking actions, inside their transaction, so a change and its messages
+commit together or not at all. Nothing here sends anything; the worker does.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from slotwise.notifications.models import Message, NotificationSettings
+
+if TYPE_CHECKING:
+    from slotwise.bookings.actor import Actor
+    from slotwise.bookings.models import Booking
+    from slotwise.catalog.models import Provider
+
+K = Message.Kind
+
+
+def event_context(booking: Booking, **extra: Any) -> dict[str, Any]:
+    """The booking's facts at this change, frozen into the message."""
+    return {
+        "version": booking.version,
+        "start": booking.start.isoformat(),
+        "end": booking.end.isoformat(),
+        "provider_id": booking.provider_id,
+        "provider_name": booking.provider.name,
+        "service_name": booking.service.name,
+        **extra,
+    }
+
+
+def enqueue(
+    booking: Booking,
+    *,
+    kind: str,
+    recipient: str,
+    recipient_name: str = "",
+    audience: str = "customer",
+    now: datetime,
+    due_at: datetime | None = None,
+    context: dict[str, Any] | None = None,
+    reminder_minutes: int | None = None,
+    key: str | None = None,
+) -> Message | None:
+    """Queue one message; a second call with the same dedupe key is a no-op."""
+    if not recipient:
+        return None
+    dedupe = key or f"{kind}:{booking.pk}:v{booking.version}:{audience}:{recipient.lower()}"
+    due = due_at or now
+    message, _ = Message.objects.get_or_create(
+        dedupe_key=dedupe,
+        defaults={
+            "business_id": booking.business_id,
+            "booking": booking,
+            "kind": kind,
+            "recipient": recipient,
+            "recipient_name": recipient_name,
+            "audience": audience,
+            "context": context if context is not None else event_context(booking),
+            "reminder_minutes": reminder_minutes,
+            "due_at": due,
+            "next_attempt_at": due,
+            "created_at": now,
+        },
+    )
+    return message
+
+
+def on_booking_created(booking: Booking, *, notify_customer: bool, now: datetime) -> None:
+    """Confirmation to the customer, alerts to staff, and the booking's reminders."""
+    if notify_customer:
+        _to_customer(booking, kind=K.CONFIRMATION, now=now)
+    _to_staff(booking, event="created", kind=K.STAFF_CREATED, provider=booking.provider, now=now)
+    for minutes in booking.business.reminder_rules.values_list("minutes_before", flat=True):
+        _schedule_reminder(booking, minutes=minutes, now=now)
+
+
+def on_booking_rescheduled(
+    booking: Booking,
+    *,
+    old_start: datetime,
+    old_end: datetime,
+    old_provider: Provider,
+    actor: Actor,
+    notify_customer: bool,
+    now: datetime,
+) -> None:
+    """New time to the customer (with the old one), staff alerts, and reminders moved."""
+    extra = {
+        "old_start": old_start.isoformat(),
+        "old_end": old_end.isoformat(),
+        "old_provider_name": old_provider.name,
+        "actor": actor.kind,
+    }
+    if notify_customer:
+        _to_customer(booking, kind=K.RESCHEDULED, now=now, extra=extra)
+    if old_provider.pk != booking.provider_id:
+        # The old provider learns the appointment is gone, the new one that it is theirs.
+        _to_provider(
+            booking, event="rescheduled", kind=K.STAFF_REASSIGNED_AWAY, provider=old_provider,
+            now=now, extra=extra,
+        )
+        _to_provider(
+            booking, event="rescheduled", kind=K.STAFF_CREATED, provider=booking.provider,
+            now=now, extra={**extra, "reassigned": True},
+        )
+        _to_business(booking, event="rescheduled", kind=K.STAFF_RESCHEDULED, now=now, extra=extra)
+    else:
+        _to_staff(
+            booking, event="rescheduled", kind=K.STAFF_RESCHEDULED, provider=booking.provider,
+            now=now, extra=extra,
+        )
+    _move_reminders(booking, now=now)
+
+
+def on_booking_cancelled(
+    booking: Booking, *, actor: Actor, notify_customer: bool, now: datetime
+) -> None:
+    """Cancellation to the customer, staff alerts, and every pending reminder cancelled."""
+    extra = {"actor": actor.kind, "reason": booking.cancellation_reason}
+    if notify_customer:
+        _to_customer(booking, kind=K.CANCELLED, now=now, extra=extra)
+    _to_staff(
+        booking, event="cancelled", kind=K.STAFF_CANCELLED, provider=booking.provider, now=now,
+        extra=extra,
+    )
+    cancel_reminders(booking, now=now)
+
+
+def on_booking_completed(booking: Booking, *, now: datetime) -> None:
+    """Ask the customer for a rating; no reminder is due any more."""
+    cancel_reminders(booking, now=now)
+    _to_customer(booking, kind=K.RATING_REQUEST, now=now)
+
+
+def on_booking_closed_without_visit(booking: Booking, *, now: datetime) -> None:
+    cancel_reminders(booking, now=now)
+
+
+def cancel_reminders(booking: Booking, *, now: datetime) -> int:
+    """Cancel every reminder of the booking that has not been sent; returns how many."""
+    return (
+        Message.objects.filter(booking=booking, kind=K.REMINDER)
+        .filter(status__in=(*Message.PENDING, Message.Status.INFLIGHT))
+        .update(status=Message.Status.CANCELLED, last_error="booking no longer confirmed")
+    )
+
+
+def _schedule_reminder(booking: Booking, *, minutes: int, now: datetime) -> Message | None:
+    due = booking.start - timedelta(minutes=minutes)
+    if due <= now:
+        return None  # too late for this reminder: never send one late
+    return enqueue(
+        booking,
+        kind=K.REMINDER,
+        recipient=booking.customer.email,
+        recipient_name=booking.customer.name,
+        now=now,
+        due_at=due,
+        reminder_minutes=minutes,
+        key=f"reminder:{booking.pk}:{minutes}:v{booking.version}",
+    )
+
+
+def _move_reminders(booking: Booking, *, now: datetime) -> None:
+    """Each of the booking's reminders follows the new time; one now in the past is dropped.
+
+    The set of reminders is the booking's own (the rules when it was made), not today's rules.
+    """
+    rows = list(Message.objects.filter(booking=booking, kind=K.REMINDER))
+    offsets = {r.reminder_minutes for r in rows if r.reminder_minutes is not None}
+    for row in rows:
+        if row.status not in (*Message.PENDING, Message.Status.INFLIGHT):
+            continue
+        due = booking.start - timedelta(minutes=row.reminder_minutes or 0)
+        if due <= now:
+            row.status = Message.Status.CANCELLED
+            row.last_error = "moved before now by a reschedule"
+            row.save(update_fields=["status", "last_error"])
+        else:
+            row.due_at = row.next_attempt_at = due
+            row.status = Message.Status.QUEUED
+            row.context = event_context(booking)
+            row.save(update_fields=["due_at", "next_attempt_at", "status", "context"])
+    # A reminder that was already sent for the old time is due again for the new time.
+    pending = {
+        r.reminder_minutes
+        for r in rows
+        if r.status in Message.PENDING and r.reminder_minutes is not None
+    }
+    for minutes in offsets - pending:
+        _schedule_reminder(booking, minutes=minutes, now=now)
+
+
+def _to_customer(
+    booking: Booking, *, kind: str, now: datetime, extra: dict[str, Any] | None = None
+) -> None:
+    enqueue(
+        booking,
+        kind=kind,
+        recipient=booking.customer.email,
+        recipient_name=booking.customer.name,
+        now=now,
+        context=event_context(booking, **(extra or {})),
+    )
+
+
+def _settings(booking: Booking) -> NotificationSettings:
+    found, _ = NotificationSettings.objects.get_or_create(business_id=booking.business_id)
+    return found
+
+
+def _to_provider(
+    booking: Booking, *, event: str, kind: str, provider: Provider, now: datetime,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    if not (_settings(booking).wants(who="provider", event=event) and provider.receives_notifications):
+        return
+    enqueue(
+        booking, kind=kind, recipient=provider.email, recipient_name=provider.name,
+        audience="provider", now=now, context=event_context(booking, **(extra or {})),
+    )
+
+
+def _to_business(
+    booking: Booking, *, event: str, kind: str, now: datetime, extra: dict[str, Any] | None = None
+) -> None:
+    if not _settings(booking).wants(who="business", event=event):
+        return
+    business = booking.business
+    enqueue(
+        booking, kind=kind, recipient=business.contact_email, recipient_name=business.name,
+        audience="business", now=now, context=event_context(booking, **(extra or {})),
+    )
+
+
+def _to_staff(
+    booking: Booking, *, event: str, kind: str, provider: Provider, now: datetime,
+    extra: dict[str, Any] | None = None,
+) -> None:
+    _to_provider(booking, event=event, kind=kind, provider=provider, now=now, extra=extra)
+    _to_business(booking, event=event, kind=kind, now=now, extra=extra)
