@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -137,7 +137,7 @@ class Booking(models.Model):
     @property
     def change_deadline(self) -> datetime:
         """The last instant at which the customer may still change the booking online."""
-        return self.start - timedelta(minutes=self.change_deadline_minutes)
+        return self.start.astimezone(UTC) - timedelta(minutes=self.change_deadline_minutes)
 
     @property
     def self_service_enabled(self) -> bool:

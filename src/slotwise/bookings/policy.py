@@ -7,7 +7,7 @@ call them under a row lock; pages call them only to decide what to show.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from django.utils.translation import gettext_lazy as _
@@ -55,17 +55,24 @@ class BookingFacts:
 
 
 def change_deadline(facts: BookingFacts) -> datetime:
-    """The last instant the customer may change the booking (absolute time, DST-safe)."""
-    return facts.start - timedelta(minutes=facts.policy.change_deadline_minutes)
+    """The last instant the customer may change the booking (absolute time, DST-safe).
+
+    Computed in UTC: Python subtracts wall-clock time from a datetime in a DST zone.
+    """
+    return facts.start.astimezone(UTC) - timedelta(minutes=facts.policy.change_deadline_minutes)
 
 
-def customer_refusal(action: Action, facts: BookingFacts, now: datetime) -> errors.DomainError | None:
+def customer_refusal(
+    action: Action, facts: BookingFacts, now: datetime
+) -> errors.DomainError | None:
     """Why the customer may not take ``action`` now, or None when they may.
 
     Order matters: the reason shown is the most fundamental one (a booking whose policy never
     allowed cancelling says so, not that the deadline passed).
     """
-    allowed = facts.policy.allow_cancel if action is Action.CANCEL else facts.policy.allow_reschedule
+    allowed = (
+        facts.policy.allow_cancel if action is Action.CANCEL else facts.policy.allow_reschedule
+    )
     if not allowed:
         return errors.NotAllowed(
             _("This booking cannot be cancelled online.")
@@ -97,7 +104,9 @@ def customer_refusal(action: Action, facts: BookingFacts, now: datetime) -> erro
 
 def allowed_customer_actions(facts: BookingFacts, now: datetime) -> list[Action]:
     """The self-service actions the customer may take now (possibly none)."""
-    return [a for a in (Action.CANCEL, Action.RESCHEDULE) if customer_refusal(a, facts, now) is None]
+    return [
+        a for a in (Action.CANCEL, Action.RESCHEDULE) if customer_refusal(a, facts, now) is None
+    ]
 
 
 def describe_minutes(minutes: int) -> str:

@@ -43,10 +43,16 @@ def business_create(
     generated: str | None = None
     with transaction.atomic():
         if Business.objects.filter(slug=slug).exists():
-            raise errors.InvalidInput(f"A business with slug {slug!r} exists already.", field="slug")
+            raise errors.InvalidInput(
+                f"A business with slug {slug!r} exists already.", field="slug"
+            )
         business = Business.objects.create(
-            slug=slug, name=name.strip(), timezone=timezone,
-            contact_email=contact_email or owner_email, phone=phone, currency=currency,
+            slug=slug,
+            name=name.strip(),
+            timezone=timezone,
+            contact_email=contact_email or owner_email,
+            phone=phone,
+            currency=currency,
         )
         NotificationSettings.objects.create(business=business)
         ReminderRule.objects.create(business=business, minutes_before=24 * 60)

@@ -100,18 +100,30 @@ def on_booking_rescheduled(
     if old_provider.pk != booking.provider_id:
         # The old provider learns the appointment is gone, the new one that it is theirs.
         _to_provider(
-            booking, event="rescheduled", kind=K.STAFF_REASSIGNED_AWAY, provider=old_provider,
-            now=now, extra=extra,
+            booking,
+            event="rescheduled",
+            kind=K.STAFF_REASSIGNED_AWAY,
+            provider=old_provider,
+            now=now,
+            extra=extra,
         )
         _to_provider(
-            booking, event="rescheduled", kind=K.STAFF_CREATED, provider=booking.provider,
-            now=now, extra={**extra, "reassigned": True},
+            booking,
+            event="rescheduled",
+            kind=K.STAFF_CREATED,
+            provider=booking.provider,
+            now=now,
+            extra={**extra, "reassigned": True},
         )
         _to_business(booking, event="rescheduled", kind=K.STAFF_RESCHEDULED, now=now, extra=extra)
     else:
         _to_staff(
-            booking, event="rescheduled", kind=K.STAFF_RESCHEDULED, provider=booking.provider,
-            now=now, extra=extra,
+            booking,
+            event="rescheduled",
+            kind=K.STAFF_RESCHEDULED,
+            provider=booking.provider,
+            now=now,
+            extra=extra,
         )
     _move_reminders(booking, now=now)
 
@@ -124,7 +136,11 @@ def on_booking_cancelled(
     if notify_customer:
         _to_customer(booking, kind=K.CANCELLED, now=now, extra=extra)
     _to_staff(
-        booking, event="cancelled", kind=K.STAFF_CANCELLED, provider=booking.provider, now=now,
+        booking,
+        event="cancelled",
+        kind=K.STAFF_CANCELLED,
+        provider=booking.provider,
+        now=now,
         extra=extra,
     )
     cancel_reminders(booking, now=now)
@@ -214,14 +230,26 @@ def _settings(booking: Booking) -> NotificationSettings:
 
 
 def _to_provider(
-    booking: Booking, *, event: str, kind: str, provider: Provider, now: datetime,
+    booking: Booking,
+    *,
+    event: str,
+    kind: str,
+    provider: Provider,
+    now: datetime,
     extra: dict[str, Any] | None = None,
 ) -> None:
-    if not (_settings(booking).wants(who="provider", event=event) and provider.receives_notifications):
+    if not (
+        _settings(booking).wants(who="provider", event=event) and provider.receives_notifications
+    ):
         return
     enqueue(
-        booking, kind=kind, recipient=provider.email, recipient_name=provider.name,
-        audience="provider", now=now, context=event_context(booking, **(extra or {})),
+        booking,
+        kind=kind,
+        recipient=provider.email,
+        recipient_name=provider.name,
+        audience="provider",
+        now=now,
+        context=event_context(booking, **(extra or {})),
     )
 
 
@@ -232,13 +260,23 @@ def _to_business(
         return
     business = booking.business
     enqueue(
-        booking, kind=kind, recipient=business.contact_email, recipient_name=business.name,
-        audience="business", now=now, context=event_context(booking, **(extra or {})),
+        booking,
+        kind=kind,
+        recipient=business.contact_email,
+        recipient_name=business.name,
+        audience="business",
+        now=now,
+        context=event_context(booking, **(extra or {})),
     )
 
 
 def _to_staff(
-    booking: Booking, *, event: str, kind: str, provider: Provider, now: datetime,
+    booking: Booking,
+    *,
+    event: str,
+    kind: str,
+    provider: Provider,
+    now: datetime,
     extra: dict[str, Any] | None = None,
 ) -> None:
     _to_provider(booking, event=event, kind=kind, provider=provider, now=now, extra=extra)

@@ -84,9 +84,7 @@ def provider_schedules(
         busy = busy.exclude(pk=exclude_booking_id)
     for b in busy.values_list("provider_id", "blocked_start", "blocked_end"):
         blocked[b[0]].append(Interval(b[1], b[2]))
-    return [
-        ProviderSchedule(p.pk, tuple(hours[p.pk]), tuple(blocked[p.pk])) for p in providers
-    ]
+    return [ProviderSchedule(p.pk, tuple(hours[p.pk]), tuple(blocked[p.pk])) for p in providers]
 
 
 def providers_for(

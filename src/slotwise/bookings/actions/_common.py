@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -40,7 +40,8 @@ def write_transaction() -> Iterator[None]:
 def require_aware(value: datetime, field: str) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise errors.InvalidInput("Times must include a time zone offset.", field=field)
-    return value
+    # Arithmetic on a datetime in a DST zone is wall-clock arithmetic; in UTC it is exact.
+    return value.astimezone(UTC)
 
 
 def lock_booking(booking_id: int, *, business_id: int | None = None) -> Booking:
@@ -67,7 +68,12 @@ def check_version(booking: Booking, expected_version: int | None) -> None:
 
 
 def record(
-    booking: Booking, *, kind: str, actor: Actor, now: datetime, old: dict[str, Any] | None = None,
+    booking: Booking,
+    *,
+    kind: str,
+    actor: Actor,
+    now: datetime,
+    old: dict[str, Any] | None = None,
     new: dict[str, Any] | None = None,
 ) -> BookingEvent:
     """Append a history row for ``booking``."""
@@ -103,7 +109,10 @@ def blocked_range(start: datetime, service: Service) -> tuple[datetime, datetime
 
 
 def ensure_no_overlap(
-    *, provider: Provider, blocked_start: datetime, blocked_end: datetime,
+    *,
+    provider: Provider,
+    blocked_start: datetime,
+    blocked_end: datetime,
     exclude_booking_id: int | None = None,
 ) -> None:
     """Refuse a time that overlaps another active booking of the provider (buffers included)."""
@@ -120,8 +129,14 @@ def ensure_no_overlap(
 
 
 def ensure_bookable(
-    *, provider: Provider, service: Service, start: datetime, now: datetime,
-    page: BookingPage | None, customer_rules: bool, exclude_booking_id: int | None = None,
+    *,
+    provider: Provider,
+    service: Service,
+    start: datetime,
+    now: datetime,
+    page: BookingPage | None,
+    customer_rules: bool,
+    exclude_booking_id: int | None = None,
 ) -> None:
     """Check ``start`` against availability: page/business rules for customers, hours for staff."""
     rules = (
@@ -152,9 +167,7 @@ def validate_service_provider(
     if not provider.active:
         raise errors.InvalidInput("This provider is not available.", field="provider")
     if not provider.services.filter(pk=service.pk).exists():
-        raise errors.InvalidInput(
-            "This provider does not offer this service.", field="provider"
-        )
+        raise errors.InvalidInput("This provider does not offer this service.", field="provider")
     if page is not None:
         if not page.services.filter(pk=service.pk).exists():
             raise errors.InvalidInput("This service is not offered on this page.", field="service")

@@ -47,7 +47,11 @@ def booking_cancel(
         booking.version += 1
         booking.save(
             update_fields=[
-                "status", "cancelled_at", "cancelled_by", "cancellation_reason", "version",
+                "status",
+                "cancelled_at",
+                "cancelled_by",
+                "cancellation_reason",
+                "version",
                 "updated_at",
             ]
         )

@@ -16,8 +16,12 @@ def booking_complete(
 ) -> Booking:
     """Mark a confirmed booking as done once it has started; queues the rating request."""
     return _close(
-        booking_id=booking_id, actor=actor, now=now, business_id=business_id,
-        status=Booking.Status.COMPLETED, kind=BookingEvent.Kind.COMPLETED,
+        booking_id=booking_id,
+        actor=actor,
+        now=now,
+        business_id=business_id,
+        status=Booking.Status.COMPLETED,
+        kind=BookingEvent.Kind.COMPLETED,
     )
 
 
@@ -26,13 +30,22 @@ def booking_mark_no_show(
 ) -> Booking:
     """Record that the customer did not come; pending reminders are cancelled."""
     return _close(
-        booking_id=booking_id, actor=actor, now=now, business_id=business_id,
-        status=Booking.Status.NO_SHOW, kind=BookingEvent.Kind.NO_SHOW,
+        booking_id=booking_id,
+        actor=actor,
+        now=now,
+        business_id=business_id,
+        status=Booking.Status.NO_SHOW,
+        kind=BookingEvent.Kind.NO_SHOW,
     )
 
 
 def _close(
-    *, booking_id: int, actor: Actor, now: datetime, business_id: int | None, status: str,
+    *,
+    booking_id: int,
+    actor: Actor,
+    now: datetime,
+    business_id: int | None,
+    status: str,
     kind: str,
 ) -> Booking:
     if actor.is_customer:

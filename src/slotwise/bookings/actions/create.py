@@ -47,7 +47,7 @@ def booking_create_custom(
     ``override_availability`` lets staff book outside working hours or notice rules (the page
     warns them), but never over another booking of the provider.
     """
-    _common.require_aware(start, "start")
+    start = _common.require_aware(start, "start")
     if customer.business_id != business.pk:
         raise errors.NotFound("Customer not found.")
     _common.validate_service_provider(business_id=business.pk, service=service, provider=provider)
@@ -63,7 +63,11 @@ def booking_create_custom(
         )
         if not override_availability:
             _common.ensure_bookable(
-                provider=provider, service=service, start=start, now=now, page=None,
+                provider=provider,
+                service=service,
+                start=start,
+                now=now,
+                page=None,
                 customer_rules=False,
             )
         booking = Booking.objects.create(
@@ -117,7 +121,7 @@ def booking_create_web(
     ``provider=None`` means "any available provider" (only where the page allows it). Returns
     the booking and a fresh manage-link token for the confirmation page.
     """
-    _common.require_aware(start, "start")
+    start = _common.require_aware(start, "start")
     business = page.business
     if not page.active:
         raise errors.NotFound("This booking page is not available.")
@@ -144,7 +148,11 @@ def booking_create_web(
             provider=provider, blocked_start=blocked_start, blocked_end=blocked_end
         )
         _common.ensure_bookable(
-            provider=provider, service=service, start=start, now=now, page=page,
+            provider=provider,
+            service=service,
+            start=start,
+            now=now,
+            page=page,
             customer_rules=True,
         )
         cust = _customer_for(business=business, details=customer, name=name, email=email)
@@ -180,12 +188,17 @@ def booking_create_web(
     return booking, token
 
 
-def _customer_for(*, business: Business, details: CustomerDetails, name: str, email: str) -> Customer:
+def _customer_for(
+    *, business: Business, details: CustomerDetails, name: str, email: str
+) -> Customer:
     """Reuse the business's customer with this email, filling in what they did not have."""
     existing = Customer.objects.filter(business=business, email__iexact=email).first()
     if existing is None:
         return Customer.objects.create(
-            business=business, name=name, email=email, phone=details.phone.strip(),
+            business=business,
+            name=name,
+            email=email,
+            phone=details.phone.strip(),
             timezone=details.timezone,
         )
     changed = []

@@ -43,8 +43,15 @@ def payment_record(
             recorded_by=actor.user if actor.kind == "staff" else None,
         )
         _common.record(
-            booking, kind=BookingEvent.Kind.PAYMENT_RECORDED, actor=actor, now=now,
-            new={"amount": str(amount), "currency": payment.currency, "method": method,
-                 "status": status},
+            booking,
+            kind=BookingEvent.Kind.PAYMENT_RECORDED,
+            actor=actor,
+            now=now,
+            new={
+                "amount": str(amount),
+                "currency": payment.currency,
+                "method": method,
+                "status": status,
+            },
         )
     return payment

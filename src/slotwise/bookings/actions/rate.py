@@ -21,11 +21,17 @@ def booking_rate(*, booking_id: int, stars: int, comment: str, now: datetime) ->
         if Rating.objects.filter(booking=booking).exists():
             raise errors.InvalidState("This booking has already been rated.", code_hint="rated")
         rating = Rating.objects.create(
-            business_id=booking.business_id, booking=booking, stars=stars,
-            comment=comment.strip()[:2000], created_at=now,
+            business_id=booking.business_id,
+            booking=booking,
+            stars=stars,
+            comment=comment.strip()[:2000],
+            created_at=now,
         )
         _common.record(
-            booking, kind=BookingEvent.Kind.RATED, actor=Actor.customer(booking.customer.name),
-            now=now, new={"stars": stars},
+            booking,
+            kind=BookingEvent.Kind.RATED,
+            actor=Actor.customer(booking.customer.name),
+            now=now,
+            new={"stars": stars},
         )
     return rating

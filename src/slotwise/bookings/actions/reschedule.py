@@ -1,4 +1,4 @@
-"""Reschedule a booking in place: same booking, same reference, same links; history keeps both times."""
+"""Reschedule in place: same booking, reference and links; the history keeps both times."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def booking_reschedule(
     page allows "any provider". Staff: any free time within working hours, or any free time at
     all with ``override_availability``. Never over another booking.
     """
-    _common.require_aware(new_start, "start")
+    new_start = _common.require_aware(new_start, "start")
     with _common.write_transaction():
         booking = _common.lock_booking(booking_id, business_id=business_id)
         _common.check_version(booking, expected_version)
@@ -44,12 +44,12 @@ def booking_reschedule(
                 raise refusal
             notify_customer = True
             override_availability = False
-            if new_provider is not None and new_provider.pk != booking.provider_id:
-                if page is None or not page.any_provider:
-                    raise errors.NotAllowed(
-                        "This booking can only be moved to another time with the same provider.",
-                        field="provider",
-                    )
+            moving_provider = new_provider is not None and new_provider.pk != booking.provider_id
+            if moving_provider and (page is None or not page.any_provider):
+                raise errors.NotAllowed(
+                    "This booking can only be moved to another time with the same provider.",
+                    field="provider",
+                )
         elif booking.status != Booking.Status.CONFIRMED:
             raise errors.InvalidState(
                 "Only a confirmed booking can be rescheduled.", status=booking.status
@@ -68,13 +68,20 @@ def booking_reschedule(
         provider = _common.lock_provider(provider.pk)
         end, blocked_start, blocked_end = _common.blocked_range(new_start, booking.service)
         _common.ensure_no_overlap(
-            provider=provider, blocked_start=blocked_start, blocked_end=blocked_end,
+            provider=provider,
+            blocked_start=blocked_start,
+            blocked_end=blocked_end,
             exclude_booking_id=booking.pk,
         )
         if not override_availability:
             _common.ensure_bookable(
-                provider=provider, service=booking.service, start=new_start, now=now,
-                page=page, customer_rules=actor.is_customer, exclude_booking_id=booking.pk,
+                provider=provider,
+                service=booking.service,
+                start=new_start,
+                now=now,
+                page=page,
+                customer_rules=actor.is_customer,
+                exclude_booking_id=booking.pk,
             )
         old = _common.snapshot(booking)
         old_start, old_end, old_provider = booking.start, booking.end, booking.provider
@@ -86,12 +93,22 @@ def booking_reschedule(
             booking.reschedule_count += 1
         booking.save(
             update_fields=[
-                "start", "end", "blocked_start", "blocked_end", "provider", "version",
-                "reschedule_count", "updated_at",
+                "start",
+                "end",
+                "blocked_start",
+                "blocked_end",
+                "provider",
+                "version",
+                "reschedule_count",
+                "updated_at",
             ]
         )
         _common.record(
-            booking, kind=BookingEvent.Kind.RESCHEDULED, actor=actor, now=now, old=old,
+            booking,
+            kind=BookingEvent.Kind.RESCHEDULED,
+            actor=actor,
+            now=now,
+            old=old,
             new=_common.snapshot(booking),
         )
         outbox.on_booking_rescheduled(

@@ -38,7 +38,10 @@ def token_verify(*, raw: str, purpose: str, now: datetime) -> Booking | None:
     digest = hash_token(raw)
     row = (
         BookingToken.objects.select_related(
-            "booking__business", "booking__service", "booking__provider", "booking__customer",
+            "booking__business",
+            "booking__service",
+            "booking__provider",
+            "booking__customer",
             "booking__booking_page",
         )
         .filter(token_hash=digest, purpose=purpose)

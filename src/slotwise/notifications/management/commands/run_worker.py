@@ -1,0 +1,42 @@
+"""``manage.py run_worker``: deliver queued notifications until stopped (SIGTERM/SIGINT)."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from typing import Any
+
+from django.core.management.base import BaseCommand
+from django.db import close_old_connections
+
+from slotwise.notifications import worker
+
+
+class Command(BaseCommand):
+    help = "Send queued emails and reminders; retries failures with backoff. Stops on SIGTERM."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--once", action="store_true", help="Drain what is due now, then exit.")
+        parser.add_argument("--poll", type=float, default=1.0, help="Seconds between polls.")
+        parser.add_argument("--batch", type=int, default=worker.BATCH)
+        parser.add_argument("--worker-id", default=None)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        stop = threading.Event()
+
+        def request_stop(signum: int, frame: Any) -> None:
+            # Finish the message in hand, then leave; its row is never left half-done.
+            stop.set()
+
+        signal.signal(signal.SIGTERM, request_stop)
+        signal.signal(signal.SIGINT, request_stop)
+        worker_id = options["worker_id"] or worker.default_worker_id()
+        self.stdout.write(f"worker {worker_id} started")
+        while not stop.is_set():
+            close_old_connections()
+            claimed = worker.run_once(worker_id=worker_id, limit=options["batch"])
+            if claimed == 0:
+                if options["once"]:
+                    break
+                stop.wait(options["poll"])
+        self.stdout.write(f"worker {worker_id} stopped")

@@ -1,0 +1,50 @@
+"""Shared fixtures: one business with a service, two providers, a customer and a page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from slotwise.bookings.models import BookingPage
+from slotwise.catalog.models import Customer, Provider, Service
+from slotwise.core.models import Business
+from tests import factories
+
+
+@dataclass
+class World:
+    business: Business
+    service: Service
+    alex: Provider
+    blake: Provider
+    customer: Customer
+    page: BookingPage
+
+
+def build_world(slug: str = "acme", tz: str = "Europe/Berlin") -> World:
+    business = factories.make_business(slug, tz)
+    service = factories.make_service(business, buffer_after_minutes=15)
+    alex = factories.make_provider(business, "Alex", [service])
+    blake = factories.make_provider(business, "Blake", [service])
+    customer = factories.make_customer(business)
+    page = factories.make_page(
+        business,
+        [service],
+        [alex, blake],
+        allow_cancel=True,
+        allow_reschedule=True,
+        change_deadline_minutes=24 * 60,
+    )
+    return World(business, service, alex, blake, customer, page)
+
+
+@pytest.fixture
+def world(db: None) -> World:
+    return build_world()
+
+
+@pytest.fixture
+def other_world(db: None) -> World:
+    """A second business, for tenant isolation tests."""
+    return build_world("globex", "America/New_York")
