@@ -278,6 +278,21 @@ class TestBlocked:
         assert "12:15" in starts
         assert [s for s in starts if "10:15" < s < "12:15"] == []
 
+    def test_buffer_before_reaches_into_a_block_ending_before_opening(self) -> None:
+        # The first candidate of the day is not preceded by a blocked candidate, so nothing
+        # can "skip" it: its own buffer has to be checked against the earlier block.
+        blocked = (Interval(local(BERLIN, MONDAY, 8), local(BERLIN, MONDAY, 8, 50)),)
+        rules = SlotRules(duration=minutes(30), buffer_before=minutes(15))
+        starts = local_starts(day_slots(schedule(blocked=blocked), rules))
+        assert starts[:2] == ["09:15", "09:30"]
+
+    def test_buffer_before_against_a_block_ending_before_the_notice_limit(self) -> None:
+        blocked = (Interval(local(BERLIN, MONDAY, 10), local(BERLIN, MONDAY, 11, 55)),)
+        rules = SlotRules(duration=minutes(30), buffer_before=minutes(10))
+        now = local(BERLIN, MONDAY, 11, 50)
+        starts = local_starts(day_slots(schedule(blocked=blocked), rules, now=now))
+        assert starts[0] == "12:15"
+
     def test_buffers_may_extend_outside_working_hours(self) -> None:
         rules = SlotRules(duration=minutes(30), buffer_before=minutes(30), buffer_after=minutes(30))
         starts = local_starts(day_slots(schedule(), rules))
@@ -317,8 +332,8 @@ class TestBlocked:
             Interval(local(BERLIN, MONDAY, 10), local(BERLIN, MONDAY, 11, 30)),
             Interval(local(BERLIN, MONDAY, 9, 30), local(BERLIN, MONDAY, 10, 30)),
             Interval(local(BERLIN, MONDAY, 14, 30), local(BERLIN, MONDAY, 14, 45)),
-            # An empty interval blocks nothing.
-            Interval(local(BERLIN, MONDAY, 16), local(BERLIN, MONDAY, 16)),
+            # An empty interval blocks nothing, not even a slot it lies strictly inside of.
+            Interval(local(BERLIN, MONDAY, 16, 10), local(BERLIN, MONDAY, 16, 10)),
         )
         slots = day_slots(
             schedule(blocked=blocked), SlotRules(duration=minutes(30), step=minutes(30))

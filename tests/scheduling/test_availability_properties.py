@@ -182,12 +182,23 @@ def working_hours(draw: st.DrawFn) -> tuple[WorkingInterval, ...]:
 
 
 @st.composite
-def blocked_intervals(draw: st.DrawFn, around: datetime) -> tuple[Interval, ...]:
+def blocked_intervals(draw: st.DrawFn, midnight: datetime) -> tuple[Interval, ...]:
+    # Quarter-hour offsets from local midnight make blocks end exactly where working hours or
+    # grid points start, which is where off-by-one mistakes in the buffer checks hide.
+    offset = st.one_of(
+        st.integers(-4 * 24 * 4, 6 * 24 * 4).map(lambda q: q * 15),
+        st.integers(-24 * 60, 5 * 24 * 60),
+    )
+    length = st.one_of(
+        st.just(0),  # empty blocks must block nothing
+        st.integers(1, 40).map(lambda q: q * 15),
+        st.integers(1, 600),
+        st.integers(0, 3 * 24 * 60),
+    )
     blocks = []
     for _ in range(draw(st.integers(0, 12))):
-        start = around + _minutes(draw(st.integers(-24 * 60, 4 * 24 * 60)))
-        length = draw(st.one_of(st.integers(0, 600), st.integers(0, 3 * 24 * 60)))
-        blocks.append(Interval(start, start + _minutes(length)))
+        start = midnight + _minutes(draw(offset))
+        blocks.append(Interval(start, start + _minutes(draw(length))))
     return tuple(blocks)
 
 
@@ -222,7 +233,7 @@ def scenarios(draw: st.DrawFn, max_providers: int = 1) -> Scenario:
         ProviderSchedule(
             provider_id=provider_id,
             working_hours=draw(working_hours()),
-            blocked=draw(blocked_intervals(window_start)),
+            blocked=draw(blocked_intervals(midnight)),
         )
         for provider_id in ids
     )

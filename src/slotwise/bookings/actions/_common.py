@@ -46,7 +46,7 @@ def require_aware(value: datetime, field: str) -> datetime:
 
 def lock_booking(booking_id: int, *, business_id: int | None = None) -> Booking:
     """Fetch a booking for update; the re-check of every rule happens on this fresh row."""
-    qs = Booking.objects.select_for_update().select_related(
+    qs = Booking.objects.select_for_update(of=("self",)).select_related(
         "service", "provider", "customer", "business", "booking_page"
     )
     if business_id is not None:
@@ -60,6 +60,11 @@ def lock_booking(booking_id: int, *, business_id: int | None = None) -> Booking:
 def lock_provider(provider_id: int) -> Provider:
     """Serialize bookings per provider so the friendly overlap check sees committed rows."""
     return Provider.objects.select_for_update().get(pk=provider_id)
+
+
+def lock_providers(provider_ids: list[int]) -> None:
+    """Lock several providers in id order (a fixed order cannot deadlock)."""
+    list(Provider.objects.select_for_update().filter(pk__in=provider_ids).order_by("pk"))
 
 
 def check_version(booking: Booking, expected_version: int | None) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 from slotwise.bookings.actions import _common
@@ -141,7 +141,14 @@ def booking_create_web(
 
     with _common.write_transaction():
         if provider is None:
-            provider = _choose_free_provider(page=page, service=service, start=start, now=now)
+            candidates = loaders.providers_for(service=service, page=page)
+            # Lock every candidate (in id order, so concurrent requests cannot deadlock) before
+            # looking for a free one; otherwise two requests pick the same provider and the
+            # loser is refused although another provider is free.
+            _common.lock_providers([p.pk for p in candidates])
+            provider = _choose_free_provider(
+                page=page, service=service, start=start, now=now, candidates=candidates
+            )
         provider = _common.lock_provider(provider.pk)
         end, blocked_start, blocked_end = _common.blocked_range(start, service)
         _common.ensure_no_overlap(
@@ -214,10 +221,14 @@ def _customer_for(
 
 
 def _choose_free_provider(
-    *, page: BookingPage, service: Service, start: datetime, now: datetime
+    *,
+    page: BookingPage,
+    service: Service,
+    start: datetime,
+    now: datetime,
+    candidates: list[Provider],
 ) -> Provider:
     """For "any provider": among those free at ``start``, the one with the least booked that day."""
-    candidates = loaders.providers_for(service=service, page=page)
     rules = loaders.rules_for(service=service, business=page.business, page=page)
     schedules = loaders.provider_schedules(
         providers=candidates, window_start=start, window_end=start + rules.duration
@@ -230,10 +241,12 @@ def _choose_free_provider(
     ]
     if not free:
         raise errors.SlotUnavailable()
-    day = start.astimezone(tz).date()
+    local_day = start.astimezone(tz).date()
+    day_start = datetime.combine(local_day, time(0), tzinfo=tz)
+    day_end = datetime.combine(local_day + timedelta(days=1), time(0), tzinfo=tz)
     load = {
         p.pk: Booking.objects.filter(
-            provider=p, status=Booking.Status.CONFIRMED, start__date=day
+            provider=p, status=Booking.Status.CONFIRMED, start__gte=day_start, start__lt=day_end
         ).count()
         for p in free
     }

@@ -1,0 +1,376 @@
+"""Turn an outbox row into the email to send: subject, plain text, HTML and calendar invite.
+
+Everything the email says about the appointment comes from the row's ``context`` (the facts
+at the time of the change), so a message sent late still tells what happened then. Only
+what does not change (business, customer, reference, policy snapshot) is read from the
+booking. Rendering a message that offers a link issues a fresh token for that link.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from email.headerregistry import Address
+from email.utils import parseaddr
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.utils import dateformat, translation
+from django.utils.translation import gettext as _
+
+from slotwise.bookings.actions.cancel import facts_of
+from slotwise.bookings.actions.tokens import token_issue
+from slotwise.bookings.models import Booking, BookingToken
+from slotwise.bookings.policy import Action, BookingFacts, allowed_customer_actions, change_deadline
+from slotwise.notifications import ics
+from slotwise.notifications.models import Message
+
+K = Message.Kind
+
+CUSTOMER_KINDS = frozenset({K.CONFIRMATION, K.RESCHEDULED, K.CANCELLED, K.REMINDER, K.RATING_REQUEST})
+STAFF_KINDS = frozenset(
+    {K.STAFF_CREATED, K.STAFF_RESCHEDULED, K.STAFF_CANCELLED, K.STAFF_REASSIGNED_AWAY}
+)
+#: Customer emails that offer the self-service links (when the booking's policy allows any).
+SELF_SERVICE_KINDS = frozenset({K.CONFIRMATION, K.RESCHEDULED, K.REMINDER})
+#: Customer emails that carry a calendar invite, and its iTIP method.
+CALENDAR_METHODS = {K.CONFIRMATION: "REQUEST", K.RESCHEDULED: "REQUEST", K.CANCELLED: "CANCEL"}
+
+TEMPLATE_DIR = "notifications/email"
+PLATFORM_NAME = "Slotwise"
+
+
+def build_email(message: Message, *, now: datetime, connection: Any = None) -> EmailMultiAlternatives:
+    """The email for an outbox row of channel email, ready to send.
+
+    ``now`` is used for the self-service wording (is the change window still open?), for
+    the tokens issued and as the invite's DTSTAMP. ``connection`` is handed to the email
+    (deprecated in Django 6.1: prefer ``connection.send_messages([email])``).
+    """
+    if message.channel != Message.Channel.EMAIL:
+        raise ValueError(f"message {message.pk} is not an email ({message.channel})")
+    if message.kind not in CUSTOMER_KINDS | STAFF_KINDS:
+        raise ValueError(f"message {message.pk} has an unknown kind {message.kind!r}")
+    if message.booking_id is None:
+        raise ValueError(f"message {message.pk} has no booking")
+    booking = Booking.objects.select_related(
+        "business", "service", "provider", "customer", "booking_page"
+    ).get(pk=message.booking_id)
+
+    with translation.override(settings.LANGUAGE_CODE):
+        context = _template_context(message, booking, now=now)
+        subject = _one_line(_subject(message.kind, context))
+        context["subject"] = subject
+        text = _tidy_text(render_to_string(f"{TEMPLATE_DIR}/{message.kind}.txt", context))
+        html = render_to_string(f"{TEMPLATE_DIR}/{message.kind}.html", context)
+
+    business = booking.business
+    email = EmailMultiAlternatives(
+        subject=subject,
+        body=text,
+        from_email=_from_address(business.name),
+        to=[message.recipient],
+        reply_to=[_address(business.name, business.contact_email)] if business.contact_email else None,
+        headers={
+            "Message-ID": message_id(message),
+            "Auto-Submitted": "auto-generated",
+        },
+        **({"connection": connection} if connection is not None else {}),
+    )
+    email.attach_alternative(html, "text/html")
+
+    method = CALENDAR_METHODS.get(message.kind) if message.audience == "customer" else None
+    if method is not None:
+        invite = ics.booking_calendar(
+            booking,
+            method=method,
+            start=context["start"],
+            end=context["end"],
+            sequence=context["version"],
+            now=now,
+            description=_calendar_description(context),
+        )
+        email.attach(ics.calendar_mime_part(invite, method=method))
+    return email
+
+
+def message_id(message: Message) -> str:
+    """A Message-ID that is the same each time this outbox row is (re)sent."""
+    return f"<slotwise.message.{message.pk}@{ics.site_host()}>"
+
+
+# --- the template context --------------------------------------------------------------
+
+
+def _template_context(message: Message, booking: Booking, *, now: datetime) -> dict[str, Any]:
+    business, customer = booking.business, booking.customer
+    facts = message.context or {}
+    is_customer = message.audience == "customer"
+    tz = _customer_zone(booking) if is_customer else business.tz
+
+    start = _instant(facts.get("start")) or booking.start
+    end = _instant(facts.get("end")) or booking.end
+    old_start = _instant(facts.get("old_start"))
+    old_end = _instant(facts.get("old_end"))
+    provider_name = facts.get("provider_name") or booking.provider.name
+    old_provider_name = facts.get("old_provider_name") or ""
+    site = settings.SITE_URL.rstrip("/")
+
+    context: dict[str, Any] = {
+        "kind": message.kind,
+        "audience": message.audience,
+        "is_customer": is_customer,
+        "language_code": translation.get_language() or settings.LANGUAGE_CODE,
+        "business": business,
+        "customer": customer,
+        "booking": booking,
+        "reference": booking.reference,
+        "recipient_name": message.recipient_name,
+        "greeting_name": customer.name if is_customer else message.recipient_name,
+        "service_name": facts.get("service_name") or booking.service.name,
+        "provider_name": provider_name,
+        "old_provider_name": old_provider_name,
+        "provider_changed": bool(old_provider_name) and old_provider_name != provider_name,
+        "version": int(facts.get("version") or booking.version),
+        "start": start,
+        "end": end,
+        "when": format_range(start, end, tz),
+        "when_short": format_short(start, tz),
+        "old_when": format_range(old_start, old_end, tz) if old_start and old_end else "",
+        "old_when_short": format_short(old_start, tz) if old_start else "",
+        "zone_name": getattr(tz, "key", str(tz)),
+        "price": booking.price if booking.price else None,
+        "currency": booking.currency,
+        "actor": facts.get("actor", ""),
+        "actor_label": _actor_label(facts.get("actor", "")),
+        "cancelled_by_customer": facts.get("actor") == "customer",
+        "reason": (facts.get("reason") or "").strip(),
+        "reassigned": bool(facts.get("reassigned")),
+        "site_url": site,
+    }
+    if is_customer:
+        if message.kind in SELF_SERVICE_KINDS:
+            context["self_service"] = _self_service(booking, start=start, tz=tz, now=now, site=site)
+        if message.kind == K.CANCELLED:
+            page = booking.booking_page
+            if page is not None and page.active:
+                context["book_again_url"] = f"{site}/book/{business.slug}/{page.slug}/"
+        if message.kind == K.RATING_REQUEST:
+            token = token_issue(booking=booking, purpose=BookingToken.Purpose.RATE, now=now)
+            context["rate_url"] = f"{site}/rate/{token}/"
+    else:
+        context["backoffice_url"] = f"{site}/backoffice/bookings/{booking.reference}/"
+        context["notes"] = booking.notes
+        context["has_payments"] = (
+            message.kind == K.STAFF_CANCELLED and booking.payments.exists()
+        )
+    context["preheader"] = _preheader(message.kind, context)
+    return context
+
+
+def _self_service(
+    booking: Booking, *, start: datetime, tz: ZoneInfo, now: datetime, site: str
+) -> dict[str, Any] | None:
+    """What the self-service section shows; None when the booking's policy allows nothing.
+
+    The buttons are the actions the customer may take now (the policy's own rules, with the
+    appointment time of this message); when none is left, the section says so.
+    """
+    if not (booking.allow_cancel or booking.allow_reschedule):
+        return None
+    current = facts_of(booking)
+    facts = BookingFacts(
+        status=current.status,
+        start=start,
+        policy=current.policy,
+        reschedule_count=current.reschedule_count,
+    )
+    deadline = change_deadline(facts)
+    actions = allowed_customer_actions(facts, now)
+    section: dict[str, Any] = {
+        "open": bool(actions),
+        "can_cancel": Action.CANCEL in actions,
+        "can_reschedule": Action.RESCHEDULE in actions,
+        "deadline": format_instant(deadline, tz),
+        "deadline_is_start": booking.change_deadline_minutes == 0,
+    }
+    if actions:
+        token = token_issue(booking=booking, purpose=BookingToken.Purpose.MANAGE, now=now)
+        section["manage_url"] = f"{site}/manage/{token}/"
+    return section
+
+
+def _subject(kind: str, c: dict[str, Any]) -> str:
+    values = {
+        "service": c["service_name"],
+        "business": c["business"].name,
+        "when": c["when_short"],
+        "old_when": c["old_when_short"],
+        "customer": c["customer"].name,
+        "provider": c["provider_name"],
+    }
+    subjects = {
+        K.CONFIRMATION: _("Booking confirmed: %(service)s on %(when)s"),
+        K.RESCHEDULED: _("Booking rescheduled: %(service)s, now on %(when)s"),
+        K.CANCELLED: _("Booking cancelled: %(service)s on %(when)s"),
+        K.REMINDER: _("Reminder: %(service)s on %(when)s"),
+        K.RATING_REQUEST: _("How was your %(service)s at %(business)s?"),
+        K.STAFF_CREATED: (
+            _("Booking moved to you: %(customer)s, %(service)s on %(when)s")
+            if c["reassigned"]
+            else _("New booking: %(customer)s, %(service)s on %(when)s")
+        ),
+        K.STAFF_RESCHEDULED: _("Booking rescheduled: %(customer)s, %(service)s, now on %(when)s"),
+        K.STAFF_CANCELLED: _("Booking cancelled: %(customer)s, %(service)s on %(when)s"),
+        K.STAFF_REASSIGNED_AWAY: _(
+            "Booking moved to %(provider)s: %(customer)s, %(service)s on %(old_when)s"
+        ),
+    }
+    return subjects[kind] % values
+
+
+def _preheader(kind: str, c: dict[str, Any]) -> str:
+    """The line mail apps show after the subject in the inbox list."""
+    if kind == K.RATING_REQUEST:
+        return _("It takes a few seconds: rate your visit from 1 to 5 stars.")
+    if kind == K.STAFF_REASSIGNED_AWAY:
+        return _("This appointment is no longer yours.")
+    return c["when"]
+
+
+def _calendar_description(c: dict[str, Any]) -> str:
+    lines = [
+        _("%(service)s with %(provider)s")
+        % {"service": c["service_name"], "provider": c["provider_name"]},
+        _("Reference: %(reference)s") % {"reference": c["reference"]},
+    ]
+    business = c["business"]
+    contact = " · ".join(x for x in (business.phone, business.contact_email) if x)
+    if contact:
+        lines.append(_("Contact %(business)s: %(contact)s") % {"business": business.name, "contact": contact})
+    return "\n".join(lines)
+
+
+def _actor_label(actor: str) -> str:
+    return {
+        "customer": _("the customer"),
+        "staff": _("a staff member"),
+        "system": _("the system"),
+        "api": _("an integration (API)"),
+    }.get(actor, actor)
+
+
+# --- times ------------------------------------------------------------------------------
+
+
+def _customer_zone(booking: Booking) -> ZoneInfo:
+    """The customer's own zone when known and valid, else the business's."""
+    name = booking.customer.timezone
+    if name:
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    return booking.business.tz
+
+
+def _instant(value: Any) -> datetime | None:
+    if not value:
+        return None
+    if isinstance(value, datetime):
+        return value
+    try:
+        parsed = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None
+
+
+def zone_label(local: datetime) -> str:
+    """'America/New_York, EDT' — the IANA name and, when it has one, the abbreviation."""
+    key = getattr(local.tzinfo, "key", None) or "UTC"
+    abbreviation = local.tzname() or ""
+    if not abbreviation.isalpha():
+        # Zones without a letter abbreviation report "+04" or similar: spell out the offset.
+        minutes = int((local.utcoffset() or timedelta(0)).total_seconds()) // 60
+        hours, rest = divmod(abs(minutes), 60)
+        abbreviation = f"UTC{'-' if minutes < 0 else '+'}{hours:02d}:{rest:02d}"
+    if abbreviation == key:
+        return key
+    return f"{key}, {abbreviation}"
+
+
+def _day(local: datetime) -> str:
+    return dateformat.format(local, "l, j F Y")
+
+
+def _clock(local: datetime) -> str:
+    return dateformat.format(local, "H:i")
+
+
+def format_range(start: datetime, end: datetime, tz: ZoneInfo) -> str:
+    """'Tuesday, 4 June 2030, 10:00 – 11:00 (America/New_York, EDT)'."""
+    s, e = start.astimezone(tz), end.astimezone(tz)
+    if s.date() == e.date():
+        return _("%(day)s, %(start)s – %(end)s (%(zone)s)") % {
+            "day": _day(s), "start": _clock(s), "end": _clock(e), "zone": zone_label(s),
+        }
+    return _("%(day)s, %(start)s – %(end_day)s, %(end)s (%(zone)s)") % {
+        "day": _day(s), "start": _clock(s), "end_day": _day(e), "end": _clock(e),
+        "zone": zone_label(s),
+    }
+
+
+def format_instant(value: datetime, tz: ZoneInfo) -> str:
+    """'Monday, 3 June 2030, 10:00 (America/New_York, EDT)'."""
+    local = value.astimezone(tz)
+    return _("%(day)s, %(time)s (%(zone)s)") % {
+        "day": _day(local), "time": _clock(local), "zone": zone_label(local),
+    }
+
+
+def format_short(value: datetime, tz: ZoneInfo) -> str:
+    """'Tue 4 Jun 2030, 10:00' — for subjects, where the zone is left to the body."""
+    local = value.astimezone(tz)
+    return _("%(day)s, %(time)s") % {
+        "day": dateformat.format(local, "D j M Y"), "time": _clock(local),
+    }
+
+
+# --- addresses and text -----------------------------------------------------------------
+
+
+def _one_line(value: str) -> str:
+    """Headers may not contain line breaks; runs of whitespace become one space."""
+    return " ".join(str(value).split())
+
+
+def _address(name: str, addr: str) -> str:
+    try:
+        return str(Address(display_name=_one_line(name), addr_spec=addr))
+    except (ValueError, IndexError):
+        return addr
+
+
+def _from_address(business_name: str) -> str:
+    """'"Acme Studio via Slotwise" <bookings@…>': the platform's address, the business's name."""
+    platform, addr = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    if not addr:
+        return settings.DEFAULT_FROM_EMAIL
+    display = _("%(business)s via %(platform)s") % {
+        "business": _one_line(business_name),
+        "platform": _one_line(platform) or PLATFORM_NAME,
+    }
+    return _address(display, addr)
+
+
+_BLANK_LINES = re.compile(r"\n{3,}")
+
+
+def _tidy_text(text: str) -> str:
+    """Template whitespace out of the plain-text body: no trailing spaces, one blank line max."""
+    lines = [line.rstrip() for line in text.strip().splitlines()]
+    return _BLANK_LINES.sub("\n\n", "\n".join(lines)) + "\n"
