@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import pytest
@@ -10,6 +11,18 @@ from slotwise.bookings.models import BookingPage
 from slotwise.catalog.models import Customer, Provider, Service
 from slotwise.core.models import Business
 from tests import factories
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
+    """One test database per test run, so runs side by side never share one."""
+    from django.conf import settings
+
+    for db in settings.DATABASES.values():
+        name = db.setdefault("TEST", {}).get("NAME") or f"test_{db['NAME']}"
+        is_file = db["ENGINE"].endswith("sqlite3")
+        root, dot, ext = name.rpartition(".") if is_file else (name, "", "")
+        db["TEST"]["NAME"] = f"{root}_{os.getpid()}{dot}{ext}" if dot else f"{name}_{os.getpid()}"
 
 
 @dataclass

@@ -25,27 +25,16 @@ from slotwise.scheduling.availability import (
     is_slot_free,
 )
 
-ZONES = [
-    "UTC",
-    "Europe/Berlin",
-    "America/New_York",
-    "Australia/Lord_Howe",  # 30-minute DST shift
-    "America/Santiago",  # transitions at local midnight
-    "Asia/Kolkata",  # fractional offset, no DST
-]
-
-# Days on or next to a 2026 transition in at least one of the zones, so that windows hit
-# gaps and repeated hours often instead of by luck.
-TRANSITION_DAYS = [
-    date(2026, 3, 8),
-    date(2026, 3, 29),
-    date(2026, 4, 4),
-    date(2026, 4, 5),
-    date(2026, 9, 6),
-    date(2026, 10, 4),
-    date(2026, 10, 25),
-    date(2026, 11, 1),
-]
+# Zones with their 2026 transition days (the local date whose night has the gap or the
+# repeated hour), so that windows hit those nights often instead of by luck.
+ZONES: dict[str, list[date]] = {
+    "UTC": [],
+    "Asia/Kolkata": [],  # fractional offset, no DST
+    "Europe/Berlin": [date(2026, 3, 29), date(2026, 10, 25)],
+    "America/New_York": [date(2026, 3, 8), date(2026, 11, 1)],
+    "Australia/Lord_Howe": [date(2026, 4, 5), date(2026, 10, 4)],  # 30-minute shift
+    "America/Santiago": [date(2026, 4, 4), date(2026, 9, 6)],  # transitions at midnight
+}
 
 PROPERTY_SETTINGS = settings(
     max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -164,16 +153,18 @@ def _wall(minute_of_day: int) -> time:
 
 @st.composite
 def working_hours(draw: st.DrawFn) -> tuple[WorkingInterval, ...]:
-    # Quarter hours hit DST boundaries (02:00, 02:30, 03:00) often; any minute tests the grid.
-    minute = st.one_of(st.integers(0, 95).map(lambda q: q * 15), st.integers(0, 1439))
+    quarter = st.integers(0, 95).map(lambda q: q * 15)
+    # Transitions happen between 23:00 and 03:00 in these zones; bias towards those hours.
+    night = st.one_of(st.integers(0, 16), st.integers(92, 95)).map(lambda q: q * 15)
+    minute = st.one_of(quarter, night, st.integers(0, 1438))
+    length = st.one_of(st.integers(2, 32).map(lambda q: q * 15), st.integers(1, 1439))
     ranges = []
     for _ in range(draw(st.integers(1, 3))):
-        start = draw(minute.filter(lambda m: m < 1439))
-        end = draw(st.integers(start + 1, 1439))
+        start = draw(minute)
+        end = min(1439, start + draw(length))
         ranges.append((_wall(start), _wall(end)))
-    if draw(st.booleans()):
-        weekdays: list[int] = list(range(7))
-        return tuple(WorkingInterval(d, s, e) for d in weekdays for s, e in ranges)
+    if draw(st.integers(0, 2)):
+        return tuple(WorkingInterval(day, s, e) for day in range(7) for s, e in ranges)
     return tuple(
         WorkingInterval(draw(st.integers(0, 6)), s, e)
         for s, e in ranges
@@ -183,61 +174,87 @@ def working_hours(draw: st.DrawFn) -> tuple[WorkingInterval, ...]:
 
 @st.composite
 def blocked_intervals(draw: st.DrawFn, midnight: datetime) -> tuple[Interval, ...]:
-    # Quarter-hour offsets from local midnight make blocks end exactly where working hours or
-    # grid points start, which is where off-by-one mistakes in the buffer checks hide.
+    # Quarter-hour offsets from local midnight line blocks up with typical working hours.
     offset = st.one_of(
         st.integers(-4 * 24 * 4, 6 * 24 * 4).map(lambda q: q * 15),
         st.integers(-24 * 60, 5 * 24 * 60),
     )
     length = st.one_of(
         st.just(0),  # empty blocks must block nothing
-        st.integers(1, 40).map(lambda q: q * 15),
-        st.integers(1, 600),
-        st.integers(0, 3 * 24 * 60),
+        st.integers(1, 16).map(lambda q: q * 15),
+        st.integers(1, 300),
+        st.integers(0, 2 * 24 * 60),  # time off
     )
     blocks = []
-    for _ in range(draw(st.integers(0, 12))):
+    for _ in range(draw(st.integers(0, 10))):
         start = midnight + _minutes(draw(offset))
         blocks.append(Interval(start, start + _minutes(draw(length))))
     return tuple(blocks)
 
 
 @st.composite
+def anchored_blocks(
+    draw: st.DrawFn, hours: tuple[WorkingInterval, ...], first_day: date, tz: ZoneInfo
+) -> tuple[Interval, ...]:
+    """Blocks ending or starting a few minutes from a working interval's start or end.
+
+    Those are where buffer checks of the first and last candidates of an interval matter,
+    and random blocks rarely land there.
+    """
+    blocks = []
+    for _ in range(draw(st.integers(0, 3))):
+        hours_ = draw(st.sampled_from(hours))
+        day = first_day + timedelta(days=draw(st.integers(0, 3)))
+        wall = draw(st.sampled_from([hours_.start, hours_.end]))
+        anchor = datetime.combine(day, wall, tzinfo=tz).astimezone(UTC)
+        anchor += _minutes(5 * draw(st.integers(-6, 6)))
+        length = _minutes(draw(st.integers(1, 300)))
+        if draw(st.booleans()):
+            blocks.append(Interval(anchor - length, anchor))
+        else:
+            blocks.append(Interval(anchor, anchor + length))
+    return tuple(blocks)
+
+
+@st.composite
 def slot_rules(draw: st.DrawFn) -> SlotRules:
-    duration = draw(st.one_of(st.sampled_from([15, 30, 45, 60, 90]), st.integers(1, 240)))
+    duration = draw(st.one_of(st.sampled_from([15, 30, 45, 60, 90]), st.integers(1, 180)))
     return SlotRules(
         duration=_minutes(duration),
         buffer_before=_minutes(draw(st.sampled_from([0, 0, 5, 10, 15, 30, 60]))),
         buffer_after=_minutes(draw(st.sampled_from([0, 0, 5, 10, 15, 30, 60]))),
         step=_minutes(draw(st.one_of(st.sampled_from([5, 15, 30, 60]), st.integers(5, 120)))),
-        min_notice=_minutes(draw(st.sampled_from([0, 0, 30, 120, 24 * 60, 2 * 24 * 60]))),
+        min_notice=_minutes(draw(st.sampled_from([0, 0, 0, 15, 30, 120, 24 * 60]))),
         max_days_ahead=draw(st.one_of(st.none(), st.integers(0, 4))),
     )
 
 
 @st.composite
 def scenarios(draw: st.DrawFn, max_providers: int = 1) -> Scenario:
-    tz = ZoneInfo(draw(st.sampled_from(ZONES)))
-    day = draw(
-        st.one_of(
-            st.sampled_from(TRANSITION_DAYS),
-            st.dates(min_value=date(2026, 1, 1), max_value=date(2026, 12, 31)),
-        )
-    )
-    midnight = datetime.combine(day - timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
+    zone = draw(st.sampled_from(sorted(ZONES)))
+    tz = ZoneInfo(zone)
+    any_day = st.dates(min_value=date(2026, 1, 1), max_value=date(2026, 12, 31))
+    day = draw(st.one_of(st.sampled_from(ZONES[zone]), any_day) if ZONES[zone] else any_day)
+    first_day = day - timedelta(days=1)
+    midnight = datetime.combine(first_day, time(0), tzinfo=tz).astimezone(UTC)
     window_start = midnight + _minutes(draw(st.integers(0, 2 * 24 * 60)))
-    window_end = window_start + _minutes(draw(st.integers(0, 3 * 24 * 60)))
-    now = window_start + _minutes(draw(st.integers(-2 * 24 * 60, 2 * 24 * 60)))
-    ids = draw(st.lists(st.integers(1, 1000), min_size=1, max_size=max_providers, unique=True))
-    providers = tuple(
-        ProviderSchedule(
-            provider_id=provider_id,
-            working_hours=draw(working_hours()),
-            blocked=draw(blocked_intervals(midnight)),
-        )
-        for provider_id in ids
+    # Mostly long windows, so that most examples have slots left to check.
+    window_end = window_start + _minutes(
+        draw(st.one_of(st.integers(24 * 60, 3 * 24 * 60), st.integers(0, 3 * 24 * 60)))
     )
-    return Scenario(providers, draw(slot_rules()), tz, window_start, window_end, now)
+    # Often "now" just before the window, as for a customer looking at the coming days.
+    now = window_start + _minutes(
+        draw(st.one_of(st.integers(-2 * 24 * 60, 2 * 24 * 60), st.integers(-180, 0)))
+    )
+    ids = draw(st.lists(st.integers(1, 1000), min_size=1, max_size=max_providers, unique=True))
+    providers = []
+    for provider_id in ids:
+        hours = draw(working_hours())
+        blocked = draw(blocked_intervals(midnight)) + draw(anchored_blocks(hours, first_day, tz))
+        providers.append(
+            ProviderSchedule(provider_id, hours, tuple(draw(st.permutations(blocked))))
+        )
+    return Scenario(tuple(providers), draw(slot_rules()), tz, window_start, window_end, now)
 
 
 # --- properties --------------------------------------------------------------------------

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,7 +11,7 @@ class Actor:
     """``kind`` is customer, staff, system or api; staff carry their user."""
 
     kind: str
-    user: AbstractBaseUser | Any | None = None
+    user: Any = None  # the staff member's User; None for everyone else
     label: str = ""
 
     @classmethod

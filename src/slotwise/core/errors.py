@@ -16,8 +16,9 @@ class DomainError(Exception):
     http_status = 400
     default_message = "The request could not be completed."
 
-    def __init__(self, message: str | None = None, **details: Any) -> None:
-        self.message = message or self.default_message
+    def __init__(self, message: object = None, **details: Any) -> None:
+        # Lazy translations are resolved here, in the language active when the rule said no.
+        self.message = str(message) if message else self.default_message
         self.details = details
         super().__init__(self.message)
 

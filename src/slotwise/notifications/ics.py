@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.utils.translation import gettext as _
-from icalendar import Calendar, Event, vCalAddress
+from icalendar import STATUS, Calendar, Event, vCalAddress
 
 if TYPE_CHECKING:
     from slotwise.bookings.models import Booking
@@ -61,10 +61,15 @@ def booking_calendar(
 
     business = booking.business
     if description is None:
-        description = _("%(service)s with %(provider)s") % {
-            "service": booking.service.name,
-            "provider": booking.provider.name,
-        } + "\n" + _("Reference: %(reference)s") % {"reference": booking.reference}
+        description = (
+            _("%(service)s with %(provider)s")
+            % {
+                "service": booking.service.name,
+                "provider": booking.provider.name,
+            }
+            + "\n"
+            + _("Reference: %(reference)s") % {"reference": booking.reference}
+        )
     event = Event.new(
         uid=booking_uid(booking),
         sequence=sequence,
@@ -75,7 +80,7 @@ def booking_calendar(
         % {"service": booking.service.name, "business": business.name},
         description=description,
         location=business.address or None,
-        status="CANCELLED" if method == "CANCEL" else "CONFIRMED",
+        status=STATUS.CANCELLED if method == "CANCEL" else STATUS.CONFIRMED,
         organizer=(
             vCalAddress.new(business.contact_email, cn=business.name)
             if business.contact_email
@@ -111,7 +116,7 @@ def calendar_mime_part(ics: bytes, *, method: str, filename: str = FILENAME) -> 
         ics.decode(),
         subtype="calendar",
         charset="utf-8",
-        params={"method": method.upper()},
+        params={"method": method.upper(), "name": filename},
         disposition="attachment",
         filename=filename,
     )

@@ -30,20 +30,28 @@ from slotwise.notifications.models import Message
 
 K = Message.Kind
 
-CUSTOMER_KINDS = frozenset({K.CONFIRMATION, K.RESCHEDULED, K.CANCELLED, K.REMINDER, K.RATING_REQUEST})
+CUSTOMER_KINDS = frozenset(
+    {K.CONFIRMATION, K.RESCHEDULED, K.CANCELLED, K.REMINDER, K.RATING_REQUEST}
+)
 STAFF_KINDS = frozenset(
     {K.STAFF_CREATED, K.STAFF_RESCHEDULED, K.STAFF_CANCELLED, K.STAFF_REASSIGNED_AWAY}
 )
 #: Customer emails that offer the self-service links (when the booking's policy allows any).
 SELF_SERVICE_KINDS = frozenset({K.CONFIRMATION, K.RESCHEDULED, K.REMINDER})
 #: Customer emails that carry a calendar invite, and its iTIP method.
-CALENDAR_METHODS = {K.CONFIRMATION: "REQUEST", K.RESCHEDULED: "REQUEST", K.CANCELLED: "CANCEL"}
+CALENDAR_METHODS: dict[str, str] = {
+    K.CONFIRMATION: "REQUEST",
+    K.RESCHEDULED: "REQUEST",
+    K.CANCELLED: "CANCEL",
+}
 
 TEMPLATE_DIR = "notifications/email"
 PLATFORM_NAME = "Slotwise"
 
 
-def build_email(message: Message, *, now: datetime, connection: Any = None) -> EmailMultiAlternatives:
+def build_email(
+    message: Message, *, now: datetime, connection: Any = None
+) -> EmailMultiAlternatives:
     """The email for an outbox row of channel email, ready to send.
 
     ``now`` is used for the self-service wording (is the change window still open?), for
@@ -64,16 +72,33 @@ def build_email(message: Message, *, now: datetime, connection: Any = None) -> E
         context = _template_context(message, booking, now=now)
         subject = _one_line(_subject(message.kind, context))
         context["subject"] = subject
+        from_email = _from_address(booking.business.name)
         text = _tidy_text(render_to_string(f"{TEMPLATE_DIR}/{message.kind}.txt", context))
         html = render_to_string(f"{TEMPLATE_DIR}/{message.kind}.html", context)
+        method = CALENDAR_METHODS.get(message.kind, "") if message.audience == "customer" else ""
+        invite = (
+            ics.booking_calendar(
+                booking,
+                method=method,
+                start=context["start"],
+                end=context["end"],
+                sequence=context["version"],
+                now=now,
+                description=_calendar_description(context),
+            )
+            if method
+            else None
+        )
 
     business = booking.business
     email = EmailMultiAlternatives(
         subject=subject,
         body=text,
-        from_email=_from_address(business.name),
+        from_email=from_email,
         to=[message.recipient],
-        reply_to=[_address(business.name, business.contact_email)] if business.contact_email else None,
+        reply_to=[_address(business.name, business.contact_email)]
+        if business.contact_email
+        else None,
         headers={
             "Message-ID": message_id(message),
             "Auto-Submitted": "auto-generated",
@@ -82,17 +107,7 @@ def build_email(message: Message, *, now: datetime, connection: Any = None) -> E
     )
     email.attach_alternative(html, "text/html")
 
-    method = CALENDAR_METHODS.get(message.kind) if message.audience == "customer" else None
-    if method is not None:
-        invite = ics.booking_calendar(
-            booking,
-            method=method,
-            start=context["start"],
-            end=context["end"],
-            sequence=context["version"],
-            now=now,
-            description=_calendar_description(context),
-        )
+    if invite is not None:
         email.attach(ics.calendar_mime_part(invite, method=method))
     return email
 
@@ -164,9 +179,7 @@ def _template_context(message: Message, booking: Booking, *, now: datetime) -> d
     else:
         context["backoffice_url"] = f"{site}/backoffice/bookings/{booking.reference}/"
         context["notes"] = booking.notes
-        context["has_payments"] = (
-            message.kind == K.STAFF_CANCELLED and booking.payments.exists()
-        )
+        context["has_payments"] = message.kind == K.STAFF_CANCELLED and booking.payments.exists()
     context["preheader"] = _preheader(message.kind, context)
     return context
 
@@ -212,7 +225,7 @@ def _subject(kind: str, c: dict[str, Any]) -> str:
         "customer": c["customer"].name,
         "provider": c["provider_name"],
     }
-    subjects = {
+    subjects: dict[str, str] = {
         K.CONFIRMATION: _("Booking confirmed: %(service)s on %(when)s"),
         K.RESCHEDULED: _("Booking rescheduled: %(service)s, now on %(when)s"),
         K.CANCELLED: _("Booking cancelled: %(service)s on %(when)s"),
@@ -250,7 +263,9 @@ def _calendar_description(c: dict[str, Any]) -> str:
     business = c["business"]
     contact = " · ".join(x for x in (business.phone, business.contact_email) if x)
     if contact:
-        lines.append(_("Contact %(business)s: %(contact)s") % {"business": business.name, "contact": contact})
+        lines.append(
+            _("Contact %(business)s: %(contact)s") % {"business": business.name, "contact": contact}
+        )
     return "\n".join(lines)
 
 
@@ -316,10 +331,16 @@ def format_range(start: datetime, end: datetime, tz: ZoneInfo) -> str:
     s, e = start.astimezone(tz), end.astimezone(tz)
     if s.date() == e.date():
         return _("%(day)s, %(start)s – %(end)s (%(zone)s)") % {
-            "day": _day(s), "start": _clock(s), "end": _clock(e), "zone": zone_label(s),
+            "day": _day(s),
+            "start": _clock(s),
+            "end": _clock(e),
+            "zone": zone_label(s),
         }
     return _("%(day)s, %(start)s – %(end_day)s, %(end)s (%(zone)s)") % {
-        "day": _day(s), "start": _clock(s), "end_day": _day(e), "end": _clock(e),
+        "day": _day(s),
+        "start": _clock(s),
+        "end_day": _day(e),
+        "end": _clock(e),
         "zone": zone_label(s),
     }
 
@@ -328,7 +349,9 @@ def format_instant(value: datetime, tz: ZoneInfo) -> str:
     """'Monday, 3 June 2030, 10:00 (America/New_York, EDT)'."""
     local = value.astimezone(tz)
     return _("%(day)s, %(time)s (%(zone)s)") % {
-        "day": _day(local), "time": _clock(local), "zone": zone_label(local),
+        "day": _day(local),
+        "time": _clock(local),
+        "zone": zone_label(local),
     }
 
 
@@ -336,7 +359,8 @@ def format_short(value: datetime, tz: ZoneInfo) -> str:
     """'Tue 4 Jun 2030, 10:00' — for subjects, where the zone is left to the body."""
     local = value.astimezone(tz)
     return _("%(day)s, %(time)s") % {
-        "day": dateformat.format(local, "D j M Y"), "time": _clock(local),
+        "day": dateformat.format(local, "D j M Y"),
+        "time": _clock(local),
     }
 
 

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from slotwise.bookings.models import Booking, BookingPage
 from slotwise.catalog.models import Provider, Service, TimeOff, WorkingHours
 from slotwise.core.models import Business
+from slotwise.scheduling import availability
 from slotwise.scheduling.availability import (
     Interval,
     ProviderSchedule,
@@ -97,3 +98,33 @@ def providers_for(
     if provider_ids is not None:
         qs = qs.filter(pk__in=list(provider_ids))
     return list(qs.order_by("pk").distinct())
+
+
+def slots_for(
+    *,
+    service: Service,
+    window_start: datetime,
+    window_end: datetime,
+    now: datetime,
+    page: BookingPage | None = None,
+    provider: Provider | None = None,
+    exclude_booking_id: int | None = None,
+) -> list[availability.Slot]:
+    """Free slots of ``service`` with one provider, or any provider (of the page) when None."""
+    business = service.business
+    providers = [provider] if provider is not None else providers_for(service=service, page=page)
+    if not providers:
+        return []
+    return availability.free_slots(
+        providers=provider_schedules(
+            providers=providers,
+            window_start=window_start,
+            window_end=window_end,
+            exclude_booking_id=exclude_booking_id,
+        ),
+        rules=rules_for(service=service, business=business, page=page),
+        tz=business.tz,
+        window_start=window_start,
+        window_end=window_end,
+        now=now,
+    )
