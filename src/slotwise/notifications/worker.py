@@ -33,6 +33,10 @@ BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_MAX = timedelta(hours=2)
 
 
+class UndeliverableMessage(Exception):
+    """Retrying cannot help (e.g. the row names no booking); the row fails at once."""
+
+
 def default_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
@@ -70,10 +74,11 @@ def run_once(
     now: Callable[[], datetime] = utcnow,
     limit: int = BATCH,
     mail_connection: Any = None,
+    lease: timedelta = LEASE,
 ) -> int:
     """Claim one batch and deliver it; returns how many rows were claimed."""
     worker_id = worker_id or default_worker_id()
-    ids = claim(worker_id=worker_id, now=now(), limit=limit)
+    ids = claim(worker_id=worker_id, now=now(), limit=limit, lease=lease)
     if not ids:
         return 0
     conn = mail_connection or get_connection(fail_silently=False)
@@ -145,8 +150,13 @@ def _send(message: Message, *, now: datetime, mail_connection: Any) -> None:
         raise RuntimeError(f"no sender configured for channel {message.channel}")
     from slotwise.notifications.render import build_email
 
-    email = build_email(message, now=now, connection=mail_connection)
-    email.send(fail_silently=False)
+    try:
+        email = build_email(message, now=now)
+    except ValueError as exc:
+        # A row that cannot be rendered will not render on a retry either.
+        raise UndeliverableMessage(str(exc)) from exc
+    if mail_connection.send_messages([email]) != 1:
+        raise RuntimeError("the mail server did not accept the message")
 
 
 def _mark_sent(message: Message, *, worker_id: str, now: datetime) -> str:
@@ -169,7 +179,7 @@ def _failed_attempt(message: Message, *, worker_id: str, now: datetime, error: E
     attempts = Message.objects.filter(pk=message.pk).values_list("attempts", flat=True).first()
     attempts = attempts or message.attempts
     text = f"{type(error).__name__}: {error}"[:2000]
-    if attempts >= message.max_attempts:
+    if attempts >= message.max_attempts or isinstance(error, UndeliverableMessage):
         status, next_at = Message.Status.FAILED, now
     else:
         status, next_at = Message.Status.AWAITING_RETRY, now + backoff(attempts)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import threading
+from datetime import timedelta
 from typing import Any
 
 from django.core.management.base import BaseCommand
@@ -20,6 +21,12 @@ class Command(BaseCommand):
         parser.add_argument("--poll", type=float, default=1.0, help="Seconds between polls.")
         parser.add_argument("--batch", type=int, default=worker.BATCH)
         parser.add_argument("--worker-id", default=None)
+        parser.add_argument(
+            "--lease-seconds",
+            type=float,
+            default=worker.LEASE.total_seconds(),
+            help="How long a claimed row stays with this worker before others may take it.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         stop = threading.Event()
@@ -31,10 +38,13 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, request_stop)
         signal.signal(signal.SIGINT, request_stop)
         worker_id = options["worker_id"] or worker.default_worker_id()
+        lease = timedelta(seconds=options["lease_seconds"])
         self.stdout.write(f"worker {worker_id} started")
         while not stop.is_set():
             close_old_connections()
-            claimed = worker.run_once(worker_id=worker_id, limit=options["batch"])
+            claimed = worker.run_once(
+                worker_id=worker_id, limit=options["batch"], lease=lease
+            )
             if claimed == 0:
                 if options["once"]:
                     break
