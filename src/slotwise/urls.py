@@ -1,11 +1,15 @@
-"""URL map: public pages for customers, and operational endpoints."""
+"""URL map: public pages for customers, the staff backoffice, the JSON API."""
 
-from django.urls import path
+from django.urls import include, path
 
+from slotwise.api.api import api
 from slotwise.core import views as core_views
 from slotwise.site import views as site_views
 
 urlpatterns = [
     path("", site_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
+    path("backoffice/", include("slotwise.backoffice.urls")),
+    path("api/v1/", api.urls),
+    path("", include("slotwise.site.urls")),
 ]

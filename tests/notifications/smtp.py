@@ -25,10 +25,17 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+import pytest
 from aiosmtpd.controller import Controller
 from django.test import override_settings
 
 HOST = "127.0.0.1"
+
+#: Django 6.1 deprecates the EMAIL_* settings (for MAILERS), but they are what Slotwise's
+#: settings use, so the tests override those; mark test modules with this to keep quiet.
+ignore_email_settings_deprecation = pytest.mark.filterwarnings(
+    "ignore:The EMAIL_[A-Z_]+ setting is deprecated"
+)
 
 
 def free_port() -> int:
@@ -121,11 +128,7 @@ class SMTPServer:
             EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
             EMAIL_HOST=HOST,
             EMAIL_PORT=self.port,
-            EMAIL_HOST_USER="",
-            EMAIL_HOST_PASSWORD="",
-            EMAIL_USE_TLS=False,
-            EMAIL_USE_SSL=False,
-            EMAIL_TIMEOUT=10,
+            EMAIL_TIMEOUT=10,  # a server that stops answering fails the test, not hangs it
         )
 
     # --- what arrived -------------------------------------------------------------------

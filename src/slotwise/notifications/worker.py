@@ -43,7 +43,8 @@ def default_worker_id() -> str:
 
 def backoff(attempts: int) -> timedelta:
     """Wait before retry number ``attempts``: 30 s, 1 min, 2 min, … capped at 2 hours."""
-    return min(BACKOFF_BASE * (2 ** max(attempts - 1, 0)), BACKOFF_MAX)
+    # The exponent is capped too: 30 s * 2**42 no longer fits in a timedelta.
+    return min(BACKOFF_BASE * (2 ** min(max(attempts - 1, 0), 20)), BACKOFF_MAX)
 
 
 def claim(

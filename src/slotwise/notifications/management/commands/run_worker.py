@@ -42,9 +42,7 @@ class Command(BaseCommand):
         self.stdout.write(f"worker {worker_id} started")
         while not stop.is_set():
             close_old_connections()
-            claimed = worker.run_once(
-                worker_id=worker_id, limit=options["batch"], lease=lease
-            )
+            claimed = worker.run_once(worker_id=worker_id, limit=options["batch"], lease=lease)
             if claimed == 0:
                 if options["once"]:
                     break

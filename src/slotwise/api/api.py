@@ -1,0 +1,5 @@
+"""The JSON API, version 1 (django-ninja; OpenAPI at /api/v1/openapi.json)."""
+
+from ninja import NinjaAPI
+
+api = NinjaAPI(title="Slotwise API", version="1", urls_namespace="api-v1")
