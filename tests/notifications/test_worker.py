@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-import pytest
 from django.core.mail import mailers
 
 from slotwise.bookings import actions
