@@ -28,9 +28,9 @@ MONDAY = date(2026, 6, 15)
 MIN = timedelta(minutes=1)
 
 
-def utc(*args: int) -> datetime:
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
     """Shorthand for an aware UTC datetime."""
-    return datetime(*args, tzinfo=UTC)
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def local(tz: ZoneInfo, day: date, hour: int, minute: int = 0, fold: int = 0) -> datetime:
@@ -101,6 +101,18 @@ class TestValueObjects:
         assert interval.start == utc(2026, 6, 15, 7)
         assert interval.start.tzinfo is UTC
         assert interval.end.tzinfo is UTC
+
+    def test_interval_in_a_zone_is_ordered_by_instant_not_wall_time(self) -> None:
+        # Both ends share one ZoneInfo, where Python compares wall times; 02:30 CEST is
+        # nevertheless 40 minutes before 02:10 CET on the fall-back night.
+        start = datetime(2026, 10, 25, 2, 30, tzinfo=BERLIN)
+        end = datetime(2026, 10, 25, 2, 10, fold=1, tzinfo=BERLIN)
+        interval = Interval(start, end)
+        assert (interval.start, interval.end) == (
+            utc(2026, 10, 25, 0, 30),
+            utc(2026, 10, 25, 1, 10),
+        )
+        assert interval.overlaps(Interval(utc(2026, 10, 25, 1), utc(2026, 10, 25, 2)))
 
     @pytest.mark.parametrize(
         ("a", "b", "expected"),
@@ -406,22 +418,23 @@ class TestLimits:
         assert (last.date(), last.time()) == (MONDAY + timedelta(days=1), time(22, 30))
 
     def test_max_days_ahead_across_a_midnight_dst_gap(self) -> None:
-        # Santiago springs forward at local midnight: 2026-09-06 starts at 01:00 (UTC-3).
-        hours = every_day(time(0), time(23))
+        # Santiago springs forward at local midnight: 2026-09-05 ends at 23:59 UTC-4 and
+        # 2026-09-06 starts at 01:00 UTC-3, both at 04:00 UTC.
+        hours = every_day(time(0), time(23, 59))
+        rules = SlotRules(duration=minutes(30), step=minutes(60), max_days_ahead=0)
         now = datetime(2026, 9, 5, 10, tzinfo=SANTIAGO)
-        rules = SlotRules(duration=minutes(60), step=minutes(60), max_days_ahead=0)
-        slots = day_slots(
-            schedule(hours), rules, day=date(2026, 9, 5), tz=SANTIAGO, now=now, days=3
-        )
-        assert slots[-1].start == utc(2026, 9, 6, 2)  # 22:00 on the 5th, UTC-4
-        rules = SlotRules(duration=minutes(60), step=minutes(60), max_days_ahead=1)
-        slots = day_slots(
-            schedule(hours), rules, day=date(2026, 9, 5), tz=SANTIAGO, now=now, days=3
-        )
+        sept_5 = date(2026, 9, 5)
+        slots = day_slots(schedule(hours), rules, day=sept_5, tz=SANTIAGO, now=now, days=3)
+        # 23:00 on the 5th is 03:00 UTC, an hour before the date changes.
+        assert slots[-1].start == utc(2026, 9, 6, 3)
+        assert local_starts(slots, SANTIAGO) == [f"{h}:00" for h in range(10, 24)]
+
+        rules = SlotRules(duration=minutes(30), step=minutes(60), max_days_ahead=1)
+        slots = day_slots(schedule(hours), rules, day=sept_5, tz=SANTIAGO, now=now, days=3)
         sixth = [s.start for s in slots if s.start.astimezone(SANTIAGO).date() == date(2026, 9, 6)]
-        # Midnight does not exist that night; the interval starts at 01:00 local = 04:00 UTC.
+        # Midnight does not exist that night: 00:00 resolves to 01:00 local = 04:00 UTC.
         assert sixth[0] == utc(2026, 9, 6, 4)
-        assert len(sixth) == 22
+        assert len(sixth) == 23
         assert slots[-1].start.astimezone(SANTIAGO).date() == date(2026, 9, 6)
 
     def test_window_start_inclusive_end_exclusive(self) -> None:
@@ -513,6 +526,13 @@ class TestAnyProvider:
             ("09:15", (2,)),
             ("09:30", (1,)),
         ]
+
+    def test_same_provider_passed_twice_is_listed_once(self) -> None:
+        slots = day_slots(
+            [schedule(), schedule()], SlotRules(duration=minutes(60), step=minutes(60))
+        )
+        assert len(slots) == 8
+        assert {slot.provider_ids for slot in slots} == {(7,)}
 
     def test_single_provider_result_matches_its_share_of_the_union(self) -> None:
         rules = SlotRules(duration=minutes(45), step=minutes(15))
@@ -666,11 +686,11 @@ class TestDst:
             by_day.setdefault(slot.start.astimezone(tz).date(), []).append(slot)
 
         assert sorted(by_day) == [before, day, day + timedelta(days=1)]
-        for day_slots_ in by_day.values():
+        for slots_of_day in by_day.values():
             # A 23- or 25-hour day still has the same sixteen daytime slots.
-            assert len(day_slots_) == 16
-            assert local_starts(day_slots_, tz)[0] == "09:00"
-            assert local_starts(day_slots_, tz)[-1] == "16:30"
+            assert len(slots_of_day) == 16
+            assert local_starts(slots_of_day, tz)[0] == "09:00"
+            assert local_starts(slots_of_day, tz)[-1] == "16:30"
         assert by_day[before][0].start == utc(before.year, before.month, before.day, utc_before)
         assert by_day[day][0].start == utc(day.year, day.month, day.day, utc_on)
         assert by_day[day][-1].start == utc(day.year, day.month, day.day, utc_on + 7, 30)

@@ -44,7 +44,8 @@ A provider can take a slot starting at ``s`` when all of these hold:
    provider (overlapping working intervals are not merged);
 2. the occupied interval ``[s - buffer_before, s + duration + buffer_after)`` overlaps none
    of the provider's ``blocked`` intervals (those already include the buffers of existing
-   bookings; touching is fine);
+   bookings; touching is fine). Buffers are checked against ``blocked`` only, so they may
+   reach outside working hours;
 3. ``s >= now + min_notice``;
 4. if ``max_days_ahead`` is set, the local (``tz``) date of ``s`` is at most
    ``max_days_ahead`` days after the local date of ``now``;
@@ -52,6 +53,13 @@ A provider can take a slot starting at ``s`` when all of these hold:
 
 ``free_slots`` returns one ``Slot`` per distinct start instant, listing every provider
 that can take it, so "any provider" is simply the union over several schedules.
+
+Validation
+    The value objects check themselves on construction and raise ``ValueError``: naive or
+    reversed ``Interval`` ends, a ``WorkingInterval`` with a weekday outside 0..6, aware
+    times or ``end <= start``, and ``SlotRules`` with a non-positive duration or step or a
+    negative buffer, notice or horizon. ``Interval`` also normalises aware datetimes of
+    other zones to UTC.
 
 Performance
     Only local dates from the day before the earliest possible start to the day after
@@ -63,7 +71,7 @@ Performance
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -80,7 +88,6 @@ __all__ = [
     "working_intervals_utc",
 ]
 
-_UTC = UTC
 _ZERO = timedelta(0)
 _ONE_DAY = timedelta(days=1)
 # datetime's resolution: a window [t, t + _TICK) contains exactly the instant t.
@@ -91,9 +98,9 @@ def _to_utc(value: datetime, name: str) -> datetime:
     """Return ``value`` converted to UTC, rejecting naive datetimes."""
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"{name} must be a timezone-aware datetime, got naive {value!r}")
-    if value.tzinfo is _UTC:
+    if value.tzinfo is UTC:
         return value
-    return value.astimezone(_UTC)
+    return value.astimezone(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,7 +213,7 @@ def _shift_date(day: date, days: int) -> date:
 def _resolve(day: date, wall: time, tz: ZoneInfo, fold: int) -> datetime:
     """Return the UTC instant at which the wall clock in ``tz`` shows ``wall`` on ``day``."""
     # replace() also discards any fold carried by the time object itself.
-    return datetime.combine(day, wall, tzinfo=tz).replace(fold=fold).astimezone(_UTC)
+    return datetime.combine(day, wall, tzinfo=tz).replace(fold=fold).astimezone(UTC)
 
 
 def working_intervals_utc(
@@ -284,13 +291,16 @@ def _provider_starts(
     last_day: date,
     earliest: datetime,
     latest: datetime,
-) -> Iterator[datetime]:
-    """Yield the starts in ``[earliest, latest)`` that ``provider`` can take (may repeat)."""
+) -> set[datetime]:
+    """Return the starts in ``[earliest, latest)`` that ``provider`` can take."""
     block_starts, block_ends = _merged_blocks(provider.blocked)
+    block_count = len(block_starts)
     duration = rules.duration
     step = rules.step
     before = rules.buffer_before
-    after = rules.buffer_after
+    after_start = rules.duration + rules.buffer_after
+    # A set, because overlapping weekly intervals may offer the same start twice.
+    starts: set[datetime] = set()
 
     for working in working_intervals_utc(provider.working_hours, tz, first_day, last_day):
         last_start = working.end - duration
@@ -305,13 +315,14 @@ def _provider_starts(
             # The only merged block that can overlap is the first one ending after
             # occupied_start; every earlier one ends at or before it.
             index = bisect_right(block_ends, occupied_start)
-            if index == len(block_starts) or block_starts[index] >= start + duration + after:
-                yield start
+            if index == block_count or block_starts[index] >= start + after_start:
+                starts.add(start)
                 start += step
             else:
                 # Every grid point whose occupied interval still begins inside this block is
                 # blocked by it as well, so skip them all at once.
                 start += step * max(1, _ceil_div(block_ends[index] + before - start, step))
+    return starts
 
 
 def free_slots(
@@ -350,14 +361,32 @@ def free_slots(
         return []
     first_day = _shift_date(earliest.astimezone(tz).date(), -1)
 
-    free: dict[datetime, set[int]] = {}
+    duration = rules.duration
+    if len(providers) == 1:
+        # The common single-provider case needs no merging at all.
+        (provider,) = providers
+        ids = (provider.provider_id,)
+        starts = _provider_starts(provider, rules, tz, first_day, last_day, earliest, latest)
+        return [Slot(start, start + duration, ids) for start in sorted(starts)]
+
+    free: dict[datetime, list[int]] = {}
     for provider in providers:
+        provider_id = provider.provider_id
         for start in _provider_starts(provider, rules, tz, first_day, last_day, earliest, latest):
-            free.setdefault(start, set()).add(provider.provider_id)
+            listed = free.get(start)
+            if listed is None:
+                free[start] = [provider_id]
+            else:
+                listed.append(provider_id)
 
     return [
-        Slot(start=start, end=start + rules.duration, provider_ids=tuple(sorted(ids)))
-        for start, ids in sorted(free.items())
+        Slot(
+            start,
+            start + duration,
+            # set(): the same provider may have been passed twice.
+            tuple(sorted(set(listed))) if len(listed) > 1 else (listed[0],),
+        )
+        for start, listed in sorted(free.items())
     ]
 
 
