@@ -205,17 +205,58 @@ def test_short_lease_is_honoured(world, smtp_server):
     assert {m.status for m in immediate(booking)} == {S.SENT}
 
 
+def test_stopping_mid_batch_gives_the_rest_back_at_once(world, smtp_server):
+    """What run_worker does on SIGTERM: finish the message in hand, release the others."""
+    booking = book(world)
+    for hour in (9, 11, 16):  # three more bookings: eight rows due at once
+        book(world, at(world, 4, hour), now=at(world, 1, 12))
+    now = at(world, 1, 12)
+    due = Message.objects.filter(next_attempt_at__lte=now)
+    assert due.count() == 8
+    sent_so_far = []
+
+    def should_stop() -> bool:
+        sent_so_far.append(len(smtp_server.received))
+        return len(smtp_server.received) >= 2
+
+    assert worker.run_once(worker_id="w1", now=clock(now), should_stop=should_stop) == 8
+    assert sent_so_far == [0, 1, 2]  # asked before each message; stopped after the second
+    assert len(smtp_server.received) == 2
+    released = due.exclude(status=S.SENT)
+    assert released.count() == 6
+    for m in released:
+        assert (m.status, m.attempts, m.locked_by, m.lease_expires_at) == (S.QUEUED, 0, "", None)
+
+    # Due again at once for any worker, not after the lease.
+    assert worker.run_once(worker_id="w2", now=clock(now), limit=100) == 6
+    assert set(smtp_server.count_by_message_id().values()) == {1}
+    assert {m.status for m in Message.objects.filter(next_attempt_at__lte=now)} == {S.SENT}
+    assert booking.messages.filter(kind=K.CONFIRMATION, status=S.SENT).exists()
+
+
+def test_release_keeps_a_retried_row_awaiting_retry(world, smtp_down):
+    booking = book(world)
+    t0 = at(world, 1, 12)
+    worker.run_once(worker_id="w1", now=clock(t0))  # server down: attempt 1 failed
+    later = t0 + timedelta(minutes=1)
+    ids = worker.claim(worker_id="w1", now=later)
+    assert len(ids) == 2
+    assert worker.release(ids, worker_id="someone else") == 0
+    assert worker.release(ids, worker_id="w1") == 2
+    for m in immediate(booking):
+        assert (m.status, m.attempts, m.locked_by) == (S.AWAITING_RETRY, 1, "")
+    assert sorted(worker.claim(worker_id="w2", now=later)) == sorted(ids)
+
+
 # --- reminders --------------------------------------------------------------------------
 
 
 def flush(world, booking, now: datetime) -> None:
     """Send everything due at ``now`` (confirmations, alerts) so that reminders stand alone."""
     worker.run_once(worker_id="flush", now=clock(now), limit=100)
-    assert (
-        not Message.objects.filter(booking=booking, status__in=S.values, next_attempt_at__lte=now)
-        .exclude(status__in=(S.SENT, S.CANCELLED))
-        .exists()
-    )
+    unfinished = (*Message.PENDING, S.INFLIGHT)
+    due = Message.objects.filter(booking=booking, next_attempt_at__lte=now)
+    assert not due.filter(status__in=unfinished).exists()
 
 
 def reminders_received(server) -> list:

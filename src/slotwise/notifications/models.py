@@ -71,6 +71,7 @@ class Message(models.Model):
         STAFF_RESCHEDULED = "staff_rescheduled", _("Booking rescheduled (staff)")
         STAFF_CANCELLED = "staff_cancelled", _("Booking cancelled (staff)")
         STAFF_REASSIGNED_AWAY = "staff_reassigned_away", _("Booking moved to another provider")
+        WEBHOOK = "webhook", _("Webhook delivery")
 
     #: Statuses the worker will still pick up.
     PENDING = (Status.QUEUED, Status.AWAITING_RETRY)

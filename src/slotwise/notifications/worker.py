@@ -19,7 +19,7 @@ from typing import Any
 from django.core.mail import get_connection
 from django.db import connection as db_connection
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, Value, When
 
 from slotwise.bookings.models import Booking
 from slotwise.core.clock import utcnow
@@ -76,15 +76,23 @@ def run_once(
     limit: int = BATCH,
     mail_connection: Any = None,
     lease: timedelta = LEASE,
+    should_stop: Callable[[], bool] | None = None,
 ) -> int:
-    """Claim one batch and deliver it; returns how many rows were claimed."""
+    """Claim one batch and deliver it; returns how many rows were claimed.
+
+    When ``should_stop()`` turns true, the message in hand is finished and the rest of the
+    batch is given back at once (see ``release``) instead of being sent.
+    """
     worker_id = worker_id or default_worker_id()
     ids = claim(worker_id=worker_id, now=now(), limit=limit, lease=lease)
     if not ids:
         return 0
     conn = mail_connection or get_connection(fail_silently=False)
     try:
-        for message_id in ids:
+        for position, message_id in enumerate(ids):
+            if should_stop is not None and should_stop():
+                release(ids[position:], worker_id=worker_id)
+                break
             deliver(message_id, worker_id=worker_id, now=now(), mail_connection=conn)
     finally:
         try:
@@ -92,6 +100,25 @@ def run_once(
         except Exception:  # a broken connection must not hide the batch's outcome
             log.debug("closing the mail connection failed", exc_info=True)
     return len(ids)
+
+
+def release(ids: list[int], *, worker_id: str) -> int:
+    """Give back claimed rows this worker has not tried to send: due again at once, for anyone.
+
+    The claim counted an attempt; it is taken back, and a row that had never been tried is
+    ``queued`` again (one that had is ``awaiting_retry``). Returns how many rows were released.
+    """
+    return Message.objects.filter(
+        pk__in=ids, status=Message.Status.INFLIGHT, locked_by=worker_id
+    ).update(
+        status=Case(
+            When(attempts__lte=1, then=Value(Message.Status.QUEUED)),
+            default=Value(Message.Status.AWAITING_RETRY),
+        ),
+        attempts=F("attempts") - 1,
+        locked_by="",
+        lease_expires_at=None,
+    )
 
 
 def deliver(message_id: int, *, worker_id: str, now: datetime, mail_connection: Any) -> str:

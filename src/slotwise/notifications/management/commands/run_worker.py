@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 from datetime import timedelta
 from typing import Any
 
 from django.core.management.base import BaseCommand
-from django.db import close_old_connections
+from django.db import DatabaseError, close_old_connections, connections
 
 from slotwise.notifications import worker
+
+log = logging.getLogger("slotwise.worker")
 
 
 class Command(BaseCommand):
@@ -40,9 +43,25 @@ class Command(BaseCommand):
         worker_id = options["worker_id"] or worker.default_worker_id()
         lease = timedelta(seconds=options["lease_seconds"])
         self.stdout.write(f"worker {worker_id} started")
+        pause = options["poll"]
         while not stop.is_set():
             close_old_connections()
-            claimed = worker.run_once(worker_id=worker_id, limit=options["batch"], lease=lease)
+            try:
+                claimed = worker.run_once(
+                    worker_id=worker_id,
+                    limit=options["batch"],
+                    lease=lease,
+                    should_stop=stop.is_set,
+                )
+            except DatabaseError:
+                # The database went away (restart, failover): keep the process alive and try
+                # again with growing pauses; claimed rows come back after their lease anyway.
+                log.exception("worker %s: database error, retrying in %.0f s", worker_id, pause)
+                connections.close_all()
+                stop.wait(pause)
+                pause = min(pause * 2, 60.0)
+                continue
+            pause = options["poll"]
             if claimed == 0:
                 if options["once"]:
                     break
