@@ -211,16 +211,39 @@ def _move_reminders(booking: Booking, *, now: datetime) -> None:
         _schedule_reminder(booking, minutes=minutes, now=now)
 
 
-def _to_customer(
-    booking: Booking, *, kind: str, now: datetime, extra: dict[str, Any] | None = None
+def _queue(
+    booking: Booking,
+    *,
+    kind: str,
+    recipient: str,
+    name: str,
+    audience: str,
+    now: datetime,
+    extra: dict[str, Any] | None = None,
 ) -> None:
     enqueue(
         booking,
         kind=kind,
-        recipient=booking.customer.email,
-        recipient_name=booking.customer.name,
+        recipient=recipient,
+        recipient_name=name,
+        audience=audience,
         now=now,
         context=event_context(booking, **(extra or {})),
+    )
+
+
+def _to_customer(
+    booking: Booking, *, kind: str, now: datetime, extra: dict[str, Any] | None = None
+) -> None:
+    customer = booking.customer
+    _queue(
+        booking,
+        kind=kind,
+        recipient=customer.email,
+        name=customer.name,
+        audience="customer",
+        now=now,
+        extra=extra,
     )
 
 
@@ -238,36 +261,33 @@ def _to_provider(
     now: datetime,
     extra: dict[str, Any] | None = None,
 ) -> None:
-    if not (
-        _settings(booking).wants(who="provider", event=event) and provider.receives_notifications
-    ):
-        return
-    enqueue(
-        booking,
-        kind=kind,
-        recipient=provider.email,
-        recipient_name=provider.name,
-        audience="provider",
-        now=now,
-        context=event_context(booking, **(extra or {})),
-    )
+    wanted = _settings(booking).wants(who="provider", event=event)
+    if wanted and provider.receives_notifications:
+        _queue(
+            booking,
+            kind=kind,
+            recipient=provider.email,
+            name=provider.name,
+            audience="provider",
+            now=now,
+            extra=extra,
+        )
 
 
 def _to_business(
     booking: Booking, *, event: str, kind: str, now: datetime, extra: dict[str, Any] | None = None
 ) -> None:
-    if not _settings(booking).wants(who="business", event=event):
-        return
-    business = booking.business
-    enqueue(
-        booking,
-        kind=kind,
-        recipient=business.contact_email,
-        recipient_name=business.name,
-        audience="business",
-        now=now,
-        context=event_context(booking, **(extra or {})),
-    )
+    if _settings(booking).wants(who="business", event=event):
+        business = booking.business
+        _queue(
+            booking,
+            kind=kind,
+            recipient=business.contact_email,
+            name=business.name,
+            audience="business",
+            now=now,
+            extra=extra,
+        )
 
 
 def _to_staff(

@@ -57,10 +57,6 @@ def booking_create_custom(
         raise errors.InvalidInput("The price cannot be negative.", field="price")
     with _common.write_transaction():
         provider = _common.lock_provider(provider.pk)
-        end, blocked_start, blocked_end = _common.blocked_range(start, service)
-        _common.ensure_no_overlap(
-            provider=provider, blocked_start=blocked_start, blocked_end=blocked_end
-        )
         if not override_availability:
             _common.ensure_bookable(
                 provider=provider,
@@ -70,23 +66,15 @@ def booking_create_custom(
                 page=None,
                 customer_rules=False,
             )
-        booking = Booking.objects.create(
+        booking = _insert(
             business=business,
-            reference=_common.new_reference(),
             source=Booking.Source.CUSTOM,
             service=service,
             provider=provider,
             customer=customer,
             start=start,
-            end=end,
-            blocked_start=blocked_start,
-            blocked_end=blocked_end,
-            allow_cancel=policy.allow_cancel,
-            allow_reschedule=policy.allow_reschedule,
-            change_deadline_minutes=policy.change_deadline_minutes,
-            max_reschedules=policy.max_reschedules,
+            policy=policy,
             price=service.price if price is None else price,
-            currency=service.currency,
             notes=notes,
             cloned_from=cloned_from,
         )
@@ -150,10 +138,6 @@ def booking_create_web(
                 page=page, service=service, start=start, now=now, candidates=candidates
             )
         provider = _common.lock_provider(provider.pk)
-        end, blocked_start, blocked_end = _common.blocked_range(start, service)
-        _common.ensure_no_overlap(
-            provider=provider, blocked_start=blocked_start, blocked_end=blocked_end
-        )
         _common.ensure_bookable(
             provider=provider,
             service=service,
@@ -163,25 +147,22 @@ def booking_create_web(
             customer_rules=True,
         )
         cust = _customer_for(business=business, details=customer, name=name, email=email)
-        booking = Booking.objects.create(
+        booking = _insert(
             business=business,
-            reference=_common.new_reference(),
             source=Booking.Source.WEB,
-            booking_page=page,
             service=service,
             provider=provider,
             customer=cust,
             start=start,
-            end=end,
-            blocked_start=blocked_start,
-            blocked_end=blocked_end,
-            allow_cancel=page.allow_cancel,
-            allow_reschedule=page.allow_reschedule,
-            change_deadline_minutes=page.change_deadline_minutes,
-            max_reschedules=page.max_reschedules,
+            policy=SelfServicePolicy(
+                allow_cancel=page.allow_cancel,
+                allow_reschedule=page.allow_reschedule,
+                change_deadline_minutes=page.change_deadline_minutes,
+                max_reschedules=page.max_reschedules,
+            ),
             price=service.price,
-            currency=service.currency,
             notes=notes.strip(),
+            page=page,
         )
         _common.record(
             booking,
@@ -193,6 +174,48 @@ def booking_create_web(
         token = token_issue(booking=booking, purpose=BookingToken.Purpose.MANAGE, now=now)
         outbox.on_booking_created(booking, notify_customer=True, now=now)
     return booking, token
+
+
+def _insert(
+    *,
+    business: Business,
+    source: str,
+    service: Service,
+    provider: Provider,
+    customer: Customer,
+    start: datetime,
+    policy: SelfServicePolicy,
+    price: Decimal,
+    notes: str,
+    page: BookingPage | None = None,
+    cloned_from: Booking | None = None,
+) -> Booking:
+    """Write the booking row, with its policy snapshot, once nothing overlaps it."""
+    end, blocked_start, blocked_end = _common.blocked_range(start, service)
+    _common.ensure_no_overlap(
+        provider=provider, blocked_start=blocked_start, blocked_end=blocked_end
+    )
+    return Booking.objects.create(
+        business=business,
+        reference=_common.new_reference(),
+        source=source,
+        booking_page=page,
+        service=service,
+        provider=provider,
+        customer=customer,
+        start=start,
+        end=end,
+        blocked_start=blocked_start,
+        blocked_end=blocked_end,
+        allow_cancel=policy.allow_cancel,
+        allow_reschedule=policy.allow_reschedule,
+        change_deadline_minutes=policy.change_deadline_minutes,
+        max_reschedules=policy.max_reschedules,
+        price=price,
+        currency=service.currency,
+        notes=notes,
+        cloned_from=cloned_from,
+    )
 
 
 def _customer_for(
