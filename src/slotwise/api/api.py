@@ -1,5 +1,34 @@
-"""The JSON API, version 1 (django-ninja; OpenAPI at /api/v1/openapi.json)."""
+"""The JSON API, version 1 (django-ninja; OpenAPI at /api/v1/openapi.json, docs at /api/v1/docs).
+
+Endpoints hold no rules: they parse, call the booking actions, selectors and loaders, and turn
+a DomainError into ``{"code", "message", "details"}`` with its HTTP status.
+"""
 
 from ninja import NinjaAPI
 
-api = NinjaAPI(title="Slotwise API", version="1", urls_namespace="api-v1")
+from slotwise.api.auth import ApiKeyAuth
+from slotwise.api.docs import OfflineSwagger
+from slotwise.api.docs import router as docs_router
+from slotwise.api.endpoints import bookings, catalog, public, settings, webhooks
+from slotwise.api.errors import install_error_handlers
+
+api = NinjaAPI(
+    title="Slotwise API",
+    version="1",
+    description=(
+        "Appointment booking for service businesses. Authenticate with "
+        "`Authorization: Bearer <key>` (create one with `manage.py create_api_key`). "
+        "Times are ISO 8601 with an offset. Errors are `{code, message, details}`."
+    ),
+    urls_namespace="api-v1",
+    auth=ApiKeyAuth(),
+    docs=OfflineSwagger(),
+)
+install_error_handlers(api)
+
+api.add_router("", catalog.router)
+api.add_router("", settings.router)
+api.add_router("", bookings.router)
+api.add_router("", webhooks.router)
+api.add_router("", public.router, auth=None)
+api.add_router("", docs_router, auth=None)

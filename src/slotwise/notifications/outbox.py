@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from slotwise.notifications.models import Message, NotificationSettings
+from slotwise.notifications.webhooks import enqueue_booking_event
 
 if TYPE_CHECKING:
     from slotwise.bookings.actor import Actor
@@ -76,6 +77,7 @@ def on_booking_created(booking: Booking, *, notify_customer: bool, now: datetime
     _to_staff(booking, event="created", kind=K.STAFF_CREATED, provider=booking.provider, now=now)
     for minutes in booking.business.reminder_rules.values_list("minutes_before", flat=True):
         _schedule_reminder(booking, minutes=minutes, now=now)
+    enqueue_booking_event(booking, event="booking.created", now=now, data={})
 
 
 def on_booking_rescheduled(
@@ -126,6 +128,17 @@ def on_booking_rescheduled(
             extra=extra,
         )
     _move_reminders(booking, now=now)
+    enqueue_booking_event(
+        booking,
+        event="booking.rescheduled",
+        now=now,
+        data={
+            "old_start": old_start.isoformat(),
+            "old_end": old_end.isoformat(),
+            "old_provider_id": old_provider.pk,
+            "rescheduled_by": actor.kind,
+        },
+    )
 
 
 def on_booking_cancelled(
@@ -144,12 +157,19 @@ def on_booking_cancelled(
         extra=extra,
     )
     cancel_reminders(booking, now=now)
+    enqueue_booking_event(
+        booking,
+        event="booking.cancelled",
+        now=now,
+        data={"cancelled_by": actor.kind, "reason": booking.cancellation_reason},
+    )
 
 
 def on_booking_completed(booking: Booking, *, now: datetime) -> None:
     """Ask the customer for a rating; no reminder is due any more."""
     cancel_reminders(booking, now=now)
     _to_customer(booking, kind=K.RATING_REQUEST, now=now)
+    enqueue_booking_event(booking, event="booking.completed", now=now, data={})
 
 
 def on_booking_closed_without_visit(booking: Booking, *, now: datetime) -> None:

@@ -145,9 +145,11 @@ def _deliver_reminder(
     A cancel or reschedule takes the same lock first, so no reminder can go out for a booking
     that was cancelled or moved after the row was claimed.
     """
+    booking_id = message.booking_id
+    assert booking_id is not None  # deliver() routes only reminders with a booking here
     try:
         with transaction.atomic():
-            booking = Booking.objects.select_for_update().get(pk=message.booking_id)
+            booking = Booking.objects.select_for_update().get(pk=booking_id)
             current = Message.objects.select_for_update().get(pk=message.pk)
             if current.status != Message.Status.INFLIGHT or current.locked_by != worker_id:
                 return "skipped"  # moved or cancelled since it was claimed
@@ -174,6 +176,11 @@ def _deliver_reminder(
 
 
 def _send(message: Message, *, now: datetime, mail_connection: Any) -> None:
+    if message.channel == Message.Channel.WEBHOOK:
+        from slotwise.notifications.webhooks import deliver_webhook
+
+        deliver_webhook(message, now=now)
+        return
     if message.channel != Message.Channel.EMAIL:
         raise RuntimeError(f"no sender configured for channel {message.channel}")
     from slotwise.notifications.render import build_email

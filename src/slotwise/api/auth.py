@@ -1,0 +1,28 @@
+"""``Authorization: Bearer <key>``: a business's API key; every query is scoped to its business."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from ninja.security import HttpBearer
+
+from slotwise.api.models import ApiKey
+from slotwise.api.services import api_key_authenticate
+from slotwise.core.clock import utcnow
+from slotwise.core.models import Business
+
+
+class ApiKeyAuth(HttpBearer):
+    """Accepts an active (not revoked) key; ``request.auth`` becomes the ApiKey row."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> ApiKey | None:
+        return api_key_authenticate(raw=token, now=utcnow())
+
+
+def business_of(request: HttpRequest) -> Business:
+    """The business whose key made this request."""
+    key: ApiKey = request.auth  # type: ignore[attr-defined]
+    return key.business
+
+
+def key_of(request: HttpRequest) -> ApiKey:
+    return request.auth  # type: ignore[attr-defined]

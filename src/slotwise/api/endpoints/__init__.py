@@ -1,0 +1,1 @@
+"""API v1 endpoints, one module per area; api.py mounts them."""

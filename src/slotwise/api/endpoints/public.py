@@ -1,0 +1,293 @@
+"""No key needed: a booking page's facts and slots, web bookings, and manage-by-link.
+
+A manage token is the customer's proof; unknown, malformed and expired tokens all get the same
+404, and a client that keeps sending bad tokens is answered 429 for a while.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.http import HttpRequest
+from ninja import Query, Router, Schema, Status
+from pydantic import Field
+
+from slotwise.api import present
+from slotwise.api.endpoints._common import check_slug, responses, zone
+from slotwise.api.endpoints.bookings import slots_body, window
+from slotwise.api.errors import RateLimited
+from slotwise.api.schemas import (
+    AvailabilityOut,
+    Id,
+    Instant,
+    ManageCancelIn,
+    ManageOut,
+    ManageRescheduleIn,
+    PublicPageOut,
+    WebBookingIn,
+    WebBookingOut,
+)
+from slotwise.bookings import actions, policy, selectors
+from slotwise.bookings.actions.cancel import facts_of
+from slotwise.bookings.actor import Actor
+from slotwise.bookings.models import Booking, BookingPage, BookingToken
+from slotwise.catalog.models import Provider, Service
+from slotwise.core import errors, ratelimit
+from slotwise.core.clock import utcnow
+from slotwise.scheduling import loaders
+
+router = Router(auth=None)
+UTC_ZONE = ZoneInfo("UTC")
+
+
+# --- booking pages ----------------------------------------------------------------------------
+
+
+def _page(business: str, page: str) -> BookingPage:
+    return selectors.public_page_get(
+        business_slug=check_slug(business, "Booking page"),
+        page_slug=check_slug(page, "Booking page"),
+    )
+
+
+def _page_service(page: BookingPage, pk: int) -> Service:
+    found = next((s for s in selectors.page_services(page=page) if s.pk == pk), None)
+    if found is None:
+        raise errors.NotFound("This service is not offered on this page.")
+    return found
+
+
+def _page_provider(page: BookingPage, pk: int | None) -> Provider | None:
+    if pk is None:
+        return None
+    found = next((p for p in selectors.page_providers(page=page) if p.pk == pk), None)
+    if found is None:
+        raise errors.NotFound("This provider is not offered on this page.")
+    return found
+
+
+@router.get("/public/{business}/pages/{page}", response=responses(PublicPageOut), tags=["public"])
+def public_page(request: HttpRequest, business: str, page: str) -> dict[str, Any]:
+    """What a booking widget shows: the page, its services and providers, its self-service."""
+    found = _page(business, page)
+    offered = selectors.page_services(page=found)
+    offered_ids = {s.pk for s in offered}
+    return {
+        "business": present.public_business(found.business),
+        "slug": found.slug,
+        "title": found.title,
+        "intro": found.intro,
+        "any_provider": found.any_provider,
+        "services": [
+            {
+                "id": s.pk,
+                "name": s.name,
+                "description": s.description,
+                "duration_minutes": s.duration_minutes,
+                "price": present.money(s.price),
+                "currency": s.currency,
+            }
+            for s in offered
+        ],
+        "providers": [
+            {
+                "id": p.pk,
+                "name": p.name,
+                "service_ids": sorted(s.pk for s in p.services.all() if s.pk in offered_ids),
+            }
+            for p in selectors.page_providers(page=found)
+        ],
+        "self_service": present.self_service(found),
+    }
+
+
+class PageAvailabilityQuery(Schema):
+    service_id: Id
+    provider_id: Id | None = Field(None, description="Empty: any provider (if the page allows).")
+    start: Instant | None = Field(None, description="Default: now.")
+    end: Instant | None = Field(None, description="Default: start + 7 days; at most 62 days.")
+    timezone: str | None = Field(None, max_length=64, description="Default: the business's.")
+
+
+@router.get(
+    "/public/{business}/pages/{page}/availability",
+    response=responses(AvailabilityOut),
+    tags=["public"],
+)
+def public_page_availability(
+    request: HttpRequest, business: str, page: str, query: Query[PageAvailabilityQuery]
+) -> dict[str, Any]:
+    """Free start times on this page (its notice, step and days-ahead rules)."""
+    found = _page(business, page)
+    now = utcnow()
+    tz = zone(query.timezone, found.business.tz)
+    start, end = window(query.start, query.end, now)
+    service = _page_service(found, query.service_id)
+    provider = _page_provider(found, query.provider_id)
+    if provider is None and not found.any_provider:
+        raise errors.InvalidInput("Please choose a provider.", field="provider_id")
+    if provider is not None and not loaders.providers_for(
+        service=service, page=found, provider_ids=[provider.pk]
+    ):
+        return slots_body([], tz)
+    slots = loaders.slots_for(
+        service=service, window_start=start, window_end=end, now=now, page=found, provider=provider
+    )
+    return slots_body(slots, tz)
+
+
+@router.post(
+    "/public/{business}/pages/{page}/bookings",
+    response=responses(WebBookingOut, 201),
+    tags=["public"],
+)
+def public_page_book(
+    request: HttpRequest, business: str, page: str, payload: WebBookingIn
+) -> Status[dict[str, Any]]:
+    """Book on the page as the customer. The page's self-service settings are copied onto the
+    booking; ``manage_url`` is the customer's link to cancel or reschedule."""
+    found = _page(business, page)
+    booking, token = actions.booking_create_web(
+        page=found,
+        service=_page_service(found, payload.service_id),
+        provider=_page_provider(found, payload.provider_id),
+        start=payload.start,
+        customer=actions.CustomerDetails(
+            name=payload.customer.name,
+            email=payload.customer.email,
+            phone=payload.customer.phone,
+            timezone=_customer_zone(payload.customer.timezone),
+        ),
+        now=utcnow(),
+        notes=payload.notes,
+    )
+    return Status(
+        201,
+        {
+            "booking": present.public_booking(booking),
+            "manage_url": present.manage_url(token),
+        },
+    )
+
+
+def _customer_zone(name: str) -> str:
+    """The customer's own zone (an IANA name), so emails show their local time."""
+    return zone(name, UTC_ZONE).key if name else ""
+
+
+# --- manage by link ---------------------------------------------------------------------------
+
+
+def _booking_by_token(request: HttpRequest, token: str, now: datetime) -> Booking:
+    client = ratelimit.client_key(request)
+    limits = {"limit": ratelimit.BAD_TOKEN_LIMIT, "window_seconds": ratelimit.BAD_TOKEN_WINDOW}
+    if ratelimit.is_limited("bad_token", client, **limits):
+        raise RateLimited()
+    booking = actions.token_verify(raw=token, purpose=BookingToken.Purpose.MANAGE, now=now)
+    if booking is None:
+        ratelimit.hit("bad_token", client, **limits)
+        raise errors.NotFound("This link is not valid. Please contact the business.")
+    return booking
+
+
+def _manage_body(booking: Booking, now: datetime) -> dict[str, Any]:
+    facts = facts_of(booking)
+    refusals = {}
+    for action in (policy.Action.CANCEL, policy.Action.RESCHEDULE):
+        refusal = policy.customer_refusal(action, facts, now)
+        if refusal is not None:
+            refusals[str(action)] = {"code": refusal.code, "message": refusal.message}
+    return {
+        "booking": present.public_booking(booking),
+        "business": present.public_business(booking.business),
+        "allowed_actions": [str(a) for a in policy.allowed_customer_actions(facts, now)],
+        "change_deadline": booking.change_deadline.astimezone(booking.business.tz),
+        "refusals": refusals,
+    }
+
+
+def _fresh(booking: Booking) -> Booking:
+    return Booking.objects.select_related(
+        "business", "service", "provider", "customer", "booking_page"
+    ).get(pk=booking.pk)
+
+
+@router.get("/manage/{token}", response=responses(ManageOut), tags=["manage"])
+def manage(request: HttpRequest, token: str) -> dict[str, Any]:
+    """The booking behind a manage link, what its customer may do now and until when.
+    Reading never changes anything."""
+    now = utcnow()
+    return _manage_body(_booking_by_token(request, token, now), now)
+
+
+class ManageAvailabilityQuery(Schema):
+    start: Instant | None = Field(None, description="Default: now.")
+    end: Instant | None = Field(None, description="Default: start + 7 days; at most 62 days.")
+    timezone: str | None = Field(None, max_length=64, description="Default: the business's.")
+
+
+@router.get("/manage/{token}/availability", response=responses(AvailabilityOut), tags=["manage"])
+def manage_availability(
+    request: HttpRequest, token: str, query: Query[ManageAvailabilityQuery]
+) -> dict[str, Any]:
+    """Times the booking can be moved to (same provider, or any where the page allows it)."""
+    now = utcnow()
+    booking = _booking_by_token(request, token, now)
+    refusal = policy.customer_refusal(policy.Action.RESCHEDULE, facts_of(booking), now)
+    if refusal is not None:
+        raise refusal
+    tz = zone(query.timezone, booking.business.tz)
+    start, end = window(query.start, query.end, now)
+    page = booking.booking_page
+    slots = loaders.slots_for(
+        service=booking.service,
+        window_start=start,
+        window_end=end,
+        now=now,
+        page=page,
+        provider=None if page is not None and page.any_provider else booking.provider,
+        exclude_booking_id=booking.pk,
+    )
+    return slots_body(slots, tz)
+
+
+@router.post("/manage/{token}/cancel", response=responses(ManageOut), tags=["manage"])
+def manage_cancel(request: HttpRequest, token: str, payload: ManageCancelIn) -> dict[str, Any]:
+    """Cancel as the customer, if the booking's policy allows it now."""
+    now = utcnow()
+    booking = _booking_by_token(request, token, now)
+    actions.booking_cancel(
+        booking_id=booking.pk,
+        business_id=booking.business_id,
+        actor=Actor.customer(booking.customer.name),
+        now=now,
+        reason=payload.reason,
+    )
+    return _manage_body(_fresh(booking), now)
+
+
+@router.post("/manage/{token}/reschedule", response=responses(ManageOut), tags=["manage"])
+def manage_reschedule(
+    request: HttpRequest, token: str, payload: ManageRescheduleIn
+) -> dict[str, Any]:
+    """Move the booking as the customer, if its policy allows it now and the slot is free."""
+    now = utcnow()
+    booking = _booking_by_token(request, token, now)
+    new_provider = None
+    if payload.provider_id is not None:
+        new_provider = Provider.objects.filter(
+            business_id=booking.business_id, pk=payload.provider_id
+        ).first()
+        if new_provider is None:
+            raise errors.NotFound("Provider not found.")
+    actions.booking_reschedule(
+        booking_id=booking.pk,
+        business_id=booking.business_id,
+        actor=Actor.customer(booking.customer.name),
+        new_start=payload.start,
+        new_provider=new_provider,
+        now=now,
+    )
+    return _manage_body(_fresh(booking), now)

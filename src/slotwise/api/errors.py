@@ -1,0 +1,161 @@
+"""One JSON error shape for every failure: ``{"code", "message", "details"}``.
+
+Domain errors pass through with their own stable code and HTTP status; the framework's own
+failures (bad JSON, failed validation, missing key, unknown URL) are mapped to the same shape.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI, Schema
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from slotwise.core.errors import DomainError
+
+#: Every operation documents these error statuses with the ErrorOut body.
+ERROR_STATUSES = frozenset({400, 401, 403, 404, 409, 422, 429})
+
+
+class ErrorOut(Schema):
+    code: str
+    message: str
+    details: dict[str, Any]
+
+
+# Errors the API itself raises (the domain's own live in core/errors.py).
+
+
+class Unauthorized(DomainError):
+    code = "unauthorized"
+    http_status = 401
+    default_message = "A valid API key is required: send 'Authorization: Bearer <key>'."
+
+
+class RateLimited(DomainError):
+    code = "rate_limited"
+    http_status = 429
+    default_message = "Too many requests. Please wait a while and try again."
+
+
+class PolicyImmutable(DomainError):
+    code = "policy_immutable"
+    http_status = 409
+    default_message = (
+        "A booking's self-service policy is fixed when it is made and can never be changed."
+    )
+
+
+class UseAction(DomainError):
+    code = "use_action"
+    http_status = 409
+    default_message = "This field cannot be changed with PATCH; use the booking's action."
+
+
+class IdempotencyConflict(DomainError):
+    code = "idempotency_conflict"
+    http_status = 409
+    default_message = "This Idempotency-Key was already used for a different request."
+
+
+class IdempotencyInProgress(DomainError):
+    code = "idempotency_in_progress"
+    http_status = 409
+    default_message = "A request with this Idempotency-Key is still being processed. Retry later."
+
+
+_STATUS_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    422: "invalid_input",
+    429: "rate_limited",
+}
+
+
+def error_response(
+    api: NinjaAPI,
+    request: HttpRequest,
+    *,
+    status: int,
+    code: str,
+    message: str,
+    details: dict[str, Any] | None = None,
+) -> HttpResponse:
+    body = {"code": code, "message": message, "details": details or {}}
+    return api.create_response(request, body, status=status)
+
+
+def _validation_details(exc: ValidationError) -> dict[str, Any]:
+    """Pydantic's error list, trimmed to what a client can act on (and JSON-safe)."""
+    errors = []
+    for err in exc.errors:
+        errors.append(
+            {
+                "loc": [str(part) for part in err.get("loc", ())],
+                "msg": str(err.get("msg", "")),
+                "type": str(err.get("type", "")),
+            }
+        )
+    return {"errors": errors}
+
+
+def install_error_handlers(api: NinjaAPI) -> None:
+    """Register the handlers that turn every expected failure into an ErrorOut body."""
+
+    def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+        details = {
+            k: v if isinstance(v, int | str | bool) else str(v) for k, v in exc.details.items()
+        }
+        return error_response(
+            api,
+            request,
+            status=exc.http_status,
+            code=exc.code,
+            message=exc.message,
+            details=details,
+        )
+
+    def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+        return error_response(
+            api,
+            request,
+            status=422,
+            code="invalid_input",
+            message="Some of the information given is not valid.",
+            details=_validation_details(exc),
+        )
+
+    def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+        response = error_response(
+            api,
+            request,
+            status=401,
+            code=Unauthorized.code,
+            message=Unauthorized.default_message,
+        )
+        response["WWW-Authenticate"] = 'Bearer realm="slotwise"'
+        return response
+
+    def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        status = exc.status_code
+        return error_response(
+            api,
+            request,
+            status=status,
+            code=_STATUS_CODES.get(status, "error"),
+            message=str(exc),
+        )
+
+    def on_404(request: HttpRequest, exc: Http404) -> HttpResponse:
+        return error_response(api, request, status=404, code="not_found", message="Not found.")
+
+    api.add_exception_handler(DomainError, on_domain_error)
+    api.add_exception_handler(ValidationError, on_validation_error)
+    api.add_exception_handler(AuthenticationError, on_auth_error)
+    api.add_exception_handler(HttpError, on_http_error)
+    api.add_exception_handler(Http404, on_404)

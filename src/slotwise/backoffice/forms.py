@@ -1,0 +1,437 @@
+"""Backoffice forms: they parse and label input; the rules stay in the actions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo, available_timezones
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from slotwise.bookings.models import CHANGE_DEADLINE_CHOICES, Booking, Payment
+from slotwise.catalog.models import Customer, Provider, Service
+from slotwise.core.models import Business
+
+TIMEZONE_CHOICES = [("", _("Same as the business"))] + [
+    (z, z) for z in sorted(available_timezones()) if "/" in z and not z.startswith("Etc/")
+]
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+class TimeInput(forms.TimeInput):
+    input_type = "time"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs, format="%H:%M")
+
+
+def add_domain_error(form: forms.Form, exc: Any) -> None:
+    """Show a DomainError on the form: on its field when the form has it, else on top."""
+    field = exc.details.get("field") if hasattr(exc, "details") else None
+    form.add_error(field if field in form.fields else None, exc.message)
+
+
+# --- bookings list ----------------------------------------------------------------------
+
+
+class BookingFilterForm(forms.Form):
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": _("Name, email, phone or reference")}),
+    )
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=[("", _("Any status")), *Booking.Status.choices]
+    )
+    provider = forms.ModelChoiceField(
+        label=_("Provider"), required=False, queryset=Provider.objects.none(), empty_label=_("All")
+    )
+    service = forms.ModelChoiceField(
+        label=_("Service"), required=False, queryset=Service.objects.none(), empty_label=_("All")
+    )
+    source = forms.ChoiceField(
+        label=_("Source"), required=False, choices=[("", _("Any source")), *Booking.Source.choices]
+    )
+    date_from = forms.DateField(label=_("From"), required=False, widget=DateInput())
+    date_to = forms.DateField(label=_("To (inclusive)"), required=False, widget=DateInput())
+
+    def __init__(self, *args: Any, business: Business, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["provider"].queryset = Provider.objects.filter(business=business)  # type: ignore[attr-defined]
+        self.fields["service"].queryset = Service.objects.filter(business=business)  # type: ignore[attr-defined]
+
+
+# --- staff actions ----------------------------------------------------------------------
+
+
+class VersionForm(forms.Form):
+    """The version the page showed, so a change made meanwhile is not overwritten."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+class CancelForm(VersionForm):
+    reason = forms.CharField(
+        label=_("Reason"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Shown in the booking's history and in the customer's email."),
+    )
+    notify_customer = forms.BooleanField(
+        label=_("Notify the customer by email"), required=False, initial=True
+    )
+
+
+class SlotForm(forms.Form):
+    """A start time: one of the offered slots, or (override) any date and time typed in."""
+
+    slot = forms.CharField(required=False)
+    override = forms.BooleanField(
+        label=_("Book a time outside working hours (override)"), required=False
+    )
+    override_date = forms.DateField(label=_("Date"), required=False, widget=DateInput())
+    override_time = forms.TimeField(label=_("Start time"), required=False, widget=TimeInput())
+
+    def __init__(self, *args: Any, tz: ZoneInfo, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.tz = tz
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("override"):
+            day, clock = data.get("override_date"), data.get("override_time")
+            if not day or not clock:
+                raise forms.ValidationError(_("For an override, give both a date and a time."))
+            data["start"] = datetime.combine(day, clock, tzinfo=self.tz)
+        else:
+            raw = data.get("slot") or ""
+            try:
+                start = datetime.fromisoformat(raw)
+            except ValueError:
+                raise forms.ValidationError(_("Choose one of the free times.")) from None
+            if start.tzinfo is None:
+                raise forms.ValidationError(_("Choose one of the free times."))
+            data["start"] = start
+        return data
+
+
+class RescheduleForm(SlotForm):
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    provider = forms.IntegerField(widget=forms.HiddenInput)
+    notify_customer = forms.BooleanField(
+        label=_("Notify the customer (email with the new time and calendar update)"),
+        required=False,
+        initial=True,
+    )
+
+
+class PaymentForm(forms.Form):
+    amount = forms.DecimalField(
+        label=_("Amount"), max_digits=10, decimal_places=2, min_value=Decimal("0.01")
+    )
+    status = forms.ChoiceField(
+        label=_("Type"),
+        choices=[
+            (Payment.Status.PAID, _("Payment received")),
+            (Payment.Status.REFUNDED, _("Refund given")),
+            (Payment.Status.PENDING, _("Payment pending")),
+        ],
+    )
+    method = forms.ChoiceField(label=_("Method"), choices=Payment.Method.choices)
+    note = forms.CharField(label=_("Note"), required=False, max_length=300)
+
+
+# --- booking wizard ---------------------------------------------------------------------
+
+
+class CustomerPickForm(forms.Form):
+    customer = forms.ModelChoiceField(
+        label=_("Customer"), queryset=Customer.objects.none(), widget=forms.RadioSelect
+    )
+
+    def __init__(self, *args: Any, business: Business, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["customer"].queryset = Customer.objects.filter(business=business)  # type: ignore[attr-defined]
+
+
+class CustomerCreateForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    email = forms.EmailField(label=_("Email"))
+    phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
+    timezone = forms.ChoiceField(
+        label=_("Customer's time zone"),
+        choices=TIMEZONE_CHOICES,
+        required=False,
+        help_text=_("Emails to the customer show times in this zone."),
+    )
+
+
+class ServiceProviderForm(forms.Form):
+    service = forms.ModelChoiceField(label=_("Service"), queryset=Service.objects.none())
+    provider = forms.ModelChoiceField(label=_("Provider"), queryset=Provider.objects.none())
+
+    def __init__(
+        self, *args: Any, business: Business, service_fixed: bool = False, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["service"].queryset = Service.objects.filter(business=business, active=True)  # type: ignore[attr-defined]
+        self.fields["provider"].queryset = Provider.objects.filter(business=business, active=True)  # type: ignore[attr-defined]
+        if service_fixed:
+            self.fields["service"].disabled = True
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        service, provider = data.get("service"), data.get("provider")
+        if service and provider and not provider.services.filter(pk=service.pk).exists():
+            self.add_error(
+                "provider",
+                _("%(provider)s does not offer %(service)s. Choose another provider.")
+                % {"provider": provider.name, "service": service.name},
+            )
+        return data
+
+
+class DetailsForm(forms.Form):
+    price = forms.DecimalField(
+        label=_("Price"), max_digits=10, decimal_places=2, min_value=Decimal("0")
+    )
+    notes = forms.CharField(
+        label=_("Notes"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Visible to staff; included in the provider's email."),
+    )
+
+
+YES_NO = [("no", _("No")), ("yes", _("Yes"))]
+
+
+class SelfServiceForm(forms.Form):
+    allowed = forms.ChoiceField(
+        label=_("Allow the customer to cancel or reschedule this booking?"),
+        choices=YES_NO,
+        widget=forms.RadioSelect,
+        initial="no",
+    )
+    allow_cancel = forms.BooleanField(label=_("Cancel"), required=False, initial=True)
+    allow_reschedule = forms.BooleanField(label=_("Reschedule"), required=False, initial=True)
+    change_deadline_minutes = forms.TypedChoiceField(
+        label=_("Latest change time"),
+        choices=CHANGE_DEADLINE_CHOICES,
+        coerce=int,
+        initial=1440,
+    )
+    max_reschedules = forms.IntegerField(
+        label=_("How many times may the customer reschedule?"),
+        required=False,
+        min_value=0,
+        max_value=100,
+        help_text=_("Leave empty for no limit."),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("allowed") == "yes" and not (
+            data.get("allow_cancel") or data.get("allow_reschedule")
+        ):
+            raise forms.ValidationError(
+                _("Tick cancel, reschedule or both — or answer No to self-service.")
+            )
+        return data
+
+
+class ReviewForm(forms.Form):
+    notify_customer = forms.BooleanField(
+        label=_("Send the customer a confirmation email"), required=False, initial=True
+    )
+
+
+# --- settings ---------------------------------------------------------------------------
+
+
+class BookingPageForm(forms.ModelForm):
+    change_deadline_minutes = forms.TypedChoiceField(
+        label=_("Latest change time"), choices=CHANGE_DEADLINE_CHOICES, coerce=int, initial=1440
+    )
+
+    class Meta:
+        from slotwise.bookings.models import BookingPage
+
+        model = BookingPage
+        fields = [
+            "title",
+            "slug",
+            "intro",
+            "services",
+            "providers",
+            "any_provider",
+            "min_notice_minutes",
+            "max_days_ahead",
+            "slot_step_minutes",
+            "allow_cancel",
+            "allow_reschedule",
+            "change_deadline_minutes",
+            "max_reschedules",
+            "active",
+        ]
+        labels = {
+            "slug": _("Address (slug)"),
+            "intro": _("Introduction"),
+            "any_provider": _("Customers may choose “any available provider”"),
+            "min_notice_minutes": _("Minimum notice (minutes)"),
+            "max_days_ahead": _("Bookable up to (days ahead)"),
+            "slot_step_minutes": _("Time slot step (minutes)"),
+            "allow_cancel": _("Customers may cancel online"),
+            "allow_reschedule": _("Customers may reschedule online"),
+            "max_reschedules": _("Maximum reschedules per booking"),
+            "active": _("Page is live"),
+        }
+        help_texts = {"max_reschedules": _("Leave empty for no limit."), "any_provider": ""}
+        widgets = {
+            "services": forms.CheckboxSelectMultiple,
+            "providers": forms.CheckboxSelectMultiple,
+            "intro": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args: Any, business: Business, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["services"].queryset = Service.objects.filter(business=business)  # type: ignore[attr-defined]
+        self.fields["providers"].queryset = Provider.objects.filter(business=business)  # type: ignore[attr-defined]
+
+
+class ServiceForm(forms.ModelForm):
+    class Meta:
+        model = Service
+        fields = [
+            "name",
+            "description",
+            "duration_minutes",
+            "price",
+            "buffer_before_minutes",
+            "buffer_after_minutes",
+            "active",
+        ]
+        labels = {
+            "duration_minutes": _("Duration (minutes)"),
+            "buffer_before_minutes": _("Buffer before (minutes)"),
+            "buffer_after_minutes": _("Buffer after (minutes)"),
+            "active": _("Offered"),
+        }
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+
+class ProviderForm(forms.ModelForm):
+    class Meta:
+        model = Provider
+        fields = ["name", "email", "phone", "services", "active", "receives_notifications"]
+        labels = {
+            "active": _("Takes bookings"),
+            "receives_notifications": _("Receives booking notifications by email"),
+        }
+        widgets = {"services": forms.CheckboxSelectMultiple}
+
+    def __init__(self, *args: Any, business: Business, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["services"].queryset = Service.objects.filter(business=business)  # type: ignore[attr-defined]
+
+
+class HoursRowForm(forms.Form):
+    from slotwise.catalog.models import WorkingHours
+
+    weekday = forms.TypedChoiceField(
+        label=_("Day"), choices=[("", "—"), *WorkingHours.Weekday.choices], coerce=int
+    )
+    start = forms.TimeField(label=_("From"), widget=TimeInput())
+    end = forms.TimeField(label=_("To"), widget=TimeInput())
+
+
+HoursFormSet = forms.formset_factory(HoursRowForm, extra=2, can_delete=True)
+
+
+class TimeOffForm(forms.Form):
+    start_date = forms.DateField(label=_("From date"), widget=DateInput())
+    start_time = forms.TimeField(label=_("From time"), widget=TimeInput(), initial="00:00")
+    end_date = forms.DateField(label=_("Until date"), widget=DateInput())
+    end_time = forms.TimeField(label=_("Until time"), widget=TimeInput(), initial="23:59")
+    reason = forms.CharField(label=_("Reason"), required=False, max_length=200)
+
+
+class NotificationSettingsForm(forms.ModelForm):
+    class Meta:
+        from slotwise.notifications.models import NotificationSettings
+
+        model = NotificationSettings
+        fields = [
+            "provider_on_created",
+            "provider_on_rescheduled",
+            "provider_on_cancelled",
+            "business_on_created",
+            "business_on_rescheduled",
+            "business_on_cancelled",
+        ]
+        labels = {
+            "provider_on_created": _("New booking"),
+            "provider_on_rescheduled": _("Booking rescheduled"),
+            "provider_on_cancelled": _("Booking cancelled"),
+            "business_on_created": _("New booking"),
+            "business_on_rescheduled": _("Booking rescheduled"),
+            "business_on_cancelled": _("Booking cancelled"),
+        }
+
+
+class ReminderRuleForm(forms.Form):
+    amount = forms.IntegerField(label=_("How long before"), min_value=1, max_value=10000)
+    unit = forms.TypedChoiceField(
+        label=_("Unit"),
+        coerce=int,
+        choices=[(60, _("hours")), (1440, _("days")), (1, _("minutes"))],
+        initial=60,
+    )
+
+
+class MemberAddForm(forms.Form):
+    email = forms.EmailField(label=_("Email"))
+    name = forms.CharField(label=_("Name"), required=False, max_length=150)
+    role = forms.ChoiceField(label=_("Role"), initial="staff")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from slotwise.core.models import Membership
+
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = Membership.Role.choices  # type: ignore[attr-defined]
+
+
+class BusinessForm(forms.ModelForm):
+    timezone = forms.ChoiceField(label=_("Time zone"), choices=TIMEZONE_CHOICES[1:])
+
+    class Meta:
+        model = Business
+        fields = [
+            "name",
+            "timezone",
+            "contact_email",
+            "phone",
+            "address",
+            "currency",
+            "slot_step_minutes",
+            "min_notice_minutes",
+            "max_days_ahead",
+        ]
+        labels = {
+            "contact_email": _("Contact email (receives business notifications)"),
+            "slot_step_minutes": _("Staff time slot step (minutes)"),
+            "min_notice_minutes": _(
+                "Minimum notice for online reschedules of custom bookings (minutes)"
+            ),
+            "max_days_ahead": _("Online reschedule up to (days ahead)"),
+        }

@@ -1,0 +1,1 @@
+"""Backoffice pages. Views parse input, call actions, selectors and loaders, and render."""

@@ -1,0 +1,294 @@
+"""Bookings: the filtered list, one booking's detail, and the staff actions on it."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from slotwise.backoffice.access import staff_required
+from slotwise.backoffice.forms import (
+    BookingFilterForm,
+    CancelForm,
+    PaymentForm,
+    RescheduleForm,
+    add_domain_error,
+)
+from slotwise.backoffice.views._util import _posted
+from slotwise.bookings import actions, selectors
+from slotwise.bookings.actor import Actor
+from slotwise.bookings.models import Booking, Payment
+from slotwise.catalog.models import Provider
+from slotwise.core import errors
+from slotwise.core.clock import utcnow
+from slotwise.notifications.models import Message
+from slotwise.scheduling import loaders
+
+PAGE_SIZE = 25
+
+
+def get_booking(request: HttpRequest, reference: str) -> Booking:
+    """The current business's booking; any other business's is a 404."""
+    try:
+        return selectors.booking_get(business=request.business, reference=reference)  # type: ignore[attr-defined]
+    except errors.NotFound:
+        raise Http404(_("Booking not found.")) from None
+
+
+@staff_required
+def booking_list(request: HttpRequest) -> HttpResponse:
+    business = request.business  # type: ignore[attr-defined]
+    form = BookingFilterForm(request.GET or None, business=business)
+    filters: dict[str, Any] = {}
+    if form.is_valid():
+        data = form.cleaned_data
+        filters = {
+            "search": data["q"] or "",
+            "status": data["status"] or None,
+            "provider_id": data["provider"].pk if data["provider"] else None,
+            "service_id": data["service"].pk if data["service"] else None,
+            "source": data["source"] or None,
+        }
+        if data["date_from"]:
+            filters["start_from"] = selectors.local_day_bounds(
+                business=business, day=data["date_from"]
+            )[0]
+        if data["date_to"]:
+            filters["start_to"] = selectors.local_day_bounds(
+                business=business, day=data["date_to"]
+            )[1]
+    bookings = selectors.booking_list(business=business, **filters)
+    page = Paginator(bookings, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "backoffice/bookings/list.html",
+        {"form": form, "page": page, "filtered": any(v for v in filters.values())},
+    )
+
+
+def _history(booking: Booking) -> list[dict[str, Any]]:
+    rows = []
+    for event in booking.events.select_related("actor_user").order_by("created_at", "pk"):
+        rows.append({"event": event, "old": event.old or {}, "new": event.new or {}})
+    return rows
+
+
+def _payment_totals(payments: list[Payment]) -> dict[str, Decimal]:
+    paid = sum((p.amount for p in payments if p.status == Payment.Status.PAID), Decimal(0))
+    refunded = sum((p.amount for p in payments if p.status == Payment.Status.REFUNDED), Decimal(0))
+    return {"paid": paid, "refunded": refunded, "balance": paid - refunded}
+
+
+def customer_zone(booking: Booking) -> ZoneInfo:
+    """The customer's own zone when known, else the business's."""
+    name = booking.customer.timezone
+    try:
+        return ZoneInfo(name) if name else booking.business.tz
+    except (ValueError, ZoneInfoNotFoundError):
+        return booking.business.tz
+
+
+def _detail_context(request: HttpRequest, booking: Booking, **extra: Any) -> dict[str, Any]:
+    now = utcnow()
+    all_messages = list(booking.messages.order_by("created_at", "pk"))
+    payments = list(booking.payments.select_related("recorded_by"))
+    return {
+        "booking": booking,
+        "now": now,
+        "customer_tz": customer_zone(booking),
+        "customer_tz_differs": customer_zone(booking).key != booking.business.timezone,
+        "history": _history(booking),
+        "notifications": [m for m in all_messages if m.kind != Message.Kind.REMINDER],
+        "reminders": [m for m in all_messages if m.kind == Message.Kind.REMINDER],
+        "payments": payments,
+        "totals": _payment_totals(payments),
+        "rating": getattr(booking, "rating", None),
+        "clones": list(booking.clones.all()),
+        "is_confirmed": booking.status == Booking.Status.CONFIRMED,
+        "has_started": now >= booking.start,
+        "payment_form": extra.pop("payment_form", None) or PaymentForm(),
+        **extra,
+    }
+
+
+@staff_required
+def booking_detail(request: HttpRequest, reference: str) -> HttpResponse:
+    booking = get_booking(request, reference)
+    return render(request, "backoffice/bookings/detail.html", _detail_context(request, booking))
+
+
+def _default_day(booking: Booking, now_day: date) -> date:
+    local = booking.start.astimezone(booking.business.tz).date()
+    return max(local, now_day)
+
+
+@staff_required
+def booking_reschedule(request: HttpRequest, reference: str) -> HttpResponse:
+    """Pick a new time (and optionally another provider of the service) for a booking."""
+    booking = get_booking(request, reference)
+    business = request.business  # type: ignore[attr-defined]
+    now = utcnow()
+    providers = loaders.providers_for(service=booking.service)
+    if booking.provider not in providers:
+        providers.insert(0, booking.provider)
+    source = request.POST if request.method == "POST" else request.GET
+    provider = _pick_provider(providers, source.get("provider"), booking.provider)
+    day = _parse_day(source.get("day")) or _default_day(booking, now.astimezone(business.tz).date())
+    form = RescheduleForm(
+        _posted(request),
+        tz=business.tz,
+        initial={"version": booking.version, "provider": provider.pk, "notify_customer": True},
+    )
+    if request.method == "POST" and booking.status == Booking.Status.CONFIRMED and form.is_valid():
+        data = form.cleaned_data
+        try:
+            actions.booking_reschedule(
+                booking_id=booking.pk,
+                business_id=business.pk,
+                actor=Actor.staff(request.user),
+                new_start=data["start"],
+                now=now,
+                new_provider=provider if provider.pk != booking.provider_id else None,
+                notify_customer=data["notify_customer"],
+                override_availability=data["override"],
+                expected_version=data["version"],
+            )
+        except errors.DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("The booking was moved to the new time."))
+            return redirect("backoffice:booking_detail", reference=booking.reference)
+    slots = selectors.staff_slots(
+        service=booking.service, provider=provider, day=day, now=now, exclude_booking_id=booking.pk
+    )
+    return render(
+        request,
+        "backoffice/bookings/reschedule.html",
+        {
+            "booking": booking,
+            "form": form,
+            "providers": providers,
+            "provider": provider,
+            "day": day,
+            "prev_day": day - timedelta(days=1),
+            "next_day": day + timedelta(days=1),
+            "slots": slots,
+            "chosen_slot": request.POST.get("slot", ""),
+        },
+    )
+
+
+def _pick_provider(providers: list[Provider], raw: str | None, default: Provider) -> Provider:
+    for p in providers:
+        if str(p.pk) == (raw or ""):
+            return p
+    return default
+
+
+def _parse_day(raw: str | None) -> date | None:
+    try:
+        return date.fromisoformat(raw or "")
+    except ValueError:
+        return None
+
+
+@staff_required
+def booking_cancel(request: HttpRequest, reference: str) -> HttpResponse:
+    booking = get_booking(request, reference)
+    form = CancelForm(
+        _posted(request), initial={"version": booking.version, "notify_customer": True}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.booking_cancel(
+                booking_id=booking.pk,
+                business_id=request.business.pk,  # type: ignore[attr-defined]
+                actor=Actor.staff(request.user),
+                now=utcnow(),
+                reason=form.cleaned_data["reason"],
+                notify_customer=form.cleaned_data["notify_customer"],
+                expected_version=form.cleaned_data["version"],
+            )
+        except errors.DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("The booking was cancelled."))
+            return redirect("backoffice:booking_detail", reference=booking.reference)
+    return render(
+        request,
+        "backoffice/bookings/cancel.html",
+        {"booking": booking, "form": form, "has_payments": booking.payments.exists()},
+    )
+
+
+def _close(request: HttpRequest, reference: str, *, no_show: bool) -> HttpResponse:
+    booking = get_booking(request, reference)
+    action = actions.booking_mark_no_show if no_show else actions.booking_complete
+    try:
+        action(
+            booking_id=booking.pk,
+            business_id=request.business.pk,  # type: ignore[attr-defined]
+            actor=Actor.staff(request.user),
+            now=utcnow(),
+        )
+    except errors.DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("Marked as a no-show.")
+            if no_show
+            else _("Marked as completed. The customer is asked for a rating."),
+        )
+    return redirect("backoffice:booking_detail", reference=booking.reference)
+
+
+@require_POST
+@staff_required
+def booking_complete(request: HttpRequest, reference: str) -> HttpResponse:
+    return _close(request, reference, no_show=False)
+
+
+@require_POST
+@staff_required
+def booking_no_show(request: HttpRequest, reference: str) -> HttpResponse:
+    return _close(request, reference, no_show=True)
+
+
+@require_POST
+@staff_required
+def payment_add(request: HttpRequest, reference: str) -> HttpResponse:
+    booking = get_booking(request, reference)
+    form = PaymentForm(request.POST)
+    if form.is_valid():
+        try:
+            actions.payment_record(
+                booking_id=booking.pk,
+                business_id=request.business.pk,  # type: ignore[attr-defined]
+                actor=Actor.staff(request.user),
+                amount=form.cleaned_data["amount"],
+                method=form.cleaned_data["method"],
+                status=form.cleaned_data["status"],
+                note=form.cleaned_data["note"],
+                now=utcnow(),
+            )
+        except errors.DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("Recorded."))
+            return redirect(booking_url(booking) + "#payments")
+    context = _detail_context(request, booking, payment_form=form)
+    return render(request, "backoffice/bookings/detail.html", context, status=422)
+
+
+def booking_url(booking: Booking) -> str:
+    return reverse("backoffice:booking_detail", args=[booking.reference])

@@ -1,0 +1,356 @@
+"""Settings for owners and admins: booking pages, services, providers (hours, time off),
+notifications, reminders, team and the business profile. Writes go through
+``backoffice.services``; every object is looked up within the current business."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.contrib import messages
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from slotwise.backoffice import services
+from slotwise.backoffice.access import manager_required
+from slotwise.backoffice.forms import (
+    BookingPageForm,
+    BusinessForm,
+    HoursFormSet,
+    MemberAddForm,
+    NotificationSettingsForm,
+    ProviderForm,
+    ReminderRuleForm,
+    ServiceForm,
+    TimeOffForm,
+    add_domain_error,
+)
+from slotwise.backoffice.views._util import _posted
+from slotwise.bookings.models import BookingPage
+from slotwise.bookings.policy import describe_minutes
+from slotwise.catalog.models import Provider, Service
+from slotwise.core import errors
+from slotwise.core.clock import utcnow
+from slotwise.core.models import Membership
+from slotwise.notifications.models import NotificationSettings, ReminderRule
+
+
+def _fields(form: Form, *, skip: tuple[str, ...] = ()) -> dict[str, Any]:
+    return {k: v for k, v in form.cleaned_data.items() if k not in skip}
+
+
+@manager_required
+def settings_index(request: HttpRequest) -> HttpResponse:
+    return render(request, "backoffice/settings/index.html")
+
+
+# --- booking pages -----------------------------------------------------------------------
+
+
+@manager_required
+def page_list(request: HttpRequest) -> HttpResponse:
+    pages = BookingPage.objects.filter(business=request.business).prefetch_related(  # type: ignore[attr-defined]
+        "services", "providers"
+    )
+    return render(request, "backoffice/settings/pages.html", {"pages": pages})
+
+
+@manager_required
+def page_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    business = request.business  # type: ignore[attr-defined]
+    page = get_object_or_404(BookingPage, business=business, pk=pk) if pk else None
+    form = BookingPageForm(_posted(request), instance=page, business=business)
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = services.booking_page_save(
+                business=business,
+                page=page,
+                fields=_fields(form, skip=("services", "providers")),
+                services=form.cleaned_data["services"],
+                providers=form.cleaned_data["providers"],
+            )
+        except errors.DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(
+                request,
+                _("Booking page “%(title)s” saved. The changes apply to bookings made from now on.")
+                % {"title": saved.title},
+            )
+            return redirect("backoffice:settings_pages")
+    return render(request, "backoffice/settings/page_form.html", {"form": form, "page": page})
+
+
+# --- services ----------------------------------------------------------------------------
+
+
+@manager_required
+def service_list(request: HttpRequest) -> HttpResponse:
+    rows = Service.objects.filter(business=request.business)  # type: ignore[attr-defined]
+    return render(request, "backoffice/settings/services.html", {"services": rows})
+
+
+@manager_required
+def service_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    business = request.business  # type: ignore[attr-defined]
+    service = get_object_or_404(Service, business=business, pk=pk) if pk else None
+    form = ServiceForm(_posted(request), instance=service)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.service_save(business=business, service=service, fields=_fields(form))
+        except errors.DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("Service saved."))
+            return redirect("backoffice:settings_services")
+    return render(
+        request, "backoffice/settings/service_form.html", {"form": form, "service": service}
+    )
+
+
+# --- providers ---------------------------------------------------------------------------
+
+
+@manager_required
+def provider_list(request: HttpRequest) -> HttpResponse:
+    rows = Provider.objects.filter(business=request.business).prefetch_related(  # type: ignore[attr-defined]
+        "services", "working_hours"
+    )
+    return render(request, "backoffice/settings/providers.html", {"providers": rows})
+
+
+@manager_required
+def provider_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    business = request.business  # type: ignore[attr-defined]
+    provider = get_object_or_404(Provider, business=business, pk=pk) if pk else None
+    form = ProviderForm(_posted(request), instance=provider, business=business)
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = services.provider_save(
+                business=business,
+                provider=provider,
+                fields=_fields(form, skip=("services",)),
+                services=form.cleaned_data["services"],
+            )
+        except errors.DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("Provider saved."))
+            return redirect("backoffice:settings_provider_edit", pk=saved.pk)
+    context: dict[str, Any] = {"form": form, "provider": provider}
+    if provider is not None:
+        context.update(_provider_extras(request, provider))
+    return render(request, "backoffice/settings/provider_form.html", context)
+
+
+def _provider_extras(
+    request: HttpRequest,
+    provider: Provider,
+    hours: Any = None,
+    time_off_form: TimeOffForm | None = None,
+) -> dict[str, Any]:
+    initial = [
+        {"weekday": h.weekday, "start": h.start, "end": h.end} for h in provider.working_hours.all()
+    ]
+    return {
+        "hours": hours or HoursFormSet(initial=initial, prefix="hours"),
+        "time_off_form": time_off_form or TimeOffForm(),
+        "time_off": provider.time_off.filter(end__gte=utcnow()).order_by("start"),
+    }
+
+
+@require_POST
+@manager_required
+def provider_hours(request: HttpRequest, pk: int) -> HttpResponse:
+    business = request.business  # type: ignore[attr-defined]
+    provider = get_object_or_404(Provider, business=business, pk=pk)
+    formset = HoursFormSet(request.POST, prefix="hours")
+    if formset.is_valid():
+        intervals = [
+            (f.cleaned_data["weekday"], f.cleaned_data["start"], f.cleaned_data["end"])
+            for f in formset.forms
+            if f.cleaned_data and not f.cleaned_data.get("DELETE")
+        ]
+        try:
+            services.working_hours_set(provider=provider, intervals=intervals)
+        except errors.DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Working hours saved."))
+            return redirect("backoffice:settings_provider_edit", pk=provider.pk)
+    form = ProviderForm(instance=provider, business=business)
+    context = {"form": form, "provider": provider, **_provider_extras(request, provider, formset)}
+    return render(request, "backoffice/settings/provider_form.html", context, status=422)
+
+
+@require_POST
+@manager_required
+def provider_time_off(request: HttpRequest, pk: int) -> HttpResponse:
+    business = request.business  # type: ignore[attr-defined]
+    provider = get_object_or_404(Provider, business=business, pk=pk)
+    form = TimeOffForm(request.POST)
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.time_off_add(
+                provider=provider,
+                start=datetime.combine(d["start_date"], d["start_time"], tzinfo=business.tz),
+                end=datetime.combine(d["end_date"], d["end_time"], tzinfo=business.tz),
+                reason=d["reason"],
+            )
+        except errors.DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("Time off added."))
+            return redirect("backoffice:settings_provider_edit", pk=provider.pk)
+    context = {
+        "form": ProviderForm(instance=provider, business=business),
+        "provider": provider,
+        **_provider_extras(request, provider, time_off_form=form),
+    }
+    return render(request, "backoffice/settings/provider_form.html", context, status=422)
+
+
+@require_POST
+@manager_required
+def provider_time_off_delete(request: HttpRequest, pk: int, time_off_id: int) -> HttpResponse:
+    provider = get_object_or_404(Provider, business=request.business, pk=pk)  # type: ignore[attr-defined]
+    services.time_off_delete(provider=provider, time_off_id=time_off_id)
+    messages.success(request, _("Time off removed."))
+    return redirect("backoffice:settings_provider_edit", pk=provider.pk)
+
+
+# --- notifications and reminders ---------------------------------------------------------
+
+
+@manager_required
+def notification_settings(request: HttpRequest) -> HttpResponse:
+    business = request.business  # type: ignore[attr-defined]
+    current, _created = NotificationSettings.objects.get_or_create(business=business)
+    providers = list(Provider.objects.filter(business=business).order_by("name"))
+    form = NotificationSettingsForm(_posted(request), instance=current)
+    if request.method == "POST" and form.is_valid():
+        opt_in = {p.pk: f"provider-{p.pk}" in request.POST for p in providers}
+        services.notification_settings_save(
+            business=business, fields=_fields(form), provider_opt_in=opt_in
+        )
+        messages.success(request, _("Notification settings saved."))
+        return redirect("backoffice:settings_notifications")
+    return render(
+        request,
+        "backoffice/settings/notifications.html",
+        {"form": form, "providers": providers},
+    )
+
+
+@manager_required
+def reminder_rules(request: HttpRequest) -> HttpResponse:
+    business = request.business  # type: ignore[attr-defined]
+    form = ReminderRuleForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.reminder_rule_add(
+                business=business,
+                minutes_before=form.cleaned_data["amount"] * form.cleaned_data["unit"],
+            )
+        except errors.DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("Reminder added. It applies to bookings made from now on."))
+            return redirect("backoffice:settings_reminders")
+    rules = list(ReminderRule.objects.filter(business=business))
+    for rule in rules:
+        rule.label = describe_minutes(rule.minutes_before)  # type: ignore[attr-defined]
+    return render(request, "backoffice/settings/reminders.html", {"form": form, "rules": rules})
+
+
+@require_POST
+@manager_required
+def reminder_rule_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    services.reminder_rule_delete(business=request.business, rule_id=pk)  # type: ignore[attr-defined]
+    messages.success(request, _("Reminder removed. Bookings made earlier keep their reminders."))
+    return redirect("backoffice:settings_reminders")
+
+
+# --- team and business -------------------------------------------------------------------
+
+
+@manager_required
+def team(request: HttpRequest) -> HttpResponse:
+    business = request.business  # type: ignore[attr-defined]
+    form = MemberAddForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            membership, password = services.member_add(business=business, **form.cleaned_data)
+        except errors.DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            if password:
+                messages.success(
+                    request,
+                    _(
+                        "%(email)s was added. Their first password is %(password)s — hand it "
+                        "over securely; it is not shown again."
+                    )
+                    % {"email": membership.user.email, "password": password},
+                )
+            else:
+                added = _("%(email)s was added.") % {"email": membership.user.email}
+                messages.success(request, added)
+            return redirect("backoffice:settings_team")
+    members = (
+        Membership.objects.filter(business=business).select_related("user").order_by("user__email")
+    )
+    return render(
+        request,
+        "backoffice/settings/team.html",
+        {"form": form, "members": members, "roles": Membership.Role.choices},
+    )
+
+
+@require_POST
+@manager_required
+def member_role(request: HttpRequest, pk: int) -> HttpResponse:
+    get_object_or_404(Membership, business=request.business, pk=pk)  # type: ignore[attr-defined]
+    try:
+        services.member_role_set(
+            business=request.business,  # type: ignore[attr-defined]
+            membership_id=pk,
+            role=request.POST.get("role", ""),
+        )
+    except errors.DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Role changed."))
+    return redirect("backoffice:settings_team")
+
+
+@require_POST
+@manager_required
+def member_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    get_object_or_404(Membership, business=request.business, pk=pk)  # type: ignore[attr-defined]
+    try:
+        services.member_remove(business=request.business, membership_id=pk)  # type: ignore[attr-defined]
+    except errors.DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Removed from the team."))
+    return redirect("backoffice:settings_team")
+
+
+@manager_required
+def business_profile(request: HttpRequest) -> HttpResponse:
+    business = request.business  # type: ignore[attr-defined]
+    form = BusinessForm(_posted(request), instance=business)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.business_profile_save(business=business, fields=_fields(form))
+        except errors.DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("Business profile saved."))
+            return redirect("backoffice:settings_business")
+    return render(request, "backoffice/settings/business.html", {"form": form})

@@ -1,0 +1,443 @@
+"""The custom booking wizard: customer, service and provider, time, details, self-service,
+review. Its state lives in the session, so it works without JavaScript; "Clone" starts it
+pre-filled from a cancelled booking."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from slotwise.backoffice import services
+from slotwise.backoffice.access import staff_required
+from slotwise.backoffice.forms import (
+    CustomerCreateForm,
+    CustomerPickForm,
+    DetailsForm,
+    ReviewForm,
+    SelfServiceForm,
+    ServiceProviderForm,
+    SlotForm,
+    add_domain_error,
+)
+from slotwise.backoffice.views._util import _posted
+from slotwise.backoffice.views.bookings import get_booking
+from slotwise.bookings import actions, selectors
+from slotwise.bookings.actor import Actor
+from slotwise.bookings.policy import SelfServicePolicy
+from slotwise.catalog.models import Customer, Provider, Service
+from slotwise.core import errors
+from slotwise.core.clock import utcnow
+
+SESSION_KEY = "backoffice_wizard"
+STEPS = [
+    ("customer", gettext_lazy("Customer")),
+    ("service", gettext_lazy("Service")),
+    ("time", gettext_lazy("Day and time")),
+    ("details", gettext_lazy("Notes and price")),
+    ("selfservice", gettext_lazy("Self-service")),
+    ("review", gettext_lazy("Review")),
+]
+STEP_NAMES = [name for name, _label in STEPS]
+#: What each step stores; a step can be opened once every earlier step has its data.
+REQUIRES = {
+    "customer": ("customer_id",),
+    "service": ("service_id", "provider_id"),
+    "time": ("start",),
+    "details": ("price",),
+    "selfservice": ("policy",),
+}
+
+
+# --- state ------------------------------------------------------------------------------
+
+
+def _state(request: HttpRequest) -> dict[str, Any]:
+    state = request.session.get(SESSION_KEY) or {}
+    if state.get("business_id") != request.business.pk:  # type: ignore[attr-defined]
+        state = {"business_id": request.business.pk}  # type: ignore[attr-defined]
+    return dict(state)
+
+
+def _save(request: HttpRequest, state: dict[str, Any]) -> None:
+    request.session[SESSION_KEY] = state
+
+
+def _first_missing(state: dict[str, Any]) -> str | None:
+    for step, keys in REQUIRES.items():
+        if any(k not in state for k in keys):
+            return step
+    return None
+
+
+def _go(step: str) -> HttpResponse:
+    return redirect("backoffice:wizard_step", step=step)
+
+
+def _next(step: str) -> HttpResponse:
+    return _go(STEP_NAMES[STEP_NAMES.index(step) + 1])
+
+
+def _objects(request: HttpRequest, state: dict[str, Any]) -> dict[str, Any]:
+    """The rows the state points at, looked up within the current business only."""
+    business = request.business  # type: ignore[attr-defined]
+    found: dict[str, Any] = {}
+    if "customer_id" in state:
+        found["customer"] = Customer.objects.filter(
+            business=business, pk=state["customer_id"]
+        ).first()
+    if "service_id" in state:
+        found["service"] = Service.objects.filter(business=business, pk=state["service_id"]).first()
+    if "provider_id" in state:
+        found["provider"] = Provider.objects.filter(
+            business=business, pk=state["provider_id"]
+        ).first()
+    if "start" in state:
+        found["start"] = datetime.fromisoformat(state["start"])
+        if found.get("service"):
+            found["end"] = found["start"] + timedelta(minutes=found["service"].duration_minutes)
+    return found
+
+
+def _context(
+    request: HttpRequest, state: dict[str, Any], step: str, **extra: Any
+) -> dict[str, Any]:
+    missing = _first_missing(state)
+    reachable = STEP_NAMES.index(missing) if missing else len(STEP_NAMES) - 1
+    return {
+        "state": state,
+        "step": step,
+        "steps": [
+            {
+                "name": name,
+                "label": label,
+                "number": i + 1,
+                "current": name == step,
+                "done": i < reachable and name != step,
+                "reachable": i <= reachable,
+            }
+            for i, (name, label) in enumerate(STEPS)
+        ],
+        "step_number": STEP_NAMES.index(step) + 1,
+        "step_count": len(STEPS),
+        "step_label": dict(STEPS)[step],
+        "cloning": bool(state.get("cloned_from")),
+        **_objects(request, state),
+        **extra,
+    }
+
+
+# --- entry points -----------------------------------------------------------------------
+
+
+@staff_required
+def wizard_start(request: HttpRequest) -> HttpResponse:
+    """A fresh custom booking (any unfinished one in this session is discarded)."""
+    _save(request, {"business_id": request.business.pk})  # type: ignore[attr-defined]
+    return _go("customer")
+
+
+@staff_required
+def wizard_clone(request: HttpRequest, reference: str) -> HttpResponse:
+    """Start the wizard from a cancelled booking: customer, service, provider, notes, price."""
+    booking = get_booking(request, reference)
+    try:
+        prefill = actions.clone_prefill(booking)
+    except errors.DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("backoffice:booking_detail", reference=booking.reference)
+    _save(
+        request,
+        {
+            "business_id": request.business.pk,  # type: ignore[attr-defined]
+            "customer_id": prefill["customer_id"],
+            "service_id": prefill["service_id"],
+            "provider_id": prefill["provider_id"],
+            "notes": prefill["notes"],
+            "price": str(prefill["price"]),
+            "cloned_from": prefill["cloned_from"],
+        },
+    )
+    messages.info(
+        request,
+        _("Cloning %(ref)s: choose the new time and the self-service options.")
+        % {"ref": prefill["cloned_from"]},
+    )
+    return _go("time")
+
+
+@staff_required
+def wizard_step(request: HttpRequest, step: str) -> HttpResponse:
+    if step not in STEP_NAMES:
+        raise Http404
+    state = _state(request)
+    missing = _first_missing(state)
+    if missing and STEP_NAMES.index(step) > STEP_NAMES.index(missing):
+        return _go(missing)
+    handler = {
+        "customer": _customer_step,
+        "service": _service_step,
+        "time": _time_step,
+        "details": _details_step,
+        "selfservice": _selfservice_step,
+        "review": _review_step,
+    }[step]
+    return handler(request, state)
+
+
+# --- steps ------------------------------------------------------------------------------
+
+
+def _customer_step(request: HttpRequest, state: dict[str, Any]) -> HttpResponse:
+    business = request.business  # type: ignore[attr-defined]
+    if state.get("cloned_from"):
+        context = _context(request, state, "customer")
+        return render(request, "backoffice/wizard/customer.html", context)
+    query = request.GET.get("q", "").strip()
+    pick = CustomerPickForm(
+        request.POST if request.POST.get("action") == "pick" else None,
+        business=business,
+        initial={"customer": state.get("customer_id")},
+    )
+    create = CustomerCreateForm(request.POST if request.POST.get("action") == "create" else None)
+    if request.method == "POST":
+        customer = None
+        if request.POST.get("action") == "pick" and pick.is_valid():
+            customer = pick.cleaned_data["customer"]
+        elif request.POST.get("action") == "create" and create.is_valid():
+            try:
+                customer = services.customer_create(business=business, **create.cleaned_data)
+            except errors.DomainError as exc:
+                add_domain_error(create, exc)
+        if customer is not None:
+            state["customer_id"] = customer.pk
+            _save(request, state)
+            return _next("customer")
+    results = list(selectors.customer_search(business=business, term=query)) if query else []
+    if not query and state.get("customer_id"):
+        results = list(Customer.objects.filter(business=business, pk=state["customer_id"]))
+    return render(
+        request,
+        "backoffice/wizard/customer.html",
+        _context(
+            request, state, "customer", pick=pick, create=create, query=query, results=results
+        ),
+    )
+
+
+def _service_step(request: HttpRequest, state: dict[str, Any]) -> HttpResponse:
+    business = request.business  # type: ignore[attr-defined]
+    cloning = bool(state.get("cloned_from"))
+    form = ServiceProviderForm(
+        _posted(request),
+        business=business,
+        service_fixed=cloning,
+        initial={"service": state.get("service_id"), "provider": state.get("provider_id")},
+    )
+    if request.method == "POST" and form.is_valid():
+        service, provider = form.cleaned_data["service"], form.cleaned_data["provider"]
+        if state.get("service_id") != service.pk:
+            state.pop("price", None)  # the price follows the newly chosen service
+        if (state.get("service_id"), state.get("provider_id")) != (service.pk, provider.pk):
+            state.pop("start", None)  # a time free for one provider may not be for another
+        state["service_id"], state["provider_id"] = service.pk, provider.pk
+        _save(request, state)
+        return _next("service")
+    services_offered = {
+        p.pk: [s.name for s in p.services.all()]
+        for p in Provider.objects.filter(business=business, active=True).prefetch_related(
+            "services"
+        )
+    }
+    providers = Provider.objects.filter(business=business, active=True)
+    return render(
+        request,
+        "backoffice/wizard/service.html",
+        _context(
+            request,
+            state,
+            "service",
+            form=form,
+            provider_services=[(p, services_offered.get(p.pk, [])) for p in providers],
+        ),
+    )
+
+
+def _time_step(request: HttpRequest, state: dict[str, Any]) -> HttpResponse:
+    business = request.business  # type: ignore[attr-defined]
+    found = _objects(request, state)
+    service, provider = found.get("service"), found.get("provider")
+    if service is None or provider is None:
+        return _go("service")
+    now = utcnow()
+    today = now.astimezone(business.tz).date()
+    source = request.POST if request.method == "POST" else request.GET
+    day = _parse_day(source.get("day"))
+    if day is None:
+        day = found["start"].astimezone(business.tz).date() if "start" in found else today
+    form = SlotForm(
+        _posted(request),
+        tz=business.tz,
+        initial={"override": state.get("override", False)},
+    )
+    if request.method == "POST" and form.is_valid():
+        start = form.cleaned_data["start"]
+        if start < now:
+            form.add_error(None, _("This time is in the past. Choose a later one."))
+        else:
+            state["start"] = start.isoformat()
+            state["override"] = bool(form.cleaned_data["override"])
+            _save(request, state)
+            return _next("time")
+    slots = selectors.staff_slots(service=service, provider=provider, day=day, now=now)
+    chosen = request.POST.get("slot") or state.get("start", "")
+    return render(
+        request,
+        "backoffice/wizard/time.html",
+        _context(
+            request,
+            state,
+            "time",
+            form=form,
+            day=day,
+            prev_day=day - timedelta(days=1),
+            next_day=day + timedelta(days=1),
+            slots=slots,
+            chosen_slot=_iso_utc(chosen),
+        ),
+    )
+
+
+def _iso_utc(value: str) -> str:
+    from datetime import UTC
+
+    try:
+        return datetime.fromisoformat(value).astimezone(UTC).isoformat()
+    except ValueError:
+        return ""
+
+
+def _parse_day(raw: str | None) -> date | None:
+    try:
+        return date.fromisoformat(raw or "")
+    except ValueError:
+        return None
+
+
+def _details_step(request: HttpRequest, state: dict[str, Any]) -> HttpResponse:
+    found = _objects(request, state)
+    service = found.get("service")
+    default_price = state.get("price") or (service.price if service else Decimal(0))
+    form = DetailsForm(
+        _posted(request), initial={"price": default_price, "notes": state.get("notes", "")}
+    )
+    if request.method == "POST" and form.is_valid():
+        state["price"] = str(form.cleaned_data["price"])
+        state["notes"] = form.cleaned_data["notes"]
+        _save(request, state)
+        return _next("details")
+    context = _context(request, state, "details", form=form)
+    return render(request, "backoffice/wizard/details.html", context)
+
+
+def _selfservice_step(request: HttpRequest, state: dict[str, Any]) -> HttpResponse:
+    policy = state.get("policy")
+    initial: dict[str, Any] = {"allowed": "no", "allow_cancel": True, "allow_reschedule": True}
+    if policy:
+        enabled = policy["allow_cancel"] or policy["allow_reschedule"]
+        initial = {
+            "allowed": "yes" if enabled else "no",
+            "allow_cancel": policy["allow_cancel"] if enabled else True,
+            "allow_reschedule": policy["allow_reschedule"] if enabled else True,
+            "change_deadline_minutes": policy["change_deadline_minutes"],
+            "max_reschedules": policy["max_reschedules"],
+        }
+    form = SelfServiceForm(_posted(request), initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        on = data["allowed"] == "yes"
+        state["policy"] = {
+            "allow_cancel": on and bool(data["allow_cancel"]),
+            "allow_reschedule": on and bool(data["allow_reschedule"]),
+            "change_deadline_minutes": data["change_deadline_minutes"],
+            "max_reschedules": data["max_reschedules"] if on else None,
+        }
+        _save(request, state)
+        return _next("selfservice")
+    return render(
+        request,
+        "backoffice/wizard/selfservice.html",
+        _context(request, state, "selfservice", form=form),
+    )
+
+
+def _policy(state: dict[str, Any]) -> SelfServicePolicy:
+    p = state["policy"]
+    return SelfServicePolicy(
+        allow_cancel=p["allow_cancel"],
+        allow_reschedule=p["allow_reschedule"],
+        change_deadline_minutes=p["change_deadline_minutes"],
+        max_reschedules=p["max_reschedules"],
+    )
+
+
+def _review_step(request: HttpRequest, state: dict[str, Any]) -> HttpResponse:
+    business = request.business  # type: ignore[attr-defined]
+    found = _objects(request, state)
+    if not all(found.get(k) for k in ("customer", "service", "provider")):
+        messages.error(request, _("Something was removed meanwhile. Please choose again."))
+        return _go("customer")
+    form = ReviewForm(_posted(request), initial={"notify_customer": True})
+    if request.method == "POST" and form.is_valid():
+        actor = Actor.staff(request.user)
+        common: dict[str, Any] = {
+            "actor": actor,
+            "start": found["start"],
+            "policy": _policy(state),
+            "now": utcnow(),
+            "price": Decimal(state["price"]),
+            "notes": state.get("notes", ""),
+            "override_availability": bool(state.get("override")),
+            "notify_customer": form.cleaned_data["notify_customer"],
+        }
+        try:
+            if state.get("cloned_from"):
+                source = get_booking(request, state["cloned_from"])
+                booking = actions.booking_clone(
+                    booking_id=source.pk,
+                    business_id=business.pk,
+                    provider=found["provider"],
+                    **common,
+                )
+            else:
+                booking = actions.booking_create_custom(
+                    business=business,
+                    customer=found["customer"],
+                    service=found["service"],
+                    provider=found["provider"],
+                    **common,
+                )
+        except errors.DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            request.session.pop(SESSION_KEY, None)
+            messages.success(request, _("Booking %(ref)s created.") % {"ref": booking.reference})
+            return redirect("backoffice:booking_detail", reference=booking.reference)
+    return render(
+        request,
+        "backoffice/wizard/review.html",
+        _context(
+            request,
+            state,
+            "review",
+            form=form,
+            policy=state["policy"],
+            price=Decimal(state["price"]),
+        ),
+    )

@@ -1,0 +1,156 @@
+"""Signed webhooks for booking events, delivered through the outbox like every email.
+
+``enqueue_booking_event`` runs inside the booking action's transaction (via outbox.on_*), so
+a change and its webhook rows commit together; ``deliver_webhook`` is the worker's sender for
+rows of channel "webhook" and raises on any failure, so the worker retries with backoff.
+
+Each delivery is a POST of a JSON body with::
+
+    Content-Type: application/json
+    Slotwise-Event: booking.rescheduled
+    Slotwise-Signature: t=1780000000,v1=<hex HMAC-SHA256(secret, f"{t}.{body}")>
+
+The receiver recomputes the HMAC over the timestamp, a dot and the raw body, compares in
+constant time, and rejects old timestamps (replays).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import urllib.error
+import urllib.request
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from slotwise.notifications.models import Message
+
+if TYPE_CHECKING:
+    from slotwise.bookings.models import Booking
+
+#: Seconds the receiver has to answer before the attempt counts as failed.
+TIMEOUT = 10
+USER_AGENT = "Slotwise-Webhooks/1"
+
+
+def booking_payload(booking: Booking) -> dict[str, Any]:
+    """The booking as a webhook shows it, frozen at the time of the event."""
+    tz = booking.business.tz
+    return {
+        "reference": booking.reference,
+        "status": booking.status,
+        "source": booking.source,
+        "start": booking.start.astimezone(tz).isoformat(),
+        "end": booking.end.astimezone(tz).isoformat(),
+        "timezone": booking.business.timezone,
+        "service": {"id": booking.service_id, "name": booking.service.name},
+        "provider": {"id": booking.provider_id, "name": booking.provider.name},
+        "customer": {
+            "id": booking.customer_id,
+            "name": booking.customer.name,
+            "email": booking.customer.email,
+            "phone": booking.customer.phone,
+        },
+        "price": str(booking.price),
+        "currency": booking.currency,
+        "version": booking.version,
+    }
+
+
+def enqueue_booking_event(booking: Booking, *, event: str, now: datetime, data: dict) -> None:
+    """Queue one delivery of ``event`` to every active endpoint of the business subscribed to it.
+
+    ``data`` adds event facts to the body (old times of a reschedule, who cancelled and why).
+    Calling it twice for the same booking version and event queues nothing new.
+    """
+    from slotwise.api.models import WebhookEndpoint
+
+    endpoints = [
+        e
+        for e in WebhookEndpoint.objects.filter(business_id=booking.business_id, active=True)
+        if event in (e.events or [])
+    ]
+    if not endpoints:
+        return
+    event_data = {"booking": booking_payload(booking), **data}
+    for endpoint in endpoints:
+        dedupe = f"webhook:{endpoint.pk}:{event}:{booking.pk}:v{booking.version}"
+        payload = {
+            "id": hashlib.sha256(dedupe.encode()).hexdigest()[:32],
+            "event": event,
+            "created_at": now.isoformat(),
+            "business": booking.business.slug,
+            "data": event_data,
+        }
+        Message.objects.get_or_create(
+            dedupe_key=dedupe,
+            defaults={
+                "business_id": booking.business_id,
+                "booking": booking,
+                "channel": Message.Channel.WEBHOOK,
+                "kind": Message.Kind.WEBHOOK,
+                "recipient": endpoint.url,
+                "recipient_name": "",
+                "audience": "webhook",
+                "context": {"event": event, "endpoint_id": endpoint.pk, "payload": payload},
+                "due_at": now,
+                "next_attempt_at": now,
+                "created_at": now,
+            },
+        )
+
+
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    """The ``Slotwise-Signature`` header value for ``body`` sent at ``timestamp``."""
+    signed = f"{timestamp}.".encode() + body
+    digest = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+def body_of(message: Message) -> bytes:
+    """The exact bytes POSTed (and signed) for a webhook row."""
+    return json.dumps(
+        message.context.get("payload", {}), separators=(",", ":"), sort_keys=True
+    ).encode()
+
+
+def deliver_webhook(message: Message, *, now: datetime) -> None:
+    """POST the row's body to its endpoint; raise unless the receiver answers 2xx.
+
+    An endpoint deleted since the row was queued makes the row undeliverable (no retry); a
+    deactivated one still gets what was queued while it was active.
+    """
+    from slotwise.api.models import WebhookEndpoint
+    from slotwise.notifications.worker import UndeliverableMessage
+
+    endpoint = WebhookEndpoint.objects.filter(
+        pk=message.context.get("endpoint_id"), business_id=message.business_id
+    ).first()
+    if endpoint is None:
+        raise UndeliverableMessage("the webhook endpoint was deleted")
+    body = body_of(message)
+    event = str(message.context.get("event", ""))
+    request = urllib.request.Request(  # noqa: S310 - the URL is checked to be http(s) on save
+        message.recipient,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "User-Agent": USER_AGENT,
+            "Slotwise-Event": event,
+            "Slotwise-Delivery": str(message.pk),
+            "Slotwise-Signature": sign(endpoint.secret, int(now.timestamp()), body),
+        },
+    )
+    if not message.recipient.lower().startswith(("http://", "https://")):
+        raise UndeliverableMessage("the webhook URL is not http(s)")
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # noqa: S310
+            status = response.status
+    except urllib.error.HTTPError as exc:
+        raise RuntimeError(f"the receiver answered HTTP {exc.code}") from None
+    except (urllib.error.URLError, OSError) as exc:
+        raise RuntimeError(f"could not reach the receiver: {exc}") from None
+    if not 200 <= status < 300:
+        raise RuntimeError(f"the receiver answered HTTP {status}")

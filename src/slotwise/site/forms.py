@@ -1,0 +1,83 @@
+"""Forms of the customer pages: they check the shape of the input; the actions check the rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+
+class _Form(forms.Form):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")  # labels read "Email", not "Email:"
+        super().__init__(*args, **kwargs)
+
+
+class DetailsForm(_Form):
+    """Who is booking."""
+
+    name = forms.CharField(
+        label=_("Your name"),
+        max_length=200,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+        error_messages={"required": _("Please give your name.")},
+    )
+    email = forms.EmailField(
+        label=_("Email"),
+        max_length=254,
+        help_text=_("We send the confirmation and your links to change the booking here."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        error_messages={
+            "required": _("Please give your email address."),
+            "invalid": _("Please give a valid email address, like name@example.com."),
+        },
+    )
+    phone = forms.CharField(
+        label=_("Phone (optional)"),
+        max_length=40,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
+    )
+    notes = forms.CharField(
+        label=_("Note for the business (optional)"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class CancelForm(_Form):
+    reason = forms.CharField(
+        label=_("Reason (optional)"),
+        help_text=_("It helps the business, but you do not have to say."),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class RatingForm(_Form):
+    stars = forms.TypedChoiceField(
+        label=_("Your rating"),
+        choices=[(n, str(n)) for n in range(1, 6)],
+        coerce=int,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Please choose from 1 to 5 stars.")},
+    )
+    comment = forms.CharField(
+        label=_("Comment (optional)"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+
+#: What each number of stars means, for screen readers and the hint under the stars.
+STAR_WORDS = {
+    1: _("1 star, poor"),
+    2: _("2 stars, fair"),
+    3: _("3 stars, good"),
+    4: _("4 stars, very good"),
+    5: _("5 stars, excellent"),
+}

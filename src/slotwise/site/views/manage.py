@@ -1,0 +1,303 @@
+"""Manage a booking by link: see it, cancel it, reschedule it, add it to a calendar.
+
+Opening any of these pages (GET) changes nothing: mail scanners open links. Each change is
+a POST with CSRF protection that carries the booking version the customer saw, so a double
+submit or a stale page acts once and then shows the current state with a friendly note.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from slotwise.bookings import actions, policy, selectors
+from slotwise.bookings.actions.cancel import facts_of
+from slotwise.bookings.actor import Actor
+from slotwise.bookings.models import Booking
+from slotwise.catalog.models import Provider
+from slotwise.core import errors
+from slotwise.notifications import ics
+from slotwise.scheduling import loaders
+from slotwise.site import picker as picker_mod
+from slotwise.site.forms import CancelForm
+from slotwise.site.views import common
+
+MANAGE = "manage"
+
+
+def _zone(request: HttpRequest, booking: Booking) -> common.ReaderZone:
+    return common.reader_zone(
+        request, known=booking.customer.timezone, fallback=booking.business.tz
+    )
+
+
+def _manage_url(request: HttpRequest, token: str, name: str = "site:manage", **extra: Any) -> str:
+    """A manage URL that keeps the zone the customer chose (``?tz=``)."""
+    tz = request.GET.get("tz") or request.POST.get("tz") or ""
+    params = {"tz": tz if common.parse_zone(tz) else "", **extra}
+    return common.with_query(reverse(name, args=[token]), params)
+
+
+def _booking_context(
+    request: HttpRequest, booking: Booking, token: str, zone: common.ReaderZone, now: datetime
+) -> dict[str, Any]:
+    """What every manage page shows about the booking and what the customer may do now."""
+    tz = zone.tz
+    facts = facts_of(booking)
+    allowed = policy.allowed_customer_actions(facts, now)
+    refusals = [
+        r for r in (policy.customer_refusal(a, facts, now) for a in policy.Action) if r is not None
+    ]
+    # The plain reason(s) why an option is missing: the fundamental "never allowed" only
+    # when nothing else explains it, so a customer is not told about options never offered.
+    explained = [r.message for r in refusals if r.code != errors.NotAllowed.code]
+    if not allowed and not explained:
+        explained = [r.message for r in refusals]
+    reasons = list(dict.fromkeys(explained))
+    page = booking.booking_page
+    return {
+        "booking": booking,
+        "business": booking.business,
+        "token": token,
+        "zone": zone,
+        "zone_label": zone.label(booking.start),
+        "zone_names": common.zone_names(),
+        "tz_hidden": {},
+        "when": common.when(booking.start, booking.end, tz),
+        "status": common.status_word(booking),
+        "is_confirmed": booking.status == Booking.Status.CONFIRMED,
+        "can_cancel": policy.Action.CANCEL in allowed,
+        "can_reschedule": policy.Action.RESCHEDULE in allowed,
+        "any_allowed": bool(allowed),
+        "reasons": reasons,
+        "deadline": common.instant(booking.change_deadline, tz),
+        "deadline_is_start": booking.change_deadline_minutes == 0,
+        "contact": common.contact_of(booking),
+        "cancelled_when": common.instant(booking.cancelled_at, tz) if booking.cancelled_at else "",
+        "urls": {
+            "manage": _manage_url(request, token),
+            "cancel": _manage_url(request, token, "site:manage_cancel"),
+            "reschedule": _manage_url(request, token, "site:manage_reschedule"),
+            "calendar": reverse("site:manage_calendar", args=[token]),
+            "book_again": reverse("site:book", args=[booking.business.slug, page.slug])
+            if page is not None and page.active
+            else "",
+        },
+    }
+
+
+@require_GET
+@common.token_view(MANAGE)
+def manage(request: HttpRequest, booking: Booking, token: str) -> HttpResponse:
+    """The booking, in the customer's zone, with exactly the options its policy allows now."""
+    zone = _zone(request, booking)
+    context = _booking_context(request, booking, token, zone, common.now())
+    context["new"] = request.GET.get("new") == "1"
+    return render(request, "site/manage/page.html", context)
+
+
+def _refused(request: HttpRequest, booking: Booking, action: policy.Action) -> str:
+    refusal = policy.customer_refusal(action, facts_of(booking), common.now())
+    return refusal.message if refusal is not None else ""
+
+
+def _friendly(booking: Booking, exc: errors.DomainError) -> str:
+    """A note for a change that did not happen, in terms of the booking's current state."""
+    if isinstance(exc, errors.StaleBooking):
+        current = selectors.booking_get(business=booking.business, reference=booking.reference)
+        if current.status == Booking.Status.CANCELLED:
+            return _("This booking has already been cancelled.")
+        return _("This booking was changed in the meantime. Here is how it stands now.")
+    return exc.message
+
+
+def _version(request: HttpRequest) -> int:
+    # A missing or garbled version can only come from an old or altered page: treat as stale.
+    return common.parse_int(request.POST.get("version")) or 0
+
+
+@require_http_methods(["GET", "POST"])
+@common.token_view(MANAGE)
+def manage_cancel(request: HttpRequest, booking: Booking, token: str) -> HttpResponse:
+    """Confirmation step (GET) and the cancel itself (POST)."""
+    if request.method == "POST":
+        form = CancelForm(request.POST)
+        reason = form.cleaned_data["reason"] if form.is_valid() else ""
+        try:
+            actions.booking_cancel(
+                booking_id=booking.pk,
+                business_id=booking.business_id,
+                actor=Actor.customer(booking.customer.name),
+                now=common.now(),
+                reason=reason,
+                expected_version=_version(request),
+            )
+        except errors.DomainError as exc:
+            messages.warning(request, _friendly(booking, exc))
+        else:
+            messages.success(
+                request,
+                _("Your booking is cancelled. We have sent you an email to confirm it."),
+            )
+        return redirect(_manage_url(request, token))
+
+    refusal = _refused(request, booking, policy.Action.CANCEL)
+    if refusal:
+        messages.warning(request, refusal)
+        return redirect(_manage_url(request, token))
+    zone = _zone(request, booking)
+    context = _booking_context(request, booking, token, zone, common.now())
+    context["form"] = CancelForm()
+    return render(request, "site/manage/cancel.html", context)
+
+
+def _reschedule_scope(booking: Booking) -> tuple[Any, Provider | None]:
+    """(page, provider) to look for slots: the booking's provider, or any where the page says."""
+    page = booking.booking_page
+    if page is not None and page.any_provider:
+        return page, None
+    return page, booking.provider
+
+
+@require_http_methods(["GET", "POST"])
+@common.token_view(MANAGE)
+def manage_reschedule(request: HttpRequest, booking: Booking, token: str) -> HttpResponse:
+    """Pick a new day and time (GET), confirm old → new (GET with start), move it (POST)."""
+    if request.method == "POST":
+        return _reschedule_post(request, booking, token)
+    refusal = _refused(request, booking, policy.Action.RESCHEDULE)
+    if refusal:
+        messages.warning(request, refusal)
+        return redirect(_manage_url(request, token))
+
+    now = common.now()
+    zone = _zone(request, booking)
+    tz = zone.tz
+    page, provider = _reschedule_scope(booking)
+    start = common.parse_start(request.GET.get("start"))
+    day = common.parse_day(request.GET.get("day"))
+    if start is not None:
+        day = start.astimezone(tz).date()
+    base = reverse("site:manage_reschedule", args=[token])
+
+    def url_for(params: dict[str, Any]) -> str:
+        return common.with_query(
+            base, {"tz": zone.name, **params}, anchor="times" if "day" in params else ""
+        )
+
+    picker = picker_mod.picker_for(
+        service=booking.service,
+        page=page,
+        provider=provider,
+        tz=tz,
+        now=now,
+        month=common.parse_month(request.GET.get("month")),
+        day=day,
+        selected_start=start,
+        url_for=url_for,
+        exclude_booking_id=booking.pk,
+    )
+    current = common.start_param(booking.start)
+    for choice in picker.times:
+        choice.current = choice.value == current
+    context = _booking_context(request, booking, token, zone, now)
+    context.update(
+        picker=picker,
+        notice="",
+        tz_hidden={"month": request.GET.get("month", ""), "day": day.isoformat() if day else ""},
+    )
+    chosen = next((t for t in picker.times if t.selected), None)
+    if start is not None and chosen is None:
+        context["notice"] = str(errors.SlotUnavailable.default_message)
+    if chosen is not None and start is not None:
+        new_provider = _provider_for(booking, page, chosen.provider_ids)
+        end = start + (booking.end - booking.start)
+        context.update(
+            new_when=common.when(start, end, tz),
+            new_provider=new_provider,
+            provider_changes=new_provider.pk != booking.provider_id,
+            start_value=chosen.value,
+            change_time_url=url_for({"day": day.isoformat() if day else ""}),
+        )
+        return render(request, "site/manage/reschedule_confirm.html", context)
+    if request.htmx and not request.htmx.history_restore_request:
+        return render(request, "site/_picker.html", context)
+    return render(request, "site/manage/reschedule.html", context)
+
+
+def _provider_for(booking: Booking, page: Any, provider_ids: tuple[int, ...]) -> Provider:
+    """Who takes the new time: the booking's own provider when free, else the first free one."""
+    if booking.provider_id in provider_ids or not provider_ids:
+        return booking.provider
+    found = loaders.providers_for(service=booking.service, page=page, provider_ids=provider_ids)
+    return found[0] if found else booking.provider
+
+
+def _reschedule_post(request: HttpRequest, booking: Booking, token: str) -> HttpResponse:
+    start = common.parse_start(request.POST.get("start"))
+    if start is None:
+        return redirect(_manage_url(request, token, "site:manage_reschedule"))
+    page, _scope_provider = _reschedule_scope(booking)
+    provider_id = common.parse_int(request.POST.get("provider"))
+    new_provider = None
+    if provider_id is not None and provider_id != booking.provider_id:
+        found = loaders.providers_for(
+            service=booking.service, page=page, provider_ids=[provider_id]
+        )
+        new_provider = found[0] if found else None
+    zone = _zone(request, booking)
+    try:
+        moved = actions.booking_reschedule(
+            booking_id=booking.pk,
+            business_id=booking.business_id,
+            actor=Actor.customer(booking.customer.name),
+            new_start=start,
+            now=common.now(),
+            new_provider=new_provider,
+            expected_version=_version(request),
+        )
+    except (errors.SlotUnavailable, errors.InvalidInput) as exc:
+        messages.warning(request, exc.message)
+        day = start.astimezone(zone.tz).date().isoformat()
+        return redirect(_manage_url(request, token, "site:manage_reschedule", day=day))
+    except errors.DomainError as exc:
+        messages.warning(request, _friendly(booking, exc))
+        return redirect(_manage_url(request, token))
+    messages.success(
+        request,
+        _("Your booking is moved to %(when)s. We have sent you an updated confirmation.")
+        % {"when": common.when(moved.start, moved.end, zone.tz)},
+    )
+    return redirect(_manage_url(request, token))
+
+
+@require_GET
+@common.token_view(MANAGE)
+def manage_calendar(request: HttpRequest, booking: Booking, token: str) -> HttpResponse:
+    """The booking as an .ics file to add to a calendar (METHOD:PUBLISH)."""
+    if booking.status != Booking.Status.CONFIRMED:
+        return render(
+            request,
+            "site/manage/no_calendar.html",
+            {"booking": booking, "business": booking.business, "token": token},
+            status=404,
+        )
+    body = ics.booking_calendar(
+        booking,
+        method="PUBLISH",
+        start=booking.start,
+        end=booking.end,
+        sequence=booking.version,
+        now=common.now(),
+    )
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{booking.reference}.ics"'
+    response["Cache-Control"] = "no-store"
+    return response
