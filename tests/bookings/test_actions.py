@@ -383,7 +383,7 @@ def test_complete_queues_rating_request_and_rating_is_once(world):
         booking_id=booking.pk, stars=5, comment="Great", now=at(world, 6, 12)
     )
     assert rating.stars == 5
-    with refused("invalid_state"):
+    with refused("already_rated"):
         actions.booking_rate(booking_id=booking.pk, stars=1, comment="", now=at(world, 6, 13))
     with refused("invalid_input"):
         actions.booking_rate(booking_id=booking.pk, stars=6, comment="", now=at(world, 6, 13))

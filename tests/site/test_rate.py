@@ -83,7 +83,7 @@ def test_not_completed_cannot_be_rated(client, visit):
     assert "has not taken place yet" in response.text
     assert 'type="radio"' not in response.text
     response = client.post(url, {"stars": "5"}, follow=True)
-    assert "Only a completed booking can be rated." in response.text
+    assert "Only a completed appointment can be rated." in response.text
     assert not Rating.objects.exists()
 
 

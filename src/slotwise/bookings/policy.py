@@ -109,6 +109,15 @@ def allowed_customer_actions(facts: BookingFacts, now: datetime) -> list[Action]
     ]
 
 
+def rating_refusal(*, status: str, already_rated: bool) -> errors.DomainError | None:
+    """Why the customer may not rate the booking, or None: only completed ones, only once."""
+    if already_rated:
+        return errors.AlreadyRated()
+    if status != "completed":
+        return errors.InvalidState(_("Only a completed appointment can be rated."), status=status)
+    return None
+
+
 def describe_minutes(minutes: int) -> str:
     """'24 hours', '7 days', '90 minutes' — how a deadline is worded for people."""
     if minutes == 0:

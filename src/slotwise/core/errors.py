@@ -65,6 +65,12 @@ class RescheduleLimitReached(DomainError):
     default_message = "This booking cannot be rescheduled again online."
 
 
+class AlreadyRated(DomainError):
+    code = "already_rated"
+    http_status = 409
+    default_message = "This booking has already been rated. Thank you!"
+
+
 class SlotUnavailable(DomainError):
     code = "slot_unavailable"
     http_status = 409

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from slotwise.bookings import policy
 from slotwise.bookings.actions import _common
 from slotwise.bookings.actor import Actor
-from slotwise.bookings.models import Booking, BookingEvent, Rating
+from slotwise.bookings.models import BookingEvent, Rating
 from slotwise.core import errors
 
 
@@ -16,10 +17,11 @@ def booking_rate(*, booking_id: int, stars: int, comment: str, now: datetime) ->
         raise errors.InvalidInput("Choose between 1 and 5 stars.", field="stars")
     with _common.write_transaction():
         booking = _common.lock_booking(booking_id)
-        if booking.status != Booking.Status.COMPLETED:
-            raise errors.InvalidState("Only a completed booking can be rated.")
-        if Rating.objects.filter(booking=booking).exists():
-            raise errors.InvalidState("This booking has already been rated.", code_hint="rated")
+        refusal = policy.rating_refusal(
+            status=booking.status, already_rated=Rating.objects.filter(booking=booking).exists()
+        )
+        if refusal is not None:
+            raise refusal
         rating = Rating.objects.create(
             business_id=booking.business_id,
             booking=booking,

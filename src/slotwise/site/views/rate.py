@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from slotwise.bookings import actions, selectors
+from slotwise.bookings import actions, policy, selectors
 from slotwise.bookings.models import Booking, BookingToken
 from slotwise.core import errors
 from slotwise.site.forms import STAR_WORDS, RatingForm
@@ -32,7 +32,7 @@ def rate(request: HttpRequest, booking: Booking, token: str) -> HttpResponse:
             form.add_error("stars", exc.message)
         except errors.DomainError as exc:
             # Rated already (a double submit) or not rateable: the page below says which.
-            if exc.details.get("code_hint") != "rated":
+            if exc.code != errors.AlreadyRated.code:
                 messages.warning(request, exc.message)
             return redirect(reverse("site:rate", args=[token]))
         else:
@@ -48,7 +48,8 @@ def rate(request: HttpRequest, booking: Booking, token: str) -> HttpResponse:
         "zone": zone,
         "when": common.when(booking.start, booking.end, zone.tz),
         "rating": rating,
-        "rateable": rating is None and booking.status == Booking.Status.COMPLETED,
+        "rateable": policy.rating_refusal(status=booking.status, already_rated=rating is not None)
+        is None,
         "form": form,
         "stars": [(n, STAR_WORDS[n]) for n in range(1, 6)],
         "chosen": str(form["stars"].value() or ""),

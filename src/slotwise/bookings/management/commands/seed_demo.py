@@ -51,9 +51,12 @@ class Command(BaseCommand):
             "\n".join(
                 [
                     "",
-                    f"Demo business: {business.name} ({settings.SITE_URL})",
-                    f"  owner login:  {OWNER_EMAIL} / {OWNER_PASSWORD}",
-                    f"  staff login:  {STAFF_EMAIL} / {STAFF_PASSWORD}",
+                    f"Demo business: {business.name}",
+                    f"  backoffice:    {settings.SITE_URL}/backoffice/",
+                    f"  owner login:   {OWNER_EMAIL} / {OWNER_PASSWORD}",
+                    f"  staff login:   {STAFF_EMAIL} / {STAFF_PASSWORD}",
+                    f"  booking page:  {settings.SITE_URL}/book/{SLUG}/online/",
+                    f"  API docs:      {settings.SITE_URL}/api/v1/docs",
                     "",
                 ]
             )
