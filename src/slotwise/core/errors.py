@@ -8,17 +8,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 
 class DomainError(Exception):
     """A rule said no. ``code`` is stable; ``message`` is for people."""
 
     code = "domain_error"
     http_status = 400
-    default_message = "The request could not be completed."
+    default_message: Any = _("The request could not be completed.")
 
     def __init__(self, message: object = None, **details: Any) -> None:
         # Lazy translations are resolved here, in the language active when the rule said no.
-        self.message = str(message) if message else self.default_message
+        self.message = str(message) if message else str(self.default_message)
         self.details = details
         super().__init__(self.message)
 
@@ -26,58 +28,58 @@ class DomainError(Exception):
 class InvalidInput(DomainError):
     code = "invalid_input"
     http_status = 422
-    default_message = "Some of the information given is not valid."
+    default_message = _("Some of the information given is not valid.")
 
 
 class NotFound(DomainError):
     code = "not_found"
     http_status = 404
-    default_message = "Not found."
+    default_message = _("Not found.")
 
 
 class NotAllowed(DomainError):
     code = "not_allowed"
     http_status = 403
-    default_message = "This change is not allowed for this booking."
+    default_message = _("This change is not allowed for this booking.")
 
 
 class InvalidState(DomainError):
     code = "invalid_state"
     http_status = 409
-    default_message = "The booking is not in a state that allows this."
+    default_message = _("The booking is not in a state that allows this.")
 
 
 class AlreadyStarted(DomainError):
     code = "already_started"
     http_status = 409
-    default_message = "The appointment has already started."
+    default_message = _("The appointment has already started.")
 
 
 class ChangeWindowClosed(DomainError):
     code = "change_window_closed"
     http_status = 409
-    default_message = "It is too late to change this booking online."
+    default_message = _("It is too late to change this booking online.")
 
 
 class RescheduleLimitReached(DomainError):
     code = "reschedule_limit_reached"
     http_status = 409
-    default_message = "This booking cannot be rescheduled again online."
+    default_message = _("This booking cannot be rescheduled again online.")
 
 
 class AlreadyRated(DomainError):
     code = "already_rated"
     http_status = 409
-    default_message = "This booking has already been rated. Thank you!"
+    default_message = _("This booking has already been rated. Thank you!")
 
 
 class SlotUnavailable(DomainError):
     code = "slot_unavailable"
     http_status = 409
-    default_message = "That time is no longer available. Please choose another."
+    default_message = _("That time is no longer available. Please choose another.")
 
 
 class StaleBooking(DomainError):
     code = "stale_booking"
     http_status = 409
-    default_message = "This booking was changed meanwhile. Please review its current state."
+    default_message = _("This booking was changed meanwhile. Please review its current state.")

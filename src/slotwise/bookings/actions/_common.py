@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from slotwise.bookings.actor import Actor
 from slotwise.bookings.models import Booking, BookingEvent, BookingPage
@@ -39,7 +40,7 @@ def write_transaction() -> Iterator[None]:
 
 def require_aware(value: datetime, field: str) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
-        raise errors.InvalidInput("Times must include a time zone offset.", field=field)
+        raise errors.InvalidInput(_("Times must include a time zone offset."), field=field)
     # Arithmetic on a datetime in a DST zone is wall-clock arithmetic; in UTC it is exact.
     return value.astimezone(UTC)
 
@@ -54,7 +55,7 @@ def lock_booking(booking_id: int, *, business_id: int | None = None) -> Booking:
     try:
         return qs.get(pk=booking_id)
     except Booking.DoesNotExist:
-        raise errors.NotFound("Booking not found.") from None
+        raise errors.NotFound(_("Booking not found.")) from None
 
 
 def lock_provider(provider_id: int) -> Provider:
@@ -166,19 +167,21 @@ def validate_service_provider(
 ) -> None:
     """The service and provider belong to the business, are active, and go together."""
     if service.business_id != business_id or provider.business_id != business_id:
-        raise errors.NotFound("Service or provider not found.")
+        raise errors.NotFound(_("Service or provider not found."))
     if not service.active:
-        raise errors.InvalidInput("This service is not offered any more.", field="service")
+        raise errors.InvalidInput(_("This service is not offered any more."), field="service")
     if not provider.active:
-        raise errors.InvalidInput("This provider is not available.", field="provider")
+        raise errors.InvalidInput(_("This provider is not available."), field="provider")
     if not provider.services.filter(pk=service.pk).exists():
-        raise errors.InvalidInput("This provider does not offer this service.", field="provider")
+        raise errors.InvalidInput(_("This provider does not offer this service."), field="provider")
     if page is not None:
         if not page.services.filter(pk=service.pk).exists():
-            raise errors.InvalidInput("This service is not offered on this page.", field="service")
+            raise errors.InvalidInput(
+                _("This service is not offered on this page."), field="service"
+            )
         if not page.providers.filter(pk=provider.pk).exists():
             raise errors.InvalidInput(
-                "This provider is not offered on this page.", field="provider"
+                _("This provider is not offered on this page."), field="provider"
             )
 
 

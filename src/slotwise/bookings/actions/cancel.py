@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.utils.translation import gettext as _
+
 from slotwise.bookings import policy
 from slotwise.bookings.actions import _common
 from slotwise.bookings.actor import Actor
@@ -37,7 +39,7 @@ def booking_cancel(
             notify_customer = True  # a customer always gets the confirmation of their own cancel
         elif booking.status != Booking.Status.CONFIRMED:
             raise errors.InvalidState(
-                "Only a confirmed booking can be cancelled.", status=booking.status
+                _("Only a confirmed booking can be cancelled."), status=booking.status
             )
         old = _common.snapshot(booking)
         booking.status = Booking.Status.CANCELLED

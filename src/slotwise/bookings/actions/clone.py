@@ -6,6 +6,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from slotwise.bookings.actions.create import booking_create_custom
 from slotwise.bookings.actor import Actor
 from slotwise.bookings.models import Booking
@@ -29,7 +31,9 @@ def clone_prefill(booking: Booking) -> dict[str, Any]:
 
 def ensure_cloneable(booking: Booking) -> None:
     if booking.status != Booking.Status.CANCELLED:
-        raise errors.InvalidState("Only a cancelled booking can be cloned.", status=booking.status)
+        raise errors.InvalidState(
+            _("Only a cancelled booking can be cloned."), status=booking.status
+        )
 
 
 def booking_clone(
@@ -56,7 +60,7 @@ def booking_clone(
             pk=booking_id, business_id=business_id
         )
     except Booking.DoesNotExist:
-        raise errors.NotFound("Booking not found.") from None
+        raise errors.NotFound(_("Booking not found.")) from None
     ensure_cloneable(source)
     return booking_create_custom(
         business=source.business,

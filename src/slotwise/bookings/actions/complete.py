@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.utils.translation import gettext as _
+
 from slotwise.bookings.actions import _common
 from slotwise.bookings.actor import Actor
 from slotwise.bookings.models import Booking, BookingEvent
@@ -54,10 +56,10 @@ def _close(
         booking = _common.lock_booking(booking_id, business_id=business_id)
         if booking.status != Booking.Status.CONFIRMED:
             raise errors.InvalidState(
-                "Only a confirmed booking can be closed.", status=booking.status
+                _("Only a confirmed booking can be closed."), status=booking.status
             )
         if now < booking.start:
-            raise errors.InvalidState("The appointment has not started yet.")
+            raise errors.InvalidState(_("The appointment has not started yet."))
         old = {"status": booking.status}
         booking.status = status
         booking.version += 1

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
+
 from slotwise.bookings.actions import _common
 from slotwise.bookings.actions.tokens import token_issue
 from slotwise.bookings.actor import Actor
@@ -49,12 +51,12 @@ def booking_create_custom(
     """
     start = _common.require_aware(start, "start")
     if customer.business_id != business.pk:
-        raise errors.NotFound("Customer not found.")
+        raise errors.NotFound(_("Customer not found."))
     _common.validate_service_provider(business_id=business.pk, service=service, provider=provider)
     if start < now:
-        raise errors.InvalidInput("The appointment cannot start in the past.", field="start")
+        raise errors.InvalidInput(_("The appointment cannot start in the past."), field="start")
     if price is not None and price < 0:
-        raise errors.InvalidInput("The price cannot be negative.", field="price")
+        raise errors.InvalidInput(_("The price cannot be negative."), field="price")
     with _common.write_transaction():
         provider = _common.lock_provider(provider.pk)
         if not override_availability:
@@ -112,20 +114,20 @@ def booking_create_web(
     start = _common.require_aware(start, "start")
     business = page.business
     if not page.active:
-        raise errors.NotFound("This booking page is not available.")
+        raise errors.NotFound(_("This booking page is not available."))
     if provider is None and not page.any_provider:
-        raise errors.InvalidInput("Please choose a provider.", field="provider")
+        raise errors.InvalidInput(_("Please choose a provider."), field="provider")
     name, email = customer.name.strip(), customer.email.strip().lower()
     if not name:
-        raise errors.InvalidInput("Please give your name.", field="name")
+        raise errors.InvalidInput(_("Please give your name."), field="name")
     if "@" not in email:
-        raise errors.InvalidInput("Please give a valid email address.", field="email")
+        raise errors.InvalidInput(_("Please give a valid email address."), field="email")
     if provider is not None:
         _common.validate_service_provider(
             business_id=business.pk, service=service, provider=provider, page=page
         )
     elif service.business_id != business.pk or not page.services.filter(pk=service.pk).exists():
-        raise errors.InvalidInput("This service is not offered on this page.", field="service")
+        raise errors.InvalidInput(_("This service is not offered on this page."), field="service")
 
     with _common.write_transaction():
         if provider is None:

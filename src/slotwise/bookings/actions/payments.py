@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
+
 from slotwise.bookings.actions import _common
 from slotwise.bookings.actor import Actor
 from slotwise.bookings.models import BookingEvent, Payment
@@ -25,11 +27,11 @@ def payment_record(
 ) -> Payment:
     """Record a payment (or, with status refunded, a refund) against a booking."""
     if amount <= 0:
-        raise errors.InvalidInput("The amount must be more than zero.", field="amount")
+        raise errors.InvalidInput(_("The amount must be more than zero."), field="amount")
     if method not in Payment.Method.values:
-        raise errors.InvalidInput("Unknown payment method.", field="method")
+        raise errors.InvalidInput(_("Unknown payment method."), field="method")
     if status not in Payment.Status.values:
-        raise errors.InvalidInput("Unknown payment status.", field="status")
+        raise errors.InvalidInput(_("Unknown payment status."), field="status")
     with _common.write_transaction():
         booking = _common.lock_booking(booking_id, business_id=business_id)
         payment = Payment.objects.create(

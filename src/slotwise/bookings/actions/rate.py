@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.utils.translation import gettext as _
+
 from slotwise.bookings import policy
 from slotwise.bookings.actions import _common
 from slotwise.bookings.actor import Actor
@@ -14,7 +16,7 @@ from slotwise.core import errors
 def booking_rate(*, booking_id: int, stars: int, comment: str, now: datetime) -> Rating:
     """Store the customer's rating; a second rating of the same booking is refused."""
     if stars not in range(1, 6):
-        raise errors.InvalidInput("Choose between 1 and 5 stars.", field="stars")
+        raise errors.InvalidInput(_("Choose between 1 and 5 stars."), field="stars")
     with _common.write_transaction():
         booking = _common.lock_booking(booking_id)
         refusal = policy.rating_refusal(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.utils.translation import gettext as _
+
 from slotwise.bookings import policy
 from slotwise.bookings.actions import _common
 from slotwise.bookings.actions.cancel import facts_of
@@ -47,15 +49,15 @@ def booking_reschedule(
             moving_provider = new_provider is not None and new_provider.pk != booking.provider_id
             if moving_provider and (page is None or not page.any_provider):
                 raise errors.NotAllowed(
-                    "This booking can only be moved to another time with the same provider.",
+                    _("This booking can only be moved to another time with the same provider."),
                     field="provider",
                 )
         elif booking.status != Booking.Status.CONFIRMED:
             raise errors.InvalidState(
-                "Only a confirmed booking can be rescheduled.", status=booking.status
+                _("Only a confirmed booking can be rescheduled."), status=booking.status
             )
         if new_start < now:
-            raise errors.InvalidInput("The new time is in the past.", field="start")
+            raise errors.InvalidInput(_("The new time is in the past."), field="start")
         provider = new_provider or booking.provider
         _common.validate_service_provider(
             business_id=booking.business_id,
@@ -64,7 +66,7 @@ def booking_reschedule(
             page=page if actor.is_customer and provider.pk != booking.provider_id else None,
         )
         if new_start == booking.start and provider.pk == booking.provider_id:
-            raise errors.InvalidInput("The booking is already at this time.", field="start")
+            raise errors.InvalidInput(_("The booking is already at this time."), field="start")
         provider = _common.lock_provider(provider.pk)
         end, blocked_start, blocked_end = _common.blocked_range(new_start, booking.service)
         _common.ensure_no_overlap(
