@@ -127,10 +127,12 @@ for _key, _value in email_from_url(os.environ.get("EMAIL_URL", "console:")).item
     globals()[_key] = _value
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Slotwise <bookings@slotwise.localhost>")
 
+# In the database, so that rate limits and login throttles are shared by every server
+# process (gunicorn workers) without another service to run.
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "slotwise",
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "slotwise_cache",
     }
 }
 
