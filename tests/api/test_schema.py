@@ -27,8 +27,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from slotwise.api.services import time_off_create, webhook_endpoint_create
+from slotwise.api.services import webhook_endpoint_create
 from slotwise.bookings.actions import CustomerDetails, booking_create_web
+from slotwise.catalog.services import time_off_create
 from slotwise.wsgi import application
 from tests.api.conftest import key_for
 from tests.factories import MONDAY, custom_booking
@@ -81,7 +82,10 @@ def real(world: Any, frozen_now: datetime, _keep_test_connection: None) -> dict[
         now=frozen_now,
     )
     off = time_off_create(
-        provider=world.alex, start=MONDAY.replace(hour=14), end=MONDAY.replace(hour=15)
+        business=world.business,
+        provider=world.alex,
+        start=MONDAY.replace(hour=14),
+        end=MONDAY.replace(hour=15),
     )
     return {
         "headers": {"Authorization": f"Bearer {key_for(world.business)}"},

@@ -15,7 +15,7 @@ LOGIN = "/backoffice/login/"
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache():
+def _fresh_cache(db):
     cache.clear()
     yield
     cache.clear()

@@ -1,9 +1,9 @@
-"""Writes behind the API: keys, webhook endpoints, idempotency, and catalog/settings records.
+"""Writes only the API has: keys, webhook endpoints and idempotency records.
 
 Every function is keyword-only, scoped to one business, validates with the model's own rules
 (``full_clean``) and raises a DomainError (nothing changed) when the input is not acceptable.
-The catalog and settings writers are plain record edits with no booking rule in them; the
-backoffice may call them too.
+Catalog and settings writes are the domain's, shared with the backoffice:
+``catalog/services.py``, ``bookings/pages.py`` and ``notifications/settings.py``.
 """
 
 from __future__ import annotations
@@ -12,21 +12,17 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime, time, timedelta
-from typing import Any, TypeVar
+from datetime import datetime, timedelta
+from typing import Any
 
-from django.core.exceptions import ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, transaction
 
 from slotwise.api.errors import IdempotencyConflict, IdempotencyInProgress
 from slotwise.api.models import WEBHOOK_EVENTS, ApiKey, IdempotencyRecord, WebhookEndpoint
-from slotwise.bookings.models import Booking, BookingPage
-from slotwise.catalog.models import Customer, Provider, Service, TimeOff, WorkingHours
+from slotwise.bookings.models import Booking
 from slotwise.core import errors
 from slotwise.core.models import Business
-from slotwise.notifications.models import NotificationSettings, ReminderRule
-
-M = TypeVar("M", bound=models.Model)
+from slotwise.core.records import record_apply, record_get, record_save
 
 _KEY_PREFIX = "sw"
 #: A claimed Idempotency-Key whose request never finished is released after this long.
@@ -85,239 +81,7 @@ def api_key_authenticate(*, raw: str, now: datetime) -> ApiKey | None:
     return key
 
 
-# --- shared helpers -------------------------------------------------------------------------
-
-
-def _clean_and_save[M: models.Model](instance: M, *, exclude: Iterable[str] = ()) -> M:
-    """Run the model's validation (fields and constraints) and save; errors become 422."""
-    try:
-        instance.full_clean(exclude=list(exclude))
-    except ValidationError as exc:
-        fields = {
-            field: " ".join(str(m) for m in messages)
-            for field, messages in exc.message_dict.items()
-        }
-        message = " ".join(fields.values()) or "Some of the information given is not valid."
-        raise errors.InvalidInput(message, **fields) from None
-    try:
-        with transaction.atomic():
-            instance.save()
-    except IntegrityError:
-        # A concurrent request saved the same unique value between the check and the insert.
-        raise errors.InvalidInput("This conflicts with an existing record.") from None
-    return instance
-
-
-def _apply(instance: models.Model, changes: Mapping[str, Any]) -> None:
-    for field, value in changes.items():
-        setattr(instance, field, value.strip() if isinstance(value, str) else value)
-
-
-def _owned[M: models.Model](
-    model: type[M], *, business: Business, ids: Iterable[int], label: str
-) -> list[M]:
-    """Rows of ``model`` with these ids in ``business``; an unknown or foreign id is a 404."""
-    wanted = set(ids)
-    rows = list(model._default_manager.filter(business=business, pk__in=wanted))
-    if len(rows) != len(wanted):
-        raise errors.NotFound(f"{label} not found.", field=f"{label.lower()}_ids")
-    return rows
-
-
-def get_owned[M: models.Model](model: type[M], *, business: Business, pk: int, label: str) -> M:
-    """One row of ``model`` in ``business``; another business's id is simply not found."""
-    row = model._default_manager.filter(business=business, pk=pk).first()
-    if row is None:
-        raise errors.NotFound(f"{label} not found.")
-    return row
-
-
-# --- services ---------------------------------------------------------------------------------
-
-
-def service_save(
-    *, business: Business, changes: Mapping[str, Any], service: Service | None = None
-) -> Service:
-    """Create a service (``service`` None) or change the given fields of one."""
-    if service is None:
-        service = Service(business=business, currency=business.currency)
-    elif service.business_id != business.pk:
-        raise errors.NotFound("Service not found.")
-    changes = dict(changes)
-    if changes.get("currency"):
-        changes["currency"] = changes["currency"].upper()
-    _apply(service, changes)
-    with transaction.atomic():
-        return _clean_and_save(service)
-
-
-# --- providers --------------------------------------------------------------------------------
-
-
-def provider_save(
-    *,
-    business: Business,
-    changes: Mapping[str, Any],
-    provider: Provider | None = None,
-    working_hours: list[tuple[int, time, time]] | None = None,
-    service_ids: list[int] | None = None,
-) -> Provider:
-    """Create or change a provider; ``working_hours`` and ``service_ids`` replace when given."""
-    if provider is None:
-        provider = Provider(business=business)
-    elif provider.business_id != business.pk:
-        raise errors.NotFound("Provider not found.")
-    _apply(provider, changes)
-    services = (
-        None
-        if service_ids is None
-        else _owned(Service, business=business, ids=service_ids, label="Service")
-    )
-    hours = None if working_hours is None else _working_hours(working_hours)
-    with transaction.atomic():
-        _clean_and_save(provider)
-        if services is not None:
-            provider.services.set(services)
-        if hours is not None:
-            WorkingHours.objects.filter(provider=provider).delete()
-            WorkingHours.objects.bulk_create(
-                WorkingHours(provider=provider, weekday=d, start=s, end=e) for d, s, e in hours
-            )
-    return provider
-
-
-def _working_hours(rows: list[tuple[int, time, time]]) -> list[tuple[int, time, time]]:
-    seen = set()
-    for weekday, start, end in rows:
-        if not 0 <= weekday <= 6:
-            raise errors.InvalidInput("weekday must be 0 (Monday) to 6 (Sunday).", field="weekday")
-        if end <= start:
-            raise errors.InvalidInput(
-                "Working hours must end after they start (no crossing midnight).",
-                field="working_hours",
-            )
-        seen.add((weekday, start, end))
-    return sorted(seen)
-
-
-def time_off_create(
-    *, provider: Provider, start: datetime, end: datetime, reason: str = ""
-) -> TimeOff:
-    """Block ``provider`` from ``start`` to ``end`` (existing bookings stay; staff move them)."""
-    if end <= start:
-        raise errors.InvalidInput("Time off must end after it starts.", field="end")
-    off = TimeOff(
-        provider=provider, start=start.astimezone(UTC), end=end.astimezone(UTC), reason=reason
-    )
-    return _clean_and_save(off)
-
-
-def time_off_delete(*, business: Business, provider_id: int, time_off_id: int) -> None:
-    deleted, _ = TimeOff.objects.filter(
-        pk=time_off_id, provider_id=provider_id, provider__business=business
-    ).delete()
-    if not deleted:
-        raise errors.NotFound("Time off not found.")
-
-
-# --- customers --------------------------------------------------------------------------------
-
-
-def customer_save(
-    *, business: Business, changes: Mapping[str, Any], customer: Customer | None = None
-) -> Customer:
-    if customer is None:
-        customer = Customer(business=business)
-    elif customer.business_id != business.pk:
-        raise errors.NotFound("Customer not found.")
-    changes = dict(changes)
-    if changes.get("email"):
-        changes["email"] = changes["email"].strip().lower()
-    _apply(customer, changes)
-    return _clean_and_save(customer)
-
-
-def customer_for_details(
-    *, business: Business, name: str, email: str, phone: str = ""
-) -> tuple[Customer, bool]:
-    """The business's customer with this email, or a new one; returns (customer, created)."""
-    existing = Customer.objects.filter(business=business, email__iexact=email.strip()).first()
-    if existing is not None:
-        return existing, False
-    return customer_save(
-        business=business, changes={"name": name, "email": email, "phone": phone}
-    ), True
-
-
-# --- booking pages ----------------------------------------------------------------------------
-
-
-def booking_page_save(
-    *,
-    business: Business,
-    changes: Mapping[str, Any],
-    page: BookingPage | None = None,
-    service_ids: list[int] | None = None,
-    provider_ids: list[int] | None = None,
-) -> BookingPage:
-    """Create or change a booking page. New self-service settings apply to new bookings only:
-    each booking keeps the snapshot copied when it was made."""
-    if page is None:
-        page = BookingPage(business=business)
-    elif page.business_id != business.pk:
-        raise errors.NotFound("Booking page not found.")
-    _apply(page, changes)
-    services = (
-        None
-        if service_ids is None
-        else _owned(Service, business=business, ids=service_ids, label="Service")
-    )
-    providers = (
-        None
-        if provider_ids is None
-        else _owned(Provider, business=business, ids=provider_ids, label="Provider")
-    )
-    with transaction.atomic():
-        _clean_and_save(page)
-        if services is not None:
-            page.services.set(services)
-        if providers is not None:
-            page.providers.set(providers)
-    return page
-
-
-# --- settings ---------------------------------------------------------------------------------
-
-
-def notification_settings_get(*, business: Business) -> NotificationSettings:
-    found, _ = NotificationSettings.objects.get_or_create(business=business)
-    return found
-
-
-def notification_settings_update(
-    *, business: Business, changes: Mapping[str, bool]
-) -> NotificationSettings:
-    found = notification_settings_get(business=business)
-    _apply(found, changes)
-    return _clean_and_save(found)
-
-
-def reminder_rules_replace(*, business: Business, minutes: Iterable[int]) -> list[ReminderRule]:
-    """Replace the business's reminder rules; bookings made earlier keep their reminders."""
-    values = sorted(set(minutes), reverse=True)
-    if len(values) > 20:
-        raise errors.InvalidInput("At most 20 reminder rules.", field="minutes_before")
-    for value in values:
-        if not 1 <= value <= 60 * 24 * 60:
-            raise errors.InvalidInput(
-                "A reminder is between 1 minute and 60 days before.", field="minutes_before"
-            )
-    with transaction.atomic():
-        ReminderRule.objects.filter(business=business).delete()
-        ReminderRule.objects.bulk_create(
-            ReminderRule(business=business, minutes_before=v) for v in values
-        )
-    return list(ReminderRule.objects.filter(business=business))
+# --- a shim for older callers -----------------------------------------------------------------
 
 
 # --- webhooks ---------------------------------------------------------------------------------
@@ -352,23 +116,23 @@ def webhook_endpoint_create(
         created_at=now,
     )
     _check_url(endpoint.url)
-    return _clean_and_save(endpoint)
+    return record_save(endpoint)
 
 
 def webhook_endpoint_update(
     *, business: Business, endpoint_id: int, changes: Mapping[str, Any]
 ) -> WebhookEndpoint:
-    endpoint = get_owned(WebhookEndpoint, business=business, pk=endpoint_id, label="Webhook")
+    endpoint = record_get(WebhookEndpoint, business=business, pk=endpoint_id, label="Webhook")
     changes = dict(changes)
     if "events" in changes:
         changes["events"] = _webhook_events(changes["events"] or [])
-    _apply(endpoint, changes)
+    record_apply(endpoint, changes)
     _check_url(endpoint.url)
-    return _clean_and_save(endpoint)
+    return record_save(endpoint)
 
 
 def webhook_endpoint_delete(*, business: Business, endpoint_id: int) -> None:
-    get_owned(WebhookEndpoint, business=business, pk=endpoint_id, label="Webhook").delete()
+    record_get(WebhookEndpoint, business=business, pk=endpoint_id, label="Webhook").delete()
 
 
 def _check_url(url: str) -> None:

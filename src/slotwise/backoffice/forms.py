@@ -33,7 +33,7 @@ class TimeInput(forms.TimeInput):
         super().__init__(attrs, format="%H:%M")
 
 
-def add_domain_error(form: forms.Form, exc: Any) -> None:
+def add_domain_error(form: forms.BaseForm, exc: Any) -> None:
     """Show a DomainError on the form: on its field when the form has it, else on top."""
     field = exc.details.get("field") if hasattr(exc, "details") else None
     form.add_error(field if field in form.fields else None, exc.message)

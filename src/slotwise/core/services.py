@@ -1,8 +1,10 @@
-"""Setting up a business (a tenant) with sensible defaults."""
+"""Setting up a business (a tenant) with sensible defaults; its profile and its team."""
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -10,6 +12,7 @@ from django.db import transaction
 
 from slotwise.core import errors
 from slotwise.core.models import Business, Membership, slug_validator, validate_timezone
+from slotwise.core.records import record_apply, record_save
 
 
 def business_create(
@@ -65,3 +68,75 @@ def business_create(
             )
         Membership.objects.create(business=business, user=user, role=Membership.Role.OWNER)
     return business, generated
+
+
+def business_profile_save(*, business: Business, changes: Mapping[str, Any]) -> Business:
+    """Change the business's name, contact details, time zone and scheduling defaults."""
+    record_apply(business, changes)
+    return record_save(business)
+
+
+# --- team -------------------------------------------------------------------------------------
+
+
+def member_add(
+    *, business: Business, email: str, role: str, name: str = ""
+) -> tuple[Membership, str | None]:
+    """Give a person access with a role. A new account gets a generated password (returned
+    once, to hand over); an existing account keeps its own."""
+    if role not in Membership.Role.values:
+        raise errors.InvalidInput("Unknown role.", field="role")
+    email = email.strip().lower()
+    users = get_user_model()
+    generated = None
+    with transaction.atomic():
+        user = users.objects.filter(username__iexact=email).first()
+        if user is None:
+            generated = secrets.token_urlsafe(12)
+            first, _, last = name.strip().partition(" ")
+            user = users.objects.create_user(
+                username=email, email=email, password=generated, first_name=first, last_name=last
+            )
+        if Membership.objects.filter(business=business, user=user).exists():
+            raise errors.InvalidInput("This person is already in the team.", field="email")
+        membership = Membership.objects.create(business=business, user=user, role=role)
+    return membership, generated
+
+
+def _ensure_an_owner_remains(business: Business, changing: Membership) -> None:
+    if (
+        changing.role == Membership.Role.OWNER
+        and not Membership.objects.filter(business=business, role=Membership.Role.OWNER)
+        .exclude(pk=changing.pk)
+        .exists()
+    ):
+        raise errors.InvalidInput("A business needs at least one owner.")
+
+
+def _membership_locked(business: Business, membership_id: int) -> Membership:
+    found = Membership.objects.select_for_update().filter(business=business, pk=membership_id)
+    membership = found.first()
+    if membership is None:
+        raise errors.NotFound("Team member not found.")
+    return membership
+
+
+def member_role_set(*, business: Business, membership_id: int, role: str) -> Membership:
+    """Change a member's role; the last owner cannot stop being one."""
+    if role not in Membership.Role.values:
+        raise errors.InvalidInput("Unknown role.", field="role")
+    with transaction.atomic():
+        membership = _membership_locked(business, membership_id)
+        if role != Membership.Role.OWNER:
+            _ensure_an_owner_remains(business, membership)
+        membership.role = role
+        membership.save(update_fields=["role"])
+    return membership
+
+
+def member_remove(*, business: Business, membership_id: int) -> None:
+    """Take a member's access away; the last owner cannot be removed."""
+    with transaction.atomic():
+        membership = _membership_locked(business, membership_id)
+        _ensure_an_owner_remains(business, membership)
+        membership.delete()

@@ -49,9 +49,11 @@ from slotwise.bookings.actor import Actor
 from slotwise.bookings.models import Booking
 from slotwise.bookings.policy import SelfServicePolicy
 from slotwise.catalog.models import Customer, Provider, Service
+from slotwise.catalog.services import customer_get_or_create
 from slotwise.core import errors
 from slotwise.core.clock import utcnow
 from slotwise.core.models import Business
+from slotwise.core.records import record_get
 from slotwise.scheduling import loaders
 
 router = Router()
@@ -104,7 +106,7 @@ def _policy(data: SelfServiceIn) -> SelfServicePolicy:
 def _provider(business: Business, pk: int | None) -> Provider | None:
     if pk is None:
         return None
-    return services.get_owned(Provider, business=business, pk=pk, label="Provider")
+    return record_get(Provider, business=business, pk=pk, label="Provider")
 
 
 def _out(booking: Booking) -> dict[str, Any]:
@@ -134,7 +136,7 @@ def availability(request: HttpRequest, query: Query[AvailabilityQuery]) -> dict[
     now = utcnow()
     tz = zone(query.timezone, business.tz)
     start, end = window(query.start, query.end, now)
-    service = services.get_owned(Service, business=business, pk=query.service_id, label="Service")
+    service = record_get(Service, business=business, pk=query.service_id, label="Service")
     provider = _provider(business, query.provider_id)
     if provider is not None:
         offered = loaders.providers_for(service=service, provider_ids=[provider.pk])
@@ -205,21 +207,17 @@ def create_booking(
             return Status(201, _out(earlier))
     created_customer: Customer | None = None
     try:
-        service = services.get_owned(
-            Service, business=business, pk=payload.service_id, label="Service"
-        )
-        provider = services.get_owned(
-            Provider, business=business, pk=payload.provider_id, label="Provider"
-        )
+        service = record_get(Service, business=business, pk=payload.service_id, label="Service")
+        provider = record_get(Provider, business=business, pk=payload.provider_id, label="Provider")
         if (payload.customer_id is None) == (payload.customer is None):
             raise errors.InvalidInput("Give either customer_id or customer.", field="customer")
         if payload.customer_id is not None:
-            customer = services.get_owned(
+            customer = record_get(
                 Customer, business=business, pk=payload.customer_id, label="Customer"
             )
         else:
             assert payload.customer is not None
-            customer, created = services.customer_for_details(
+            customer, created = customer_get_or_create(
                 business=business,
                 name=payload.customer.name,
                 email=payload.customer.email,

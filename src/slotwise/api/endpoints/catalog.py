@@ -8,7 +8,7 @@ from django.db.models import Prefetch
 from django.http import HttpRequest
 from ninja import Router, Status
 
-from slotwise.api import present, services
+from slotwise.api import present
 from slotwise.api.auth import business_of
 from slotwise.api.endpoints._common import Page, PageQuery, PathId, paginate, responses
 from slotwise.api.schemas import (
@@ -34,8 +34,11 @@ from slotwise.api.schemas import (
     WorkingHoursIn,
 )
 from slotwise.bookings.models import BookingPage
+from slotwise.bookings.pages import booking_page_save
+from slotwise.catalog import services
 from slotwise.catalog.models import Customer, Provider, Service, TimeOff, WorkingHours
 from slotwise.core.models import Business
+from slotwise.core.records import record_get
 
 router = Router()
 
@@ -88,7 +91,7 @@ def deactivate_service(request: HttpRequest, service_id: PathId) -> dict[str, An
 
 
 def _service(business: Business, pk: int) -> Service:
-    return services.get_owned(Service, business=business, pk=pk, label="Service")
+    return record_get(Service, business=business, pk=pk, label="Service")
 
 
 # --- providers --------------------------------------------------------------------------------
@@ -102,7 +105,7 @@ def _providers(business: Business) -> Any:
 
 
 def _provider(business: Business, pk: int) -> Provider:
-    return services.get_owned(Provider, business=business, pk=pk, label="Provider")
+    return record_get(Provider, business=business, pk=pk, label="Provider")
 
 
 def _hours(rows: list[WorkingHoursIn] | None) -> Any:
@@ -190,6 +193,7 @@ def create_time_off(
     """Block the provider for a while (existing bookings are not moved)."""
     business = business_of(request)
     off = services.time_off_create(
+        business=business,
         provider=_provider(business, provider_id),
         start=payload.start,
         end=payload.end,
@@ -250,7 +254,7 @@ def update_customer(
 
 
 def _customer(business: Business, pk: int) -> Customer:
-    return services.get_owned(Customer, business=business, pk=pk, label="Customer")
+    return record_get(Customer, business=business, pk=pk, label="Customer")
 
 
 # --- booking pages ----------------------------------------------------------------------------
@@ -261,7 +265,7 @@ def _pages(business: Business) -> Any:
 
 
 def _page(business: Business, pk: int) -> BookingPage:
-    return services.get_owned(BookingPage, business=business, pk=pk, label="Booking page")
+    return record_get(BookingPage, business=business, pk=pk, label="Booking page")
 
 
 def _page_fields(sent: dict[str, Any]) -> dict[str, Any]:
@@ -284,7 +288,7 @@ def list_booking_pages(request: HttpRequest, page: PageQuery) -> dict[str, Any]:
 
 @router.post("/booking-pages", response=responses(BookingPageOut, 201), tags=["booking pages"])
 def create_booking_page(request: HttpRequest, payload: BookingPageIn) -> Status[dict[str, Any]]:
-    found = services.booking_page_save(
+    found = booking_page_save(
         business=business_of(request),
         changes=_page_fields(payload.model_dump()),
         service_ids=payload.service_ids,
@@ -307,7 +311,7 @@ def update_booking_page(
     """Change the page. New self-service settings apply only to bookings made afterwards."""
     business = business_of(request)
     sent = payload.model_dump(exclude_unset=True)
-    found = services.booking_page_save(
+    found = booking_page_save(
         business=business,
         page=_page(business, page_id),
         changes=_page_fields(sent),
@@ -324,7 +328,7 @@ def update_booking_page(
 )
 def deactivate_booking_page(request: HttpRequest, page_id: PathId) -> dict[str, Any]:
     business = business_of(request)
-    found = services.booking_page_save(
+    found = booking_page_save(
         business=business, page=_page(business, page_id), changes={"active": False}
     )
     return _fresh_page(found)

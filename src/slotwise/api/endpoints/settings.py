@@ -7,7 +7,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Body, Router
 
-from slotwise.api import present, services
+from slotwise.api import present
 from slotwise.api.auth import business_of
 from slotwise.api.endpoints._common import responses
 from slotwise.api.schemas import (
@@ -16,6 +16,7 @@ from slotwise.api.schemas import (
     ReminderRuleIn,
     ReminderRuleList,
 )
+from slotwise.notifications import settings as services
 from slotwise.notifications.models import ReminderRule
 
 router = Router(tags=["settings"])

@@ -20,6 +20,7 @@ from slotwise.api.schemas import (
     WebhookPatch,
 )
 from slotwise.core.clock import utcnow
+from slotwise.core.records import record_get
 from slotwise.notifications.models import Message
 
 router = Router(tags=["webhooks"])
@@ -49,9 +50,7 @@ def create_webhook(request: HttpRequest, payload: WebhookIn) -> Status[dict[str,
 @router.get("/webhooks/{webhook_id}", response=responses(WebhookOut))
 def get_webhook(request: HttpRequest, webhook_id: PathId) -> dict[str, Any]:
     return present.webhook(
-        services.get_owned(
-            WebhookEndpoint, business=business_of(request), pk=webhook_id, label="Webhook"
-        )
+        record_get(WebhookEndpoint, business=business_of(request), pk=webhook_id, label="Webhook")
     )
 
 
@@ -78,9 +77,7 @@ def delete_webhook(request: HttpRequest, webhook_id: PathId) -> Status[None]:
 def list_deliveries(request: HttpRequest, webhook_id: PathId, page: PageQuery) -> dict[str, Any]:
     """Delivery attempts to this endpoint, newest first: status, attempts, last error."""
     business = business_of(request)
-    endpoint = services.get_owned(
-        WebhookEndpoint, business=business, pk=webhook_id, label="Webhook"
-    )
+    endpoint = record_get(WebhookEndpoint, business=business, pk=webhook_id, label="Webhook")
     qs = (
         Message.objects.filter(
             business=business,

@@ -1,6 +1,7 @@
 """Settings for owners and admins: booking pages, services, providers (hours, time off),
-notifications, reminders, team and the business profile. Writes go through
-``backoffice.services``; every object is looked up within the current business."""
+notifications, reminders, team and the business profile. Writes go through the domain's
+services (the same ones the API calls); every object is looked up within the current
+business."""
 
 from __future__ import annotations
 
@@ -8,13 +9,12 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib import messages
-from django.forms import Form
+from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from slotwise.backoffice import services
 from slotwise.backoffice.access import manager_required
 from slotwise.backoffice.forms import (
     BookingPageForm,
@@ -30,16 +30,24 @@ from slotwise.backoffice.forms import (
 )
 from slotwise.backoffice.views._util import _posted
 from slotwise.bookings.models import BookingPage
+from slotwise.bookings.pages import booking_page_save
 from slotwise.bookings.policy import describe_minutes
+from slotwise.catalog import services as catalog
 from slotwise.catalog.models import Provider, Service
 from slotwise.core import errors
+from slotwise.core import services as core
 from slotwise.core.clock import utcnow
 from slotwise.core.models import Membership
-from slotwise.notifications.models import NotificationSettings, ReminderRule
+from slotwise.notifications import settings as notify
+from slotwise.notifications.models import ReminderRule
 
 
-def _fields(form: Form, *, skip: tuple[str, ...] = ()) -> dict[str, Any]:
+def _fields(form: BaseForm, *, skip: tuple[str, ...] = ()) -> dict[str, Any]:
     return {k: v for k, v in form.cleaned_data.items() if k not in skip}
+
+
+def _ids(form: BaseForm, name: str) -> list[int]:
+    return [row.pk for row in form.cleaned_data[name]]
 
 
 @manager_required
@@ -65,12 +73,12 @@ def page_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     form = BookingPageForm(_posted(request), instance=page, business=business)
     if request.method == "POST" and form.is_valid():
         try:
-            saved = services.booking_page_save(
+            saved = booking_page_save(
                 business=business,
                 page=page,
-                fields=_fields(form, skip=("services", "providers")),
-                services=form.cleaned_data["services"],
-                providers=form.cleaned_data["providers"],
+                changes=_fields(form, skip=("services", "providers")),
+                service_ids=_ids(form, "services"),
+                provider_ids=_ids(form, "providers"),
             )
         except errors.DomainError as exc:
             add_domain_error(form, exc)
@@ -100,7 +108,12 @@ def service_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     form = ServiceForm(_posted(request), instance=service)
     if request.method == "POST" and form.is_valid():
         try:
-            services.service_save(business=business, service=service, fields=_fields(form))
+            # The backoffice offers no currency of its own: services follow the business's.
+            catalog.service_save(
+                business=business,
+                service=service,
+                changes={**_fields(form), "currency": business.currency},
+            )
         except errors.DomainError as exc:
             add_domain_error(form, exc)
         else:
@@ -129,11 +142,11 @@ def provider_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     form = ProviderForm(_posted(request), instance=provider, business=business)
     if request.method == "POST" and form.is_valid():
         try:
-            saved = services.provider_save(
+            saved = catalog.provider_save(
                 business=business,
                 provider=provider,
-                fields=_fields(form, skip=("services",)),
-                services=form.cleaned_data["services"],
+                changes=_fields(form, skip=("services",)),
+                service_ids=_ids(form, "services"),
             )
         except errors.DomainError as exc:
             add_domain_error(form, exc)
@@ -175,7 +188,7 @@ def provider_hours(request: HttpRequest, pk: int) -> HttpResponse:
             if f.cleaned_data and not f.cleaned_data.get("DELETE")
         ]
         try:
-            services.working_hours_set(provider=provider, intervals=intervals)
+            catalog.working_hours_set(business=business, provider=provider, intervals=intervals)
         except errors.DomainError as exc:
             messages.error(request, exc.message)
         else:
@@ -195,7 +208,8 @@ def provider_time_off(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         d = form.cleaned_data
         try:
-            services.time_off_add(
+            catalog.time_off_create(
+                business=business,
                 provider=provider,
                 start=datetime.combine(d["start_date"], d["start_time"], tzinfo=business.tz),
                 end=datetime.combine(d["end_date"], d["end_time"], tzinfo=business.tz),
@@ -217,9 +231,14 @@ def provider_time_off(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @manager_required
 def provider_time_off_delete(request: HttpRequest, pk: int, time_off_id: int) -> HttpResponse:
-    provider = get_object_or_404(Provider, business=request.business, pk=pk)  # type: ignore[attr-defined]
-    services.time_off_delete(provider=provider, time_off_id=time_off_id)
-    messages.success(request, _("Time off removed."))
+    business = request.business  # type: ignore[attr-defined]
+    provider = get_object_or_404(Provider, business=business, pk=pk)
+    try:
+        catalog.time_off_delete(business=business, provider_id=provider.pk, time_off_id=time_off_id)
+    except errors.DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Time off removed."))
     return redirect("backoffice:settings_provider_edit", pk=provider.pk)
 
 
@@ -229,16 +248,20 @@ def provider_time_off_delete(request: HttpRequest, pk: int, time_off_id: int) ->
 @manager_required
 def notification_settings(request: HttpRequest) -> HttpResponse:
     business = request.business  # type: ignore[attr-defined]
-    current, _created = NotificationSettings.objects.get_or_create(business=business)
+    current = notify.notification_settings_get(business=business)
     providers = list(Provider.objects.filter(business=business).order_by("name"))
     form = NotificationSettingsForm(_posted(request), instance=current)
     if request.method == "POST" and form.is_valid():
         opt_in = {p.pk: f"provider-{p.pk}" in request.POST for p in providers}
-        services.notification_settings_save(
-            business=business, fields=_fields(form), provider_opt_in=opt_in
-        )
-        messages.success(request, _("Notification settings saved."))
-        return redirect("backoffice:settings_notifications")
+        try:
+            notify.notification_settings_update(
+                business=business, changes=_fields(form), provider_opt_in=opt_in
+            )
+        except errors.DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("Notification settings saved."))
+            return redirect("backoffice:settings_notifications")
     return render(
         request,
         "backoffice/settings/notifications.html",
@@ -252,7 +275,7 @@ def reminder_rules(request: HttpRequest) -> HttpResponse:
     form = ReminderRuleForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         try:
-            services.reminder_rule_add(
+            notify.reminder_rule_add(
                 business=business,
                 minutes_before=form.cleaned_data["amount"] * form.cleaned_data["unit"],
             )
@@ -270,8 +293,17 @@ def reminder_rules(request: HttpRequest) -> HttpResponse:
 @require_POST
 @manager_required
 def reminder_rule_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    services.reminder_rule_delete(business=request.business, rule_id=pk)  # type: ignore[attr-defined]
-    messages.success(request, _("Reminder removed. Bookings made earlier keep their reminders."))
+    try:
+        notify.reminder_rule_delete(
+            business=request.business,  # type: ignore[attr-defined]
+            rule_id=pk,
+        )
+    except errors.DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, _("Reminder removed. Bookings made earlier keep their reminders.")
+        )
     return redirect("backoffice:settings_reminders")
 
 
@@ -284,7 +316,7 @@ def team(request: HttpRequest) -> HttpResponse:
     form = MemberAddForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         try:
-            membership, password = services.member_add(business=business, **form.cleaned_data)
+            membership, password = core.member_add(business=business, **form.cleaned_data)
         except errors.DomainError as exc:
             add_domain_error(form, exc)
         else:
@@ -316,7 +348,7 @@ def team(request: HttpRequest) -> HttpResponse:
 def member_role(request: HttpRequest, pk: int) -> HttpResponse:
     get_object_or_404(Membership, business=request.business, pk=pk)  # type: ignore[attr-defined]
     try:
-        services.member_role_set(
+        core.member_role_set(
             business=request.business,  # type: ignore[attr-defined]
             membership_id=pk,
             role=request.POST.get("role", ""),
@@ -333,7 +365,7 @@ def member_role(request: HttpRequest, pk: int) -> HttpResponse:
 def member_remove(request: HttpRequest, pk: int) -> HttpResponse:
     get_object_or_404(Membership, business=request.business, pk=pk)  # type: ignore[attr-defined]
     try:
-        services.member_remove(business=request.business, membership_id=pk)  # type: ignore[attr-defined]
+        core.member_remove(business=request.business, membership_id=pk)  # type: ignore[attr-defined]
     except errors.DomainError as exc:
         messages.error(request, exc.message)
     else:
@@ -347,7 +379,7 @@ def business_profile(request: HttpRequest) -> HttpResponse:
     form = BusinessForm(_posted(request), instance=business)
     if request.method == "POST" and form.is_valid():
         try:
-            services.business_profile_save(business=business, fields=_fields(form))
+            core.business_profile_save(business=business, changes=_fields(form))
         except errors.DomainError as exc:
             add_domain_error(form, exc)
         else:

@@ -14,7 +14,6 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from slotwise.backoffice import services
 from slotwise.backoffice.access import staff_required
 from slotwise.backoffice.forms import (
     CustomerCreateForm,
@@ -32,6 +31,7 @@ from slotwise.bookings import actions, selectors
 from slotwise.bookings.actor import Actor
 from slotwise.bookings.policy import SelfServicePolicy
 from slotwise.catalog.models import Customer, Provider, Service
+from slotwise.catalog.services import customer_get_or_create
 from slotwise.core import errors
 from slotwise.core.clock import utcnow
 
@@ -212,7 +212,9 @@ def _customer_step(request: HttpRequest, state: dict[str, Any]) -> HttpResponse:
             customer = pick.cleaned_data["customer"]
         elif request.POST.get("action") == "create" and create.is_valid():
             try:
-                customer = services.customer_create(business=business, **create.cleaned_data)
+                customer, _created = customer_get_or_create(
+                    business=business, **create.cleaned_data
+                )
             except errors.DomainError as exc:
                 add_domain_error(create, exc)
         if customer is not None:

@@ -1,0 +1,163 @@
+"""Writes to the catalog: services, providers with their weekly hours and time off, customers.
+
+One function per operation, called by the backoffice and the API alike. They are plain record
+edits (no booking rule lives here), each scoped to the business it is given, validated with the
+model's own rules, and they raise a DomainError that changed nothing when input is refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, time
+from typing import Any
+
+from django.db import transaction
+
+from slotwise.catalog.models import Customer, Provider, Service, TimeOff, WorkingHours
+from slotwise.core import errors
+from slotwise.core.models import Business
+from slotwise.core.records import record_apply, record_or_new, record_save, records_get
+
+# --- services ---------------------------------------------------------------------------------
+
+
+def service_save(
+    *, business: Business, changes: Mapping[str, Any], service: Service | None = None
+) -> Service:
+    """Create a service (``service`` None) or change the given fields of one.
+
+    A new service is priced in the business's currency unless ``changes`` names another.
+    """
+    service = record_or_new(
+        Service, business=business, instance=service, label="Service", currency=business.currency
+    )
+    changes = dict(changes)
+    if changes.get("currency"):
+        changes["currency"] = changes["currency"].strip().upper()
+    record_apply(service, changes)
+    return record_save(service)
+
+
+# --- providers --------------------------------------------------------------------------------
+
+
+def provider_save(
+    *,
+    business: Business,
+    changes: Mapping[str, Any],
+    provider: Provider | None = None,
+    service_ids: Iterable[int] | None = None,
+    working_hours: Iterable[tuple[int, time, time]] | None = None,
+) -> Provider:
+    """Create or change a provider; ``service_ids`` and ``working_hours`` replace when given."""
+    provider = record_or_new(Provider, business=business, instance=provider, label="Provider")
+    record_apply(provider, changes)
+    services = (
+        None
+        if service_ids is None
+        else records_get(Service, business=business, ids=service_ids, label="Service")
+    )
+    hours = None if working_hours is None else _checked_hours(working_hours)
+    with transaction.atomic():
+        record_save(provider)
+        if services is not None:
+            provider.services.set(services)
+        if hours is not None:
+            _replace_hours(provider, hours)
+    return provider
+
+
+def working_hours_set(
+    *, business: Business, provider: Provider, intervals: Iterable[tuple[int, time, time]]
+) -> list[WorkingHours]:
+    """Replace the provider's weekly hours; a day may have several intervals, not overlapping."""
+    if provider.business_id != business.pk:
+        raise errors.NotFound("Provider not found.")
+    hours = _checked_hours(intervals)
+    with transaction.atomic():
+        return _replace_hours(provider, hours)
+
+
+def _checked_hours(intervals: Iterable[tuple[int, time, time]]) -> list[tuple[int, time, time]]:
+    """Valid weekly intervals, sorted; an identical interval sent twice counts once."""
+    rows = sorted(set(intervals))
+    previous: tuple[int, time, time] | None = None
+    for weekday, start, end in rows:
+        if not 0 <= weekday <= 6:
+            raise errors.InvalidInput(
+                "The weekday must be 0 (Monday) to 6 (Sunday).", field="working_hours"
+            )
+        if end <= start:
+            raise errors.InvalidInput(
+                "Working hours must end after they start (no crossing midnight).",
+                field="working_hours",
+            )
+        if previous is not None and previous[0] == weekday and previous[2] > start:
+            day = WorkingHours.Weekday(weekday).label
+            raise errors.InvalidInput(
+                f"Intervals on the same day must not overlap ({day}).", field="working_hours"
+            )
+        previous = (weekday, start, end)
+    return rows
+
+
+def _replace_hours(provider: Provider, hours: list[tuple[int, time, time]]) -> list[WorkingHours]:
+    WorkingHours.objects.filter(provider=provider).delete()
+    return WorkingHours.objects.bulk_create(
+        WorkingHours(provider=provider, weekday=d, start=s, end=e) for d, s, e in hours
+    )
+
+
+def time_off_create(
+    *, business: Business, provider: Provider, start: datetime, end: datetime, reason: str = ""
+) -> TimeOff:
+    """Block ``provider`` from ``start`` to ``end`` (existing bookings stay; staff move them)."""
+    if provider.business_id != business.pk:
+        raise errors.NotFound("Provider not found.")
+    if end <= start:
+        raise errors.InvalidInput("Time off must end after it starts.", field="end")
+    off = TimeOff(
+        provider=provider,
+        start=start.astimezone(UTC),
+        end=end.astimezone(UTC),
+        reason=reason.strip(),
+    )
+    return record_save(off)
+
+
+def time_off_delete(*, business: Business, provider_id: int, time_off_id: int) -> None:
+    """Remove one time off of a provider of ``business``; an unknown one is not found."""
+    deleted, _ = TimeOff.objects.filter(
+        pk=time_off_id, provider_id=provider_id, provider__business=business
+    ).delete()
+    if not deleted:
+        raise errors.NotFound("Time off not found.")
+
+
+# --- customers --------------------------------------------------------------------------------
+
+
+def customer_save(
+    *, business: Business, changes: Mapping[str, Any], customer: Customer | None = None
+) -> Customer:
+    """Create a customer (``customer`` None) or change the given fields of one."""
+    customer = record_or_new(Customer, business=business, instance=customer, label="Customer")
+    changes = dict(changes)
+    if changes.get("email"):
+        changes["email"] = changes["email"].strip().lower()
+    record_apply(customer, changes)
+    return record_save(customer)
+
+
+def customer_get_or_create(
+    *, business: Business, name: str, email: str, phone: str = "", timezone: str = ""
+) -> tuple[Customer, bool]:
+    """The business's customer with this email (kept as is), or a new one.
+
+    Returns ``(customer, created)``.
+    """
+    existing = Customer.objects.filter(business=business, email__iexact=email.strip()).first()
+    if existing is not None:
+        return existing, False
+    changes = {"name": name, "email": email, "phone": phone, "timezone": timezone}
+    return customer_save(business=business, changes=changes), True
