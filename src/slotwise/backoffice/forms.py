@@ -389,6 +389,14 @@ class NotificationSettingsForm(forms.ModelForm):
         }
 
 
+class ApiKeyForm(forms.Form):
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=100,
+        help_text=_("What the key is for, e.g. “Website widget” or “CRM sync”."),
+    )
+
+
 class ReminderRuleForm(forms.Form):
     amount = forms.IntegerField(label=_("How long before"), min_value=1, max_value=10000)
     unit = forms.TypedChoiceField(

@@ -60,6 +60,12 @@ urlpatterns = [
         settings.reminder_rule_delete,
         name="settings_reminder_delete",
     ),
+    path("settings/api-keys/", settings.api_keys, name="settings_api_keys"),
+    path(
+        "settings/api-keys/<int:pk>/revoke/",
+        settings.api_key_revoke,
+        name="settings_api_key_revoke",
+    ),
     path("settings/team/", settings.team, name="settings_team"),
     path("settings/team/<int:pk>/role/", settings.member_role, name="settings_member_role"),
     path("settings/team/<int:pk>/remove/", settings.member_remove, name="settings_member_remove"),

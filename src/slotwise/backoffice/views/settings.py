@@ -15,8 +15,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from slotwise.api import services as api_services
+from slotwise.api.models import ApiKey
 from slotwise.backoffice.access import manager_required
 from slotwise.backoffice.forms import (
+    ApiKeyForm,
     BookingPageForm,
     BusinessForm,
     HoursFormSet,
@@ -386,3 +389,52 @@ def business_profile(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Business profile saved."))
             return redirect("backoffice:settings_business")
     return render(request, "backoffice/settings/business.html", {"form": form})
+
+
+# --- API keys ----------------------------------------------------------------------------
+
+_NEW_KEY_SESSION = "backoffice_new_api_key"
+
+
+@manager_required
+def api_keys(request: HttpRequest) -> HttpResponse:
+    """List the business's API keys; create one (its secret is shown once, right after)."""
+    business = request.business  # type: ignore[attr-defined]
+    form = ApiKeyForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            key, raw = api_services.api_key_create(
+                business=business, name=form.cleaned_data["name"], now=utcnow()
+            )
+        except errors.DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            # Kept server-side for one page view only, never in a cookie or a URL.
+            request.session[_NEW_KEY_SESSION] = {"id": key.pk, "raw": raw}
+            return redirect("backoffice:settings_api_keys")
+    new_key = request.session.pop(_NEW_KEY_SESSION, None)
+    keys = list(ApiKey.objects.filter(business=business))
+    return render(
+        request,
+        "backoffice/settings/api_keys.html",
+        {"form": form, "keys": keys, "new_key": new_key},
+    )
+
+
+@require_POST
+@manager_required
+def api_key_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        key = api_services.api_key_revoke(
+            business=request.business,  # type: ignore[attr-defined]
+            key_id=pk,
+            now=utcnow(),
+        )
+    except errors.DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("Key “%(name)s” revoked. Requests using it are refused.") % {"name": key.name},
+        )
+    return redirect("backoffice:settings_api_keys")
