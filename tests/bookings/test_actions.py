@@ -540,3 +540,17 @@ def test_working_hours_several_intervals(world):
     with refused("slot_unavailable"):
         book(world, at(world, 4, 11, 30), provider=lunch)
     assert book(world, at(world, 4, 13), provider=lunch).pk
+
+
+def test_work_passed_as_also_commits_with_the_booking_or_not_at_all(world):
+    from slotwise.core import errors
+
+    seen = []
+    booking = book(world, at(world, 4, 10), also=lambda made: seen.append(made.reference))
+    assert seen == [booking.reference]
+
+    def fail(made):
+        raise errors.InvalidInput("the caller's own step failed")
+
+    with refused("invalid_input"):
+        book(world, at(world, 4, 12), also=fail)

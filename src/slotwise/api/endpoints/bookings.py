@@ -237,6 +237,13 @@ def create_booking(
             notes=payload.notes.strip(),
             override_availability=payload.override_availability,
             notify_customer=payload.notify_customer,
+            # The key is marked done in the booking's own transaction: a crash can never
+            # leave a booking whose key a later retry would take over and book again.
+            also=(
+                None
+                if record is None
+                else lambda made: services.idempotency_complete(record=record, booking=made)
+            ),
         )
     except Exception:
         # The booking was refused, so nothing may stay behind: not the customer made for it,
@@ -246,8 +253,6 @@ def create_booking(
         if record is not None:
             services.idempotency_release(record=record)
         raise
-    if record is not None:
-        services.idempotency_complete(record=record, booking=booking)
     return Status(201, _out(booking))
 
 

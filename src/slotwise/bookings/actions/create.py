@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from decimal import Decimal
@@ -43,11 +44,14 @@ def booking_create_custom(
     override_availability: bool = False,
     notify_customer: bool = True,
     cloned_from: Booking | None = None,
+    also: Callable[[Booking], object] | None = None,
 ) -> Booking:
     """Staff book on a customer's behalf; the self-service policy chosen here is final.
 
     ``override_availability`` lets staff book outside working hours or notice rules (the page
-    warns them), but never over another booking of the provider.
+    warns them), but never over another booking of the provider. ``also`` runs inside the
+    booking's transaction (e.g. the API marks its idempotency key done), so both commit or
+    neither does.
     """
     start = _common.require_aware(start, "start")
     if customer.business_id != business.pk:
@@ -93,6 +97,8 @@ def booking_create_custom(
             },
         )
         outbox.on_booking_created(booking, notify_customer=notify_customer, now=now)
+        if also is not None:
+            also(booking)
     return booking
 
 
