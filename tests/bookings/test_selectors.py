@@ -78,3 +78,24 @@ def test_slots_exclude_other_bookings_and_ignore_other_businesses(world, other_w
     )
     at_ten = [s for s in any_slots if s.start == factories.local(world.business, 2030, 6, 4, 10)]
     assert at_ten and at_ten[0].provider_ids == (world.blake.pk,)
+
+
+def test_reschedule_provider_prefers_own_then_any_where_the_page_allows(world):
+    from slotwise.bookings import actions
+
+    booking, _ = actions.booking_create_web(
+        page=world.page,
+        service=world.service,
+        provider=world.alex,
+        start=factories.local(world.business, 2030, 6, 4, 10),
+        customer=actions.CustomerDetails("Dana", "dana@example.test"),
+        now=factories.local(world.business, 2030, 6, 1, 9),
+    )
+    alex, blake = world.alex.pk, world.blake.pk
+    pick = selectors.reschedule_provider
+    assert pick(booking=booking, free_provider_ids=(alex, blake)) == world.alex
+    assert pick(booking=booking, free_provider_ids=(blake,)) == world.blake
+    world.page.any_provider = False
+    world.page.save()
+    booking.refresh_from_db()
+    assert pick(booking=booking, free_provider_ids=(blake,)) == world.alex

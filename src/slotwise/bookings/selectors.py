@@ -257,3 +257,17 @@ def page_providers(*, page: BookingPage) -> list[Provider]:
         .prefetch_related("services")
         .order_by("name", "pk")
     )
+
+
+def reschedule_provider(*, booking: Booking, free_provider_ids: tuple[int, ...]) -> Provider:
+    """Who takes a new time the customer picked: their own provider when free at it, else
+    (where the booking page offers any provider) the first of the page's free providers."""
+    page = booking.booking_page
+    if booking.provider_id in free_provider_ids or not free_provider_ids:
+        return booking.provider
+    if page is None or not page.any_provider:
+        return booking.provider
+    found = loaders.providers_for(
+        service=booking.service, page=page, provider_ids=free_provider_ids
+    )
+    return found[0] if found else booking.provider

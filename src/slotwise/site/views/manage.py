@@ -217,7 +217,9 @@ def manage_reschedule(request: HttpRequest, booking: Booking, token: str) -> Htt
     if start is not None and chosen is None:
         context["notice"] = str(errors.SlotUnavailable.default_message)
     if chosen is not None and start is not None:
-        new_provider = _provider_for(booking, page, chosen.provider_ids)
+        new_provider = selectors.reschedule_provider(
+            booking=booking, free_provider_ids=chosen.provider_ids
+        )
         end = start + (booking.end - booking.start)
         context.update(
             new_when=common.when(start, end, tz),
@@ -230,14 +232,6 @@ def manage_reschedule(request: HttpRequest, booking: Booking, token: str) -> Htt
     if request.htmx and not request.htmx.history_restore_request:
         return render(request, "site/_picker.html", context)
     return render(request, "site/manage/reschedule.html", context)
-
-
-def _provider_for(booking: Booking, page: Any, provider_ids: tuple[int, ...]) -> Provider:
-    """Who takes the new time: the booking's own provider when free, else the first free one."""
-    if booking.provider_id in provider_ids or not provider_ids:
-        return booking.provider
-    found = loaders.providers_for(service=booking.service, page=page, provider_ids=provider_ids)
-    return found[0] if found else booking.provider
 
 
 def _reschedule_post(request: HttpRequest, booking: Booking, token: str) -> HttpResponse:
