@@ -244,3 +244,30 @@ def test_cancel_page_warns_about_payments(staff_client, booking):
     )
     body = staff_client.get(url("booking_cancel", booking)).content.decode()
     assert "Cancelling does not refund or charge anything" in body
+
+
+def test_reschedule_of_a_cancelled_booking_shows_the_rule_and_changes_nothing(
+    staff_client, booking, world
+):
+    booking_cancel(booking_id=booking.pk, actor=Actor.system(), now=utcnow())
+    booking.refresh_from_db()
+    response = staff_client.post(
+        url("booking_reschedule", booking),
+        {
+            "version": booking.version,
+            "provider": world.alex.pk,
+            "slot": (booking.start + timedelta(hours=3)).isoformat(),
+            "notify_customer": "on",
+        },
+    )
+    assert response.status_code == 200
+    assert "can no longer be rescheduled" in response.content.decode()
+    before = booking.start
+    booking.refresh_from_db()
+    assert booking.start == before and booking.status == "cancelled"
+
+
+def test_complete_buttons_follow_the_close_rule(staff_client, booking, world):
+    page = staff_client.get(url("booking_detail", booking)).content.decode()
+    assert "Mark completed" not in page
+    assert "once the appointment has started" in page

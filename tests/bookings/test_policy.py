@@ -137,3 +137,23 @@ def test_negative_deadline_is_refused():
 )
 def test_describe_minutes(minutes, text):
     assert describe_minutes(minutes) == text
+
+
+@pytest.mark.parametrize(
+    ("status", "offset", "allowed"),
+    [
+        ("confirmed", timedelta(minutes=-1), False),
+        ("confirmed", timedelta(0), True),
+        ("confirmed", timedelta(hours=3), True),
+        ("cancelled", timedelta(hours=1), False),
+        ("completed", timedelta(hours=1), False),
+        ("no_show", timedelta(hours=1), False),
+    ],
+)
+def test_close_refusal(status, offset, allowed):
+    from slotwise.bookings.policy import close_refusal
+
+    refusal = close_refusal(status=status, start=START, now=START + offset)
+    assert (refusal is None) is allowed
+    if refusal is not None:
+        assert refusal.code == "invalid_state"

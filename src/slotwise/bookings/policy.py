@@ -109,6 +109,15 @@ def allowed_customer_actions(facts: BookingFacts, now: datetime) -> list[Action]
     ]
 
 
+def close_refusal(*, status: str, start: datetime, now: datetime) -> errors.DomainError | None:
+    """Why staff may not yet mark the booking completed or a no-show, or None when they may."""
+    if status != "confirmed":
+        return errors.InvalidState(_("Only a confirmed booking can be closed."), status=status)
+    if now < start:
+        return errors.InvalidState(_("The appointment has not started yet."))
+    return None
+
+
 def rating_refusal(*, status: str, already_rated: bool) -> errors.DomainError | None:
     """Why the customer may not rate the booking, or None: only completed ones, only once."""
     if already_rated:

@@ -74,7 +74,14 @@ def on_booking_created(booking: Booking, *, notify_customer: bool, now: datetime
     """Confirmation to the customer, alerts to staff, and the booking's reminders."""
     if notify_customer:
         _to_customer(booking, kind=K.CONFIRMATION, now=now)
-    _to_staff(booking, event="created", kind=K.STAFF_CREATED, provider=booking.provider, now=now)
+    _to_staff(
+        booking,
+        _settings(booking),
+        event="created",
+        kind=K.STAFF_CREATED,
+        provider=booking.provider,
+        now=now,
+    )
     for minutes in booking.business.reminder_rules.values_list("minutes_before", flat=True):
         _schedule_reminder(booking, minutes=minutes, now=now)
     enqueue_booking_event(booking, event="booking.created", now=now, data={})
@@ -99,10 +106,12 @@ def on_booking_rescheduled(
     }
     if notify_customer:
         _to_customer(booking, kind=K.RESCHEDULED, now=now, extra=extra)
+    settings = _settings(booking)
     if old_provider.pk != booking.provider_id:
         # The old provider learns the appointment is gone, the new one that it is theirs.
         _to_provider(
             booking,
+            settings,
             event="rescheduled",
             kind=K.STAFF_REASSIGNED_AWAY,
             provider=old_provider,
@@ -111,16 +120,20 @@ def on_booking_rescheduled(
         )
         _to_provider(
             booking,
+            settings,
             event="rescheduled",
             kind=K.STAFF_CREATED,
             provider=booking.provider,
             now=now,
             extra={**extra, "reassigned": True},
         )
-        _to_business(booking, event="rescheduled", kind=K.STAFF_RESCHEDULED, now=now, extra=extra)
+        _to_business(
+            booking, settings, event="rescheduled", kind=K.STAFF_RESCHEDULED, now=now, extra=extra
+        )
     else:
         _to_staff(
             booking,
+            settings,
             event="rescheduled",
             kind=K.STAFF_RESCHEDULED,
             provider=booking.provider,
@@ -150,6 +163,7 @@ def on_booking_cancelled(
         _to_customer(booking, kind=K.CANCELLED, now=now, extra=extra)
     _to_staff(
         booking,
+        _settings(booking),
         event="cancelled",
         kind=K.STAFF_CANCELLED,
         provider=booking.provider,
@@ -274,6 +288,7 @@ def _settings(booking: Booking) -> NotificationSettings:
 
 def _to_provider(
     booking: Booking,
+    settings: NotificationSettings,
     *,
     event: str,
     kind: str,
@@ -281,7 +296,7 @@ def _to_provider(
     now: datetime,
     extra: dict[str, Any] | None = None,
 ) -> None:
-    wanted = _settings(booking).wants(who="provider", event=event)
+    wanted = settings.wants(who="provider", event=event)
     if wanted and provider.receives_notifications:
         _queue(
             booking,
@@ -295,9 +310,15 @@ def _to_provider(
 
 
 def _to_business(
-    booking: Booking, *, event: str, kind: str, now: datetime, extra: dict[str, Any] | None = None
+    booking: Booking,
+    settings: NotificationSettings,
+    *,
+    event: str,
+    kind: str,
+    now: datetime,
+    extra: dict[str, Any] | None = None,
 ) -> None:
-    if _settings(booking).wants(who="business", event=event):
+    if settings.wants(who="business", event=event):
         business = booking.business
         _queue(
             booking,
@@ -312,6 +333,7 @@ def _to_business(
 
 def _to_staff(
     booking: Booking,
+    settings: NotificationSettings,
     *,
     event: str,
     kind: str,
@@ -319,5 +341,5 @@ def _to_staff(
     now: datetime,
     extra: dict[str, Any] | None = None,
 ) -> None:
-    _to_provider(booking, event=event, kind=kind, provider=provider, now=now, extra=extra)
-    _to_business(booking, event=event, kind=kind, now=now, extra=extra)
+    _to_provider(booking, settings, event=event, kind=kind, provider=provider, now=now, extra=extra)
+    _to_business(booking, settings, event=event, kind=kind, now=now, extra=extra)

@@ -24,7 +24,7 @@ from slotwise.backoffice.forms import (
     add_domain_error,
 )
 from slotwise.backoffice.views._util import _posted
-from slotwise.bookings import actions, selectors
+from slotwise.bookings import actions, policy, selectors
 from slotwise.bookings.actor import Actor
 from slotwise.bookings.models import Booking, Payment
 from slotwise.catalog.models import Provider
@@ -114,7 +114,8 @@ def _detail_context(request: HttpRequest, booking: Booking, **extra: Any) -> dic
         "rating": getattr(booking, "rating", None),
         "clones": list(booking.clones.all()),
         "is_confirmed": booking.status == Booking.Status.CONFIRMED,
-        "has_started": now >= booking.start,
+        "can_close": policy.close_refusal(status=booking.status, start=booking.start, now=now)
+        is None,
         "payment_form": extra.pop("payment_form", None) or PaymentForm(),
         **extra,
     }
@@ -148,7 +149,7 @@ def booking_reschedule(request: HttpRequest, reference: str) -> HttpResponse:
         tz=business.tz,
         initial={"version": booking.version, "provider": provider.pk, "notify_customer": True},
     )
-    if request.method == "POST" and booking.status == Booking.Status.CONFIRMED and form.is_valid():
+    if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             actions.booking_reschedule(

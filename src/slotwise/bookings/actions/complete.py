@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.utils.translation import gettext as _
-
+from slotwise.bookings import policy
 from slotwise.bookings.actions import _common
 from slotwise.bookings.actor import Actor
 from slotwise.bookings.models import Booking, BookingEvent
@@ -54,12 +53,9 @@ def _close(
         raise errors.NotAllowed()
     with _common.write_transaction():
         booking = _common.lock_booking(booking_id, business_id=business_id)
-        if booking.status != Booking.Status.CONFIRMED:
-            raise errors.InvalidState(
-                _("Only a confirmed booking can be closed."), status=booking.status
-            )
-        if now < booking.start:
-            raise errors.InvalidState(_("The appointment has not started yet."))
+        refusal = policy.close_refusal(status=booking.status, start=booking.start, now=now)
+        if refusal is not None:
+            raise refusal
         old = {"status": booking.status}
         booking.status = status
         booking.version += 1

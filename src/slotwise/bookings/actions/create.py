@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 
+from django.db.models import Count
 from django.utils.translation import gettext as _
 
 from slotwise.bookings.actions import _common
@@ -275,10 +276,15 @@ def _choose_free_provider(
     local_day = start.astimezone(tz).date()
     day_start = datetime.combine(local_day, time(0), tzinfo=tz)
     day_end = datetime.combine(local_day + timedelta(days=1), time(0), tzinfo=tz)
-    load = {
-        p.pk: Booking.objects.filter(
-            provider=p, status=Booking.Status.CONFIRMED, start__gte=day_start, start__lt=day_end
-        ).count()
-        for p in free
-    }
-    return min(free, key=lambda p: (load[p.pk], p.pk))
+    # One query for everyone's load that day, not one per free provider.
+    load = dict(
+        Booking.objects.filter(
+            provider__in=free,
+            status=Booking.Status.CONFIRMED,
+            start__gte=day_start,
+            start__lt=day_end,
+        )
+        .values_list("provider_id")
+        .annotate(n=Count("pk"))
+    )
+    return min(free, key=lambda p: (load.get(p.pk, 0), p.pk))
