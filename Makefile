@@ -41,8 +41,9 @@ format: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-bench: migrate
-	$(PY) -m bench
+# Benchmarks (never part of make test); BENCH_ARGS="--only engine --quick" narrows a run.
+bench: install
+	$(PY) -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var/test_* .pytest_cache
