@@ -36,7 +36,7 @@ from slotwise.bookings.models import BookingPage
 from slotwise.bookings.pages import booking_page_save
 from slotwise.bookings.policy import describe_minutes
 from slotwise.catalog import services as catalog
-from slotwise.catalog.models import Provider, Service
+from slotwise.catalog.models import Provider, Service, TimeOff
 from slotwise.core import errors
 from slotwise.core import services as core
 from slotwise.core.clock import utcnow
@@ -236,6 +236,7 @@ def provider_time_off(request: HttpRequest, pk: int) -> HttpResponse:
 def provider_time_off_delete(request: HttpRequest, pk: int, time_off_id: int) -> HttpResponse:
     business = request.business  # type: ignore[attr-defined]
     provider = get_object_or_404(Provider, business=business, pk=pk)
+    get_object_or_404(TimeOff, provider=provider, pk=time_off_id)
     try:
         catalog.time_off_delete(business=business, provider_id=provider.pk, time_off_id=time_off_id)
     except errors.DomainError as exc:
@@ -296,6 +297,7 @@ def reminder_rules(request: HttpRequest) -> HttpResponse:
 @require_POST
 @manager_required
 def reminder_rule_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    get_object_or_404(ReminderRule, business=request.business, pk=pk)  # type: ignore[attr-defined]
     try:
         notify.reminder_rule_delete(
             business=request.business,  # type: ignore[attr-defined]
@@ -424,6 +426,7 @@ def api_keys(request: HttpRequest) -> HttpResponse:
 @require_POST
 @manager_required
 def api_key_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    get_object_or_404(ApiKey, business=request.business, pk=pk)  # type: ignore[attr-defined]
     try:
         key = api_services.api_key_revoke(
             business=request.business,  # type: ignore[attr-defined]

@@ -1,0 +1,156 @@
+"""Two businesses with one of everything, and a snapshot of every row to prove nothing moved.
+
+Business A ("acme") is the one making requests: its owner in the backoffice, its key in the
+API. Business B ("globex") owns the objects whose ids, references and tokens are put into
+the URLs. A request as A may never read or change anything of B.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.test import Client
+
+from slotwise.api.models import ApiKey, WebhookEndpoint
+from slotwise.api.services import api_key_create, webhook_endpoint_create
+from slotwise.bookings import actions
+from slotwise.bookings.actor import Actor
+from slotwise.bookings.models import Booking, BookingToken
+from slotwise.bookings.policy import SelfServicePolicy
+from slotwise.catalog.models import TimeOff
+from slotwise.core.clock import utcnow
+from slotwise.core.models import Membership
+from slotwise.notifications.models import ReminderRule
+from tests import factories
+from tests.conftest import World
+
+#: The apps whose rows belong to businesses (plus auth, for users and their passwords).
+TENANT_APPS = ("core", "catalog", "bookings", "notifications", "api", "auth")
+
+
+@dataclass
+class Tenant:
+    """One business's world plus the objects the URL patterns can point at."""
+
+    world: World
+    booking: Booking
+    manage_token: str
+    rate_token: str
+    time_off: TimeOff
+    reminder_rule: ReminderRule
+    membership: Membership
+    api_key: ApiKey
+    api_key_raw: str
+    webhook: WebhookEndpoint
+
+
+def build_tenant(world: World) -> Tenant:
+    """Give ``world``'s business a booking with links, time off, a key and a webhook."""
+    business = world.business
+    now = utcnow()
+    start = (now + timedelta(days=21)).astimezone(business.tz)
+    start = start.replace(hour=10, minute=0, second=0, microsecond=0)
+    booking = factories.custom_booking(
+        business,
+        service=world.service,
+        provider=world.alex,
+        customer=world.customer,
+        start=start,
+        policy=SelfServicePolicy(
+            allow_cancel=True,
+            allow_reschedule=True,
+            change_deadline_minutes=60,
+            max_reschedules=None,
+        ),
+        now=now,
+    )
+    manage_token = actions.token_issue(
+        booking=booking, purpose=BookingToken.Purpose.MANAGE, now=now
+    )
+    rate_token = actions.token_issue(booking=booking, purpose=BookingToken.Purpose.RATE, now=now)
+    time_off = TimeOff.objects.create(
+        provider=world.alex,
+        start=start + timedelta(days=2),
+        end=start + timedelta(days=2, hours=2),
+        reason="Dentist",
+    )
+    key, raw = api_key_create(business=business, name="Integration", now=now)
+    webhook = webhook_endpoint_create(
+        business=business,
+        url=f"https://hooks.{business.slug}.example/slotwise",
+        events=["booking.created"],
+        now=now,
+    )
+    return Tenant(
+        world=world,
+        booking=booking,
+        manage_token=manage_token,
+        rate_token=rate_token,
+        time_off=time_off,
+        reminder_rule=business.reminder_rules.get(),
+        membership=Membership.objects.get(business=business, role=Membership.Role.OWNER),
+        api_key=key,
+        api_key_raw=raw,
+        webhook=webhook,
+    )
+
+
+@pytest.fixture
+def ours(world: World) -> Tenant:
+    """Business A: the one whose owner and key make the requests."""
+    return build_tenant(world)
+
+
+@pytest.fixture
+def theirs(other_world: World) -> Tenant:
+    """Business B: the one whose objects must stay out of A's reach."""
+    return build_tenant(other_world)
+
+
+@pytest.fixture
+def owner_client(ours: Tenant) -> Client:
+    """A's owner, signed in to the backoffice."""
+    client = Client()
+    client.force_login(get_user_model().objects.get(username="owner@acme.test"))
+    return client
+
+
+@pytest.fixture(autouse=True)
+def _empty_rate_limits(db: None) -> Iterator[None]:
+    cache.clear()
+    yield
+    cache.clear()
+
+
+#: Columns that change on every authenticated request by design (not data of the business).
+VOLATILE = {("api", "apikey"): {"last_used_at"}, ("auth", "user"): {"last_login"}}
+
+
+def snapshot() -> dict[str, list[dict[str, Any]]]:
+    """Every row of every tenant model (many-to-many tables included), ordered by key."""
+    rows: dict[str, list[dict[str, Any]]] = {}
+    for label in TENANT_APPS:
+        for model in apps.get_app_config(label).get_models(include_auto_created=True):
+            skip = VOLATILE.get((model._meta.app_label, model._meta.model_name), set())
+            fields = [f.attname for f in model._meta.concrete_fields if f.attname not in skip]
+            values = model._default_manager.order_by("pk").values(*fields)
+            rows[model._meta.label] = [_plain(v) for v in values]
+    return rows
+
+
+def _plain(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in row.items()}
+
+
+def assert_unchanged(before: dict[str, list[dict[str, Any]]]) -> None:
+    """Fail with the first table whose rows differ from ``before``."""
+    after = snapshot()
+    for label, rows in before.items():
+        assert after[label] == rows, f"{label} changed"
