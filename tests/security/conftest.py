@@ -21,7 +21,6 @@ from django.test import Client
 from slotwise.api.models import ApiKey, WebhookEndpoint
 from slotwise.api.services import api_key_create, webhook_endpoint_create
 from slotwise.bookings import actions
-from slotwise.bookings.actor import Actor
 from slotwise.bookings.models import Booking, BookingToken
 from slotwise.bookings.policy import SelfServicePolicy
 from slotwise.catalog.models import TimeOff

@@ -12,7 +12,6 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
