@@ -1,0 +1,23 @@
+"""Fixtures for the time tests: empty rate limits and a fixed public address for links."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from django.core.cache import cache
+from pytest_django.fixtures import Settings
+
+
+@pytest.fixture(autouse=True)
+def _empty_rate_limits() -> Iterator[None]:
+    """Each test starts with no bad-token counts, whatever ran before it."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _site(settings: Settings) -> None:
+    """Links in emails point at one known address, so tests can find tokens in them."""
+    settings.SITE_URL = "https://book.example.com"
