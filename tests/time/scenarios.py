@@ -250,4 +250,3 @@ DEADLINE_CASES = [
 
 #: The 24-hour cases: their reminder (24 hours before, the default rule) is due at the deadline.
 DAY_CASES = [c for c in DEADLINE_CASES if c.minutes == 24 * 60]
-
