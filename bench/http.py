@@ -1,0 +1,594 @@
+"""HTTP benchmarks: the public API served by gunicorn with production settings, under load.
+
+Figures (names for ``measure``):
+
+- ``availability``: a month of free slots of one provider on a booking page, 16 clients.
+- ``bookings``: web bookings through the public API (each with its history, manage token and
+  outbox rows: confirmation, staff alerts, reminder), 32 clients.
+- ``pgbench`` (PostgreSQL): the database's own ceiling for the same kind of write, measured
+  with pgbench custom scripts in bench/pg/, to put the bookings rate in proportion.
+- ``contention``: 64 clients racing for 20 slots; exactly 20 bookings, every loser a 409.
+- ``manage``: customers rescheduling, then cancelling, through their manage links.
+- ``memory``: the peak resident memory (VmHWM) of each gunicorn worker over all of the above.
+
+``prepare`` builds the benchmark business and returns an ``HttpFixture`` naming the days each
+figure books into, so that a module filling the same database with many other bookings (the
+scale benchmark) can keep those days free and then call ``measure``.
+
+The load generator (bench/loadgen.py) runs in this process and shares the two cores with the
+server; its own CPU use is reported with every figure.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import subprocess
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock_time
+from pathlib import Path
+from urllib.parse import quote, urlsplit
+from zoneinfo import ZoneInfo
+
+from bench.common import VAR, BenchDatabase, Report, Result, main
+from bench.loadgen import LoadResult, Request, Response, run_load
+from bench.servers import peak_rss_mb, web_server
+
+PG_DIR = Path(__file__).resolve().parent / "pg"
+FIGURES = ("availability", "bookings", "pgbench", "contention", "manage", "memory")
+
+#: gunicorn layout on the 2-core machine, chosen by trying several (see Report.markdown):
+#: sync workers, more of them than cores, because a booking spends much of its time waiting
+#: for the database (commit flush, row locks) and a waiting worker holds no core.
+WORKERS = int(os.environ.get("BENCH_HTTP_WORKERS", "4"))
+THREADS = int(os.environ.get("BENCH_HTTP_THREADS", "1"))
+
+
+# --- the benchmark business -------------------------------------------------------------------
+
+
+@dataclass
+class HttpFixture:
+    """The benchmark business and the calendar days each figure uses.
+
+    Every provider works ``day_start``–``day_end`` (business time) every day; the service takes
+    ``slot_minutes`` with no buffers, so each provider has ``slots_per_day`` slots a day. Days
+    in ``reserved_days()`` must stay free of other bookings for the figures to be valid.
+    """
+
+    business_slug: str
+    page_slug: str
+    service_id: int
+    provider_ids: list[int]
+    timezone: str
+    availability_days: list[date]  # a month, holding ``existing_per_day`` bookings per provider
+    booking_days: list[date]  # new web bookings go here (figure "bookings")
+    reschedule_days: list[date]  # manage: bookings are moved here, then cancelled
+    contention_day: date  # 20 slots raced for
+    day_start: int = 9
+    day_end: int = 17
+    slot_minutes: int = 30
+    existing_per_day: int = 4
+    existing_bookings: int = 0
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def slots_per_day(self) -> int:
+        return (self.day_end - self.day_start) * 60 // self.slot_minutes
+
+    @property
+    def page_path(self) -> str:
+        return f"/api/v1/public/{self.business_slug}/pages/{self.page_slug}"
+
+    def reserved_days(self) -> list[date]:
+        """Days that must hold no bookings but the ones the figures make."""
+        return [*self.booking_days, *self.reschedule_days, self.contention_day]
+
+    def start_at(self, day: date, slot: int) -> datetime:
+        local = datetime.combine(day, clock_time(self.day_start), tzinfo=self.tz)
+        return (local + timedelta(minutes=slot * self.slot_minutes)).astimezone(self.tz)
+
+    def slots(self, days: list[date], provider_ids: list[int]) -> Iterator[tuple[int, datetime]]:
+        """(provider id, start) over ``days``, cycling through providers fastest, so that
+        consecutive requests lock different providers."""
+        for day in days:
+            for slot in range(self.slots_per_day):
+                start = self.start_at(day, slot)
+                for pid in provider_ids:
+                    yield pid, start
+
+
+def prepare(db: BenchDatabase, *, quick: bool) -> HttpFixture:
+    """Create the benchmark business: 50 providers, one 30-minute service, a public page with
+    self-service on, and ``existing_per_day`` bookings per provider on every availability day.
+
+    Needs Django set up on ``db`` (as bench/common.py does); returns what ``measure`` needs.
+    """
+    from slotwise.bookings.models import Booking, BookingPage
+    from slotwise.catalog.models import Customer, Provider, Service, WorkingHours
+    from slotwise.core.services import business_create
+
+    tz_name = "Europe/Berlin"
+    business, _ = business_create(
+        slug="bench-http",
+        name="Bench Studio",
+        timezone=tz_name,
+        owner_email="owner@bench-http.test",
+        owner_password=secrets.token_urlsafe(16),
+    )
+    service = Service.objects.create(
+        business=business,
+        name="Consultation",
+        duration_minutes=30,
+        price="40.00",
+        currency=business.currency,
+    )
+    providers = Provider.objects.bulk_create(
+        Provider(business=business, name=f"Provider {i:02}", email=f"p{i:02}@bench-http.test")
+        for i in range(50)
+    )
+    service.providers.set(providers)
+    WorkingHours.objects.bulk_create(
+        WorkingHours(provider=p, weekday=d, start=clock_time(9), end=clock_time(17))
+        for p in providers
+        for d in range(7)
+    )
+    tz = ZoneInfo(tz_name)
+    first = datetime.now(tz).date() + timedelta(days=2)
+    month = [first + timedelta(days=i) for i in range(31)]
+    n = 4 if quick else 24  # 50 providers x 16 slots = 800 bookings a day
+    after = month[-1] + timedelta(days=1)
+    booking_days = [after + timedelta(days=i) for i in range(n)]
+    reschedule_days = [after + timedelta(days=n + i) for i in range(n)]
+    contention_day = after + timedelta(days=2 * n)
+    page = BookingPage.objects.create(
+        business=business,
+        slug="book",
+        title="Book a consultation",
+        min_notice_minutes=60,
+        max_days_ahead=(contention_day - first).days + 10,
+        slot_step_minutes=30,
+        allow_cancel=True,
+        allow_reschedule=True,
+        change_deadline_minutes=60,
+    )
+    page.services.set([service])
+    page.providers.set(providers)
+    fixture = HttpFixture(
+        business_slug=business.slug,
+        page_slug=page.slug,
+        service_id=service.pk,
+        provider_ids=[p.pk for p in providers],
+        timezone=tz_name,
+        availability_days=month,
+        booking_days=booking_days,
+        reschedule_days=reschedule_days,
+        contention_day=contention_day,
+    )
+    # Existing bookings spread over the month: every other hour, so a month has gaps to find.
+    customer = Customer.objects.create(business=business, name="Regular", email="r@bench.test")
+    references: set[str] = set()
+    rows = []
+    for day in month:
+        for k in range(fixture.existing_per_day):
+            start = fixture.start_at(day, 4 * k).astimezone(UTC)
+            end = start + timedelta(minutes=30)
+            for p in providers:
+                ref = _reference(references)
+                rows.append(
+                    Booking(
+                        business=business,
+                        reference=ref,
+                        source=Booking.Source.CUSTOM,
+                        service=service,
+                        provider=p,
+                        customer=customer,
+                        start=start,
+                        end=end,
+                        blocked_start=start,
+                        blocked_end=end,
+                        price=service.price,
+                        currency=service.currency,
+                    )
+                )
+    Booking.objects.bulk_create(rows, batch_size=2000)
+    fixture.existing_bookings = len(rows)
+    return fixture
+
+
+def _reference(taken: set[str]) -> str:
+    alphabet = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+    while True:
+        ref = "SW-" + "".join(secrets.choice(alphabet) for _ in range(6))
+        if ref not in taken:
+            taken.add(ref)
+            return ref
+
+
+# --- figures ----------------------------------------------------------------------------------
+
+
+@dataclass
+class _State:
+    """What one figure leaves for the next (the bookings' manage links)."""
+
+    booked: list[tuple[str, int]] = field(default_factory=list)  # (token, provider id)
+    server_peak_mb: float = 0.0
+
+
+def _iso(value: datetime) -> str:
+    return value.isoformat()
+
+
+def _token(manage_url: str) -> str:
+    return urlsplit(manage_url).path.rstrip("/").rsplit("/", 1)[-1]
+
+
+def _result(
+    name: str,
+    load: LoadResult,
+    *,
+    value: float,
+    unit: str,
+    target: str,
+    met: bool | None,
+    extra: str = "",
+) -> Result:
+    detail = load.describe() + (f"; {extra}" if extra else "")
+    return Result(name, round(value, 2), unit, target, met, detail)
+
+
+def availability(url: str, fixture: HttpFixture, *, quick: bool) -> list[Result]:
+    """A month of one provider's slots, then (for comparison) of "any provider"."""
+    days = fixture.availability_days
+    start = datetime.combine(days[0], clock_time(0), tzinfo=fixture.tz)
+    end = datetime.combine(days[-1] + timedelta(days=1), clock_time(0), tzinfo=fixture.tz)
+    window = f"start={quote(_iso(start))}&end={quote(_iso(end))}"
+    base = f"{fixture.page_path}/availability?service_id={fixture.service_id}&{window}"
+    counter = iter(range(10**9))
+
+    def one_provider(_: int) -> Request:
+        pid = fixture.provider_ids[next(counter) % len(fixture.provider_ids)]
+        return Request("GET", f"{base}&provider_id={pid}")
+
+    sizes: Counter[int] = Counter()
+
+    def check(request: Request, response: Response) -> None:
+        if response.status == 200:
+            sizes[len(response.json()["slots"])] += 1
+
+    run_load(url, one_provider, clients=16, duration=2)  # warm up every worker
+    load = run_load(url, one_provider, clients=16, duration=5 if quick else 20, on_response=check)
+    s = load.summary()
+    ok = load.statuses.get(200, 0) == load.requests and load.requests > 0
+    results = [
+        _result(
+            "availability: one provider, 31 days, median",
+            load,
+            value=s["median"],
+            unit="ms",
+            target="≤ 25 ms median, ≤ 80 ms p99, 16 clients",
+            met=ok and s["median"] <= 25 and s["p99"] <= 80,
+            extra=f"slots per answer {dict(sizes)}",
+        ),
+        Result("availability: one provider, requests/s", round(load.rate, 1), "req/s"),
+    ]
+    any_load = run_load(
+        url, lambda _: Request("GET", base), clients=16, duration=3 if quick else 10
+    )
+    results.append(
+        _result(
+            "availability: any of 50 providers, 31 days, median",
+            any_load,
+            value=any_load.summary()["median"],
+            unit="ms",
+            target="(no target; for comparison)",
+            met=None,
+        )
+    )
+    return results
+
+
+def bookings(url: str, fixture: HttpFixture, state: _State, *, quick: bool) -> list[Result]:
+    """Web bookings on distinct free slots, as fast as 32 clients can make them."""
+    from slotwise.bookings.models import Booking
+    from slotwise.notifications.models import Message
+
+    slots = fixture.slots(fixture.booking_days, fixture.provider_ids)
+    seq = iter(range(10**9))
+
+    def next_booking(_: int) -> Request | None:
+        try:
+            pid, start = next(slots)
+        except StopIteration:
+            return None
+        n = next(seq)
+        body = {
+            "service_id": fixture.service_id,
+            "provider_id": pid,
+            "start": _iso(start),
+            "customer": {
+                "name": f"Customer {n}",
+                "email": f"c{n}@bench-customers.test",
+                "timezone": "Europe/London",
+            },
+        }
+        return Request("POST", f"{fixture.page_path}/bookings", body)
+
+    def keep(request: Request, response: Response) -> None:
+        if response.status == 201:
+            data = response.json()
+            state.booked.append((_token(data["manage_url"]), data["booking"]["provider_id"]))
+
+    before = Booking.objects.filter(source=Booking.Source.WEB).count()
+    load = run_load(url, next_booking, clients=32, duration=5 if quick else 20, on_response=keep)
+    made = Booking.objects.filter(source=Booking.Source.WEB).count() - before
+    new = Booking.objects.filter(source=Booking.Source.WEB, start__gte=_day_start(fixture))
+    reminders = Message.objects.filter(booking__in=new, kind=Message.Kind.REMINDER).count()
+    outbox = Message.objects.filter(booking__in=new).count()
+    s = load.summary()
+    created = load.statuses.get(201, 0)
+    rate = created / load.seconds if load.seconds else 0.0
+    clean = created == load.requests == made == reminders and not load.errors
+    return [
+        _result(
+            "bookings over HTTP",
+            load,
+            value=rate,
+            unit="bookings/s",
+            target="≥ 400/s at 32 clients, p99 ≤ 150 ms",
+            met=clean and rate >= 400 and s["p99"] <= 150,
+            extra=f"{made} bookings written, {outbox} outbox rows, {reminders} reminders",
+        )
+    ]
+
+
+def _day_start(fixture: HttpFixture) -> datetime:
+    return datetime.combine(fixture.booking_days[0], clock_time(0), tzinfo=fixture.tz)
+
+
+def pgbench(db: BenchDatabase, *, quick: bool) -> tuple[list[Result], dict[str, float]]:
+    """pgbench's transactions/s for bench/pg/*.sql at 32 clients, on the benchmark database."""
+    if db.vendor != "postgresql":
+        return [], {}
+    subprocess.run(
+        ["psql", db.url, "-q", "-v", "ON_ERROR_STOP=1", "-f", str(PG_DIR / "setup.sql")],
+        check=True,
+        capture_output=True,
+    )
+    seconds = "5" if quick else "15"
+    rates: dict[str, float] = {}
+    results = []
+    for script, what in (
+        ("no_overlap_insert", "one insert under the exclusion constraint per commit"),
+        ("booking_shaped", "lock provider + booking insert + 5 side rows per commit"),
+    ):
+        out = subprocess.run(
+            [
+                "pgbench",
+                "-n",
+                "-c",
+                "32",
+                "-j",
+                "2",
+                "-T",
+                seconds,
+                "-f",
+                str(PG_DIR / f"{script}.sql"),
+                db.url,
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        found = re.search(r"tps = ([\d.]+)", out)
+        latency = re.search(r"latency average = ([\d.]+) ms", out)
+        rates[script] = float(found.group(1)) if found else 0.0
+        results.append(
+            Result(
+                f"pgbench {script}",
+                round(rates[script], 1),
+                "tx/s",
+                detail=f"{what}; 32 clients, 2 threads, {seconds} s; "
+                f"average latency {latency.group(1) if latency else '?'} ms",
+            )
+        )
+    return results, rates
+
+
+def contention(url: str, fixture: HttpFixture, *, quick: bool) -> list[Result]:
+    """64 clients try, again and again, to book one of 20 slots."""
+    from slotwise.bookings.models import Booking
+
+    per = fixture.slots_per_day
+    targets = [
+        (fixture.provider_ids[i // per], fixture.start_at(fixture.contention_day, i % per))
+        for i in range(20)
+    ]
+    attempts = 2000 if quick else 10_000
+    seq = iter(range(10**9))
+    codes: Counter[str] = Counter()
+
+    def attempt(_: int) -> Request:
+        n = next(seq)
+        pid, start = targets[n % len(targets)]
+        body = {
+            "service_id": fixture.service_id,
+            "provider_id": pid,
+            "start": _iso(start),
+            "customer": {"name": f"Racer {n}", "email": f"racer{n}@bench-customers.test"},
+        }
+        return Request("POST", f"{fixture.page_path}/bookings", body)
+
+    def check(request: Request, response: Response) -> None:
+        if response.status == 409:
+            codes[response.json().get("code", "?")] += 1
+
+    load = run_load(
+        url, attempt, clients=64, duration=300, max_requests=attempts, on_response=check
+    )
+    day = datetime.combine(fixture.contention_day, clock_time(0), tzinfo=fixture.tz)
+    stored = Booking.objects.filter(
+        start__gte=day, start__lt=day + timedelta(days=1), status=Booking.Status.CONFIRMED
+    ).count()
+    won = load.statuses.get(201, 0)
+    lost = load.statuses.get(409, 0)
+    clean = (
+        won == stored == 20
+        and lost == codes["slot_unavailable"] == load.requests - 20
+        and load.server_errors() == 0
+        and not load.errors
+        and load.requests == attempts
+    )
+    return [
+        _result(
+            "contention: 64 clients, 20 slots",
+            load,
+            value=load.rate,
+            unit="attempts/s",
+            target="exactly 20 booked, every other a 409 slot_unavailable, no 5xx",
+            met=clean,
+            extra=f"{won} won, {stored} stored, 409 codes {dict(codes)}",
+        )
+    ]
+
+
+def manage(url: str, fixture: HttpFixture, state: _State, *, quick: bool) -> list[Result]:
+    """Customers move their bookings to another day, then cancel them, through manage links."""
+    if not state.booked:
+        bookings(url, fixture, state, quick=True)
+    booked = list(state.booked)
+    free: dict[int, Iterator[datetime]] = {
+        pid: (
+            fixture.start_at(d, s)
+            for d in fixture.reschedule_days
+            for s in range(fixture.slots_per_day)
+        )
+        for pid in fixture.provider_ids
+    }
+    todo = iter(booked)
+    moved: list[str] = []
+
+    def reschedule(_: int) -> Request | None:
+        try:
+            token, pid = next(todo)
+        except StopIteration:
+            return None
+        start = next(free[pid])
+        return Request("POST", f"/api/v1/manage/{token}/reschedule", {"start": _iso(start)}, token)
+
+    def done(request: Request, response: Response) -> None:
+        if response.status == 200:
+            moved.append(request.tag)
+
+    duration = 5 if quick else 15
+    results = []
+    load = run_load(url, reschedule, clients=32, duration=duration, on_response=done)
+    rate = load.statuses.get(200, 0) / load.seconds
+    results.append(
+        _result(
+            "manage: reschedule",
+            load,
+            value=rate,
+            unit="/s",
+            target="≥ 300/s, no 5xx",
+            met=rate >= 300 and load.statuses.get(200, 0) == load.requests and not load.errors,
+        )
+    )
+    to_cancel = iter(moved)
+
+    def cancel(_: int) -> Request | None:
+        token = next(to_cancel, None)
+        if token is None:
+            return None
+        return Request("POST", f"/api/v1/manage/{token}/cancel", {"reason": "Plans changed"})
+
+    load = run_load(url, cancel, clients=32, duration=duration)
+    rate = load.statuses.get(200, 0) / load.seconds
+    ran_dry = load.requests == len(moved)
+    results.append(
+        _result(
+            "manage: cancel",
+            load,
+            value=rate,
+            unit="/s",
+            target="≥ 300/s, no 5xx",
+            met=rate >= 300 and load.statuses.get(200, 0) == load.requests and not load.errors,
+            extra="ran out of rescheduled bookings before the time was up" if ran_dry else "",
+        )
+    )
+    return results
+
+
+def measure(db: BenchDatabase, fixture: HttpFixture, *, figures: set[str]) -> list[Result]:
+    """Run the named figures (see FIGURES) against one gunicorn on ``db``; in this order."""
+    unknown = figures - set(FIGURES)
+    if unknown:
+        raise ValueError(f"unknown figures {sorted(unknown)}; choose from {FIGURES}")
+    quick = db.quick
+    state = _State()
+    results: list[Result] = []
+    VAR.mkdir(parents=True, exist_ok=True)
+    log = VAR / f"http-{db.vendor}-gunicorn.log"
+    log.unlink(missing_ok=True)
+    with web_server(db.url, workers=WORKERS, threads=THREADS, log_path=log) as server:
+        url = server.url
+        if "availability" in figures:
+            results += availability(url, fixture, quick=quick)
+        if "bookings" in figures:
+            results += bookings(url, fixture, state, quick=quick)
+        if "contention" in figures:
+            results += contention(url, fixture, quick=quick)
+        if "manage" in figures:
+            results += manage(url, fixture, state, quick=quick)
+        peaks = {pid: round(peak_rss_mb(pid), 1) for pid in server.worker_pids()}
+    if "pgbench" in figures:
+        pg_results, rates = pgbench(db, quick=quick)
+        results += pg_results
+        ours = next((r for r in results if r.name == "bookings over HTTP"), None)
+        if ours is not None and rates:
+            for script, tps in rates.items():
+                results.append(
+                    Result(
+                        f"bookings/s as a share of pgbench {script}",
+                        round(100 * ours.value / tps, 1) if tps else 0.0,
+                        "%",
+                        detail=f"{ours.value:.0f} bookings/s vs {tps:.0f} tx/s",
+                    )
+                )
+    if "memory" in figures:
+        peak = max(peaks.values(), default=0.0)
+        results.append(
+            Result(
+                "web worker peak RSS (VmHWM)",
+                peak,
+                "MB",
+                "≤ 200 MB",
+                0 < peak <= 200,
+                f"{WORKERS} gunicorn workers × {THREADS} thread(s): {peaks}",
+            )
+        )
+    return results
+
+
+def run(db: BenchDatabase) -> Report:
+    fixture = prepare(db, quick=db.quick)
+    report = Report(f"HTTP API under load (gunicorn, {WORKERS} workers × {THREADS} threads)")
+    for result in measure(db, fixture, figures=set(FIGURES)):
+        report.add(result)
+    report.markdown = NOTES
+    return report
+
+
+NOTES = """
+"""
+
+if __name__ == "__main__":
+    main("http", run)
