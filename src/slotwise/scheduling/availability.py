@@ -71,9 +71,12 @@ Performance
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import accumulate, repeat
+from operator import attrgetter
 from zoneinfo import ZoneInfo
 
 __all__ = [
@@ -216,6 +219,36 @@ def _resolve(day: date, wall: time, tz: ZoneInfo, fold: int) -> datetime:
     return datetime.combine(day, wall, tzinfo=tz).replace(fold=fold).astimezone(UTC)
 
 
+def _expand_hours(
+    working_hours: Iterable[WorkingInterval],
+    tz: ZoneInfo,
+    first_day: date,
+    last_day: date,
+) -> list[tuple[datetime, datetime]]:
+    """``working_intervals_utc`` as sorted ``(start, end)`` pairs, without building Intervals.
+
+    Both ends come out of ``_resolve`` already in UTC and ordered, so the validation an
+    Interval would repeat is skipped: this runs once per working interval and local date.
+    """
+    by_weekday: dict[int, list[WorkingInterval]] = {}
+    for hours in working_hours:
+        by_weekday.setdefault(hours.weekday, []).append(hours)
+
+    result: list[tuple[datetime, datetime]] = []
+    day = first_day
+    while day <= last_day:
+        for hours in by_weekday.get(day.weekday(), ()):
+            start = _resolve(day, hours.start, tz, fold=0)
+            end = _resolve(day, hours.end, tz, fold=1)
+            if end > start:
+                result.append((start, end))
+        if day == date.max:
+            break
+        day += _ONE_DAY
+    result.sort()
+    return result
+
+
 def working_intervals_utc(
     working_hours: Iterable[WorkingInterval],
     tz: ZoneInfo,
@@ -228,23 +261,9 @@ def working_intervals_utc(
     intervals resolving to ``end <= start`` are dropped. The result is sorted by
     ``(start, end)``.
     """
-    by_weekday: dict[int, list[WorkingInterval]] = {}
-    for hours in working_hours:
-        by_weekday.setdefault(hours.weekday, []).append(hours)
-
-    result: list[Interval] = []
-    day = first_day
-    while day <= last_day:
-        for hours in by_weekday.get(day.weekday(), ()):
-            start = _resolve(day, hours.start, tz, fold=0)
-            end = _resolve(day, hours.end, tz, fold=1)
-            if end > start:
-                result.append(Interval(start, end))
-        if day == date.max:
-            break
-        day += _ONE_DAY
-    result.sort(key=lambda interval: (interval.start, interval.end))
-    return result
+    return [
+        Interval(start, end) for start, end in _expand_hours(working_hours, tz, first_day, last_day)
+    ]
 
 
 def occupied_interval(start: datetime, rules: SlotRules) -> Interval:
@@ -256,25 +275,37 @@ def occupied_interval(start: datetime, rules: SlotRules) -> Interval:
     return Interval(start - rules.buffer_before, start + rules.duration + rules.buffer_after)
 
 
+_BY_START = attrgetter("start")
+
+
 def _merged_blocks(blocked: Iterable[Interval]) -> tuple[list[datetime], list[datetime]]:
     """Sort and merge blocked intervals into disjoint runs, returned as (starts, ends).
 
     Touching intervals are merged too: for a non-empty occupied interval, overlapping
-    ``[a, b) + [b, c)`` is the same as overlapping ``[a, c)``. After merging both lists are
-    strictly increasing, which is what makes a single bisect per candidate sufficient.
+    ``[a, b) + [b, c)`` is the same as overlapping ``[a, c)``. Empty intervals are dropped.
+    After merging both lists are strictly increasing, which is what lets one bisect find the
+    only run that can overlap a given instant.
     """
     starts: list[datetime] = []
     ends: list[datetime] = []
-    for interval in sorted(
-        (interval for interval in blocked if interval.start < interval.end),
-        key=lambda interval: interval.start,
-    ):
-        if ends and interval.start <= ends[-1]:
-            if interval.end > ends[-1]:
-                ends[-1] = interval.end
-        else:
-            starts.append(interval.start)
-            ends.append(interval.end)
+    ordered = sorted(blocked, key=_BY_START)
+    if not ordered:
+        return starts, ends
+    # The run being merged lives in two locals; appending only when it closes keeps this
+    # loop, which sees every booking of the window, down to two comparisons per interval.
+    run_start = run_end = ordered[0].start
+    for interval in ordered:
+        start, end = interval.start, interval.end
+        if start > run_end:
+            if run_end > run_start:
+                starts.append(run_start)
+                ends.append(run_end)
+            run_start, run_end = start, end
+        elif end > run_end:
+            run_end = end
+    if run_end > run_start:
+        starts.append(run_start)
+        ends.append(run_end)
     return starts, ends
 
 
@@ -284,44 +315,64 @@ def _ceil_div(numerator: timedelta, denominator: timedelta) -> int:
 
 
 def _provider_starts(
-    provider: ProviderSchedule,
+    blocked: Iterable[Interval],
+    working: Iterable[tuple[datetime, datetime]],
     rules: SlotRules,
-    tz: ZoneInfo,
-    first_day: date,
-    last_day: date,
     earliest: datetime,
     latest: datetime,
-) -> set[datetime]:
-    """Return the starts in ``[earliest, latest)`` that ``provider`` can take."""
-    block_starts, block_ends = _merged_blocks(provider.blocked)
+) -> list[datetime]:
+    """The starts in ``[earliest, latest)`` a provider can take, given its concrete hours.
+
+    Instead of testing every grid point, each working interval is walked from one free gap
+    between merged blocks to the next: the grid points whose occupied interval fits into a
+    gap are emitted as a run, and the ones overlapping the block after it are skipped by
+    arithmetic. The work is then proportional to blocks and free slots, not to candidates.
+    The result is in ascending order per working interval; overlapping working intervals
+    may repeat a start, which the caller removes.
+    """
+    block_starts, block_ends = _merged_blocks(blocked)
     block_count = len(block_starts)
     duration = rules.duration
     step = rules.step
     before = rules.buffer_before
     after_start = rules.duration + rules.buffer_after
-    # A set, because overlapping weekly intervals may offer the same start twice.
-    starts: set[datetime] = set()
+    starts: list[datetime] = []
+    extend = starts.extend
 
-    for working in working_intervals_utc(provider.working_hours, tz, first_day, last_day):
-        last_start = working.end - duration
-        if working.start >= latest or last_start < earliest or last_start < working.start:
+    for work_start, work_end in working:
+        last_start = work_end - duration
+        if work_start >= latest or last_start < earliest or last_start < work_start:
             continue
-        # Jump straight onto the grid instead of walking from the interval start.
-        start = working.start
-        if start < earliest:
-            start += step * _ceil_div(earliest - start, step)
-        while start <= last_start and start < latest:
-            occupied_start = start - before
-            # The only merged block that can overlap is the first one ending after
-            # occupied_start; every earlier one ends at or before it.
-            index = bisect_right(block_ends, occupied_start)
-            if index == block_count or block_starts[index] >= start + after_start:
-                starts.add(start)
-                start += step
+        # Candidates are work_start + k * step for first <= k <= last.
+        first = 0 if work_start >= earliest else _ceil_div(earliest - work_start, step)
+        last = min((last_start - work_start) // step, _ceil_div(latest - work_start, step) - 1)
+        # Candidate k occupies [work_start + k * step - before, work_start + k * step +
+        # after_start); these two shifted origins turn both overlap tests into one division.
+        lead = work_start + after_start
+        trail = work_start - before
+        # Invariant: every block before ``index`` ends at or before the occupied start of
+        # candidate ``first``, so only block ``index`` can overlap it.
+        index = bisect_right(block_ends, trail + step * first)
+        while first <= last:
+            if index == block_count:
+                free_last = last
             else:
-                # Every grid point whose occupied interval still begins inside this block is
-                # blocked by it as well, so skip them all at once.
-                start += step * max(1, _ceil_div(block_ends[index] + before - start, step))
+                # The last candidate whose occupied interval ends by the block's start.
+                free_last = (block_starts[index] - lead) // step
+                if free_last > last:
+                    free_last = last
+            if free_last >= first:
+                # The run first..free_last, added up in C rather than one by one here.
+                extend(
+                    accumulate(repeat(step, free_last - first), initial=work_start + step * first)
+                )
+            if index == block_count:
+                break
+            # The first candidate whose occupied interval starts at or after the block's end
+            # (a ceiling division); everything from free_last + 1 up to it overlaps the block.
+            resume = -((trail - block_ends[index]) // step)
+            first = resume if resume > free_last else free_last + 1
+            index += 1
     return starts
 
 
@@ -362,28 +413,38 @@ def free_slots(
     first_day = _shift_date(earliest.astimezone(tz).date(), -1)
 
     duration = rules.duration
+    # Providers usually share a few weekly patterns; each is expanded (zoneinfo work for every
+    # local date) once per call rather than once per provider.
+    expanded: dict[frozenset[WorkingInterval], list[tuple[datetime, datetime]]] = {}
+
+    def working_of(provider: ProviderSchedule) -> list[tuple[datetime, datetime]]:
+        key = frozenset(provider.working_hours)
+        working = expanded.get(key)
+        if working is None:
+            working = expanded[key] = _expand_hours(key, tz, first_day, last_day)
+        return working
+
     if len(providers) == 1:
         # The common single-provider case needs no merging at all.
         (provider,) = providers
         ids = (provider.provider_id,)
-        starts = _provider_starts(provider, rules, tz, first_day, last_day, earliest, latest)
-        return [Slot(start, start + duration, ids) for start in sorted(starts)]
+        found = _provider_starts(provider.blocked, working_of(provider), rules, earliest, latest)
+        return [Slot(start, start + duration, ids) for start in sorted(set(found))]
 
-    free: dict[datetime, list[int]] = {}
+    free: defaultdict[datetime, list[int]] = defaultdict(list)
     for provider in providers:
         provider_id = provider.provider_id
-        for start in _provider_starts(provider, rules, tz, first_day, last_day, earliest, latest):
-            listed = free.get(start)
-            if listed is None:
-                free[start] = [provider_id]
-            else:
-                listed.append(provider_id)
+        for start in _provider_starts(
+            provider.blocked, working_of(provider), rules, earliest, latest
+        ):
+            free[start].append(provider_id)
 
     return [
         Slot(
             start,
             start + duration,
-            # set(): the same provider may have been passed twice.
+            # set(): the same provider may have been passed twice, and overlapping working
+            # intervals may offer one start twice.
             tuple(sorted(set(listed))) if len(listed) > 1 else (listed[0],),
         )
         for start, listed in sorted(free.items())
