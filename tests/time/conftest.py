@@ -18,6 +18,11 @@ def _empty_rate_limits() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
-def _site(settings: Settings) -> None:
-    """Links in emails point at one known address, so tests can find tokens in them."""
+def _settings(settings: Settings) -> None:
+    """Links in emails point at one known address, so tests can find tokens in them.
+
+    Every test creates its own business and owner; a fast password hash keeps that cheap
+    (no test here logs in).
+    """
     settings.SITE_URL = "https://book.example.com"
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
