@@ -41,6 +41,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "slotwise.core.security.BodySizeLimitMiddleware",
+    "slotwise.core.security.SecretUrlReferrerPolicyMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -99,7 +101,10 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 
-# Security: cookies are secure whenever the site is served over HTTPS.
+# Security: cookies are secure and plain HTTP is redirected whenever the site is served over
+# HTTPS. TLS ends at the load balancer or proxy in front, which must say so with
+# X-Forwarded-Proto (and must strip that header from clients). Plain http://127.0.0.1 runs
+# (development, tests) keep all of this off.
 _https = SITE_URL.startswith("https://")
 SESSION_COOKIE_SECURE = _https
 CSRF_COOKIE_SECURE = _https
@@ -107,11 +112,38 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_TRUSTED_ORIGINS = [SITE_URL]
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# Site-wide; pages whose URL carries a customer's token send "no-referrer" instead
+# (core/security.py), so a link token never leaves the page, not even to our own pages.
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if _https:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_HSTS_SECONDS = 60 * 60 * 24 * 30
+    SECURE_SSL_REDIRECT = env_bool(os.environ.get("SECURE_SSL_REDIRECT"), default=True)
+    # Load balancers probe over plain HTTP: the health check answers instead of redirecting.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
+    # HSTS from bookings.example.com covers *.bookings.example.com only, never the parent
+    # domain; turn it off only if such subdomains must still be reachable over plain HTTP.
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool(
+        os.environ.get("SECURE_HSTS_INCLUDE_SUBDOMAINS"), default=True
+    )
+    # Preloading binds the whole registrable domain (and only an apex can be submitted):
+    # the domain owner's decision, not this application's, so it is off unless asked for.
+    SECURE_HSTS_PRELOAD = env_bool(os.environ.get("SECURE_HSTS_PRELOAD"), default=False)
+    SILENCED_SYSTEM_CHECKS = [
+        *(["security.W021"] if not SECURE_HSTS_PRELOAD else []),
+        *(["security.W005"] if not SECURE_HSTS_INCLUDE_SUBDOMAINS else []),
+        *(["security.W008"] if not SECURE_SSL_REDIRECT else []),
+    ]
+
+# The largest request body accepted (a form post or a JSON document); larger ones are answered
+# 413 before any view runs (core/security.py). The biggest real request, a booking page with
+# its intro text and hundreds of service ids, is a few KiB.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+
 SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF, CSP.NONCE],
@@ -136,11 +168,36 @@ CACHES = {
     }
 }
 
+# Every handler redacts link tokens, API keys and webhook secrets (core/logfilters.py). So do
+# the loggers known to log request paths, so that whatever else receives their records (a
+# test's log capture, a handler added later) sees only the redacted text; a logger's filter
+# applies to what is logged on it by name, hence the full names. Django's own "django"
+# handlers (console in DEBUG, mail to ADMINS) are replaced: its records go to the root logger.
+_REDACTED_LOGGERS = (
+    "django.request",
+    "django.server",
+    "django.security.csrf",
+    "django.security.DisallowedHost",
+    "django.security.RequestDataTooBig",
+    "django.security.SuspiciousOperation",
+    "slotwise.unavailable",
+    "slotwise.worker",
+)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"redact": {"()": "slotwise.core.logfilters.RedactSecrets"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}
+    },
     "root": {"handlers": ["console"], "level": "INFO"},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.db.backends": {"level": "WARNING"},
+        **{
+            name: {"handlers": [], "filters": ["redact"], "propagate": True}
+            for name in _REDACTED_LOGGERS
+        },
+    },
 }

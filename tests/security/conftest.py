@@ -122,6 +122,12 @@ def owner_client(ours: Tenant) -> Client:
 
 
 @pytest.fixture(autouse=True)
+def _fast_passwords(settings: Any) -> None:
+    """Argon2 is deliberately slow; nothing here is about how passwords are hashed."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _empty_rate_limits(db: None) -> Iterator[None]:
     cache.clear()
     yield
