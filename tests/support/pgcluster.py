@@ -29,6 +29,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 #: Where Debian puts the server binaries; override with SLOTWISE_PG_BIN.
 DEFAULT_BIN_DIR = Path("/usr/lib/postgresql/15/bin")
@@ -145,6 +146,9 @@ class PgCluster:
             "max_connections": "100",
             "shared_buffers": "32MB",
             "log_min_messages": "warning",
+            # After a crash, flush the data directory with one syncfs() instead of an fsync()
+            # per file: the same guarantee, seconds faster.
+            "recovery_init_sync_method": "syncfs",
         }
         with (self.data / "postgresql.conf").open("a") as conf:
             conf.write("\n# slotwise fault tests\n")
@@ -254,7 +258,7 @@ class PgCluster:
 
     def url(self, database: str = "postgres", **query: str) -> str:
         """A ``DATABASE_URL`` for a database of this cluster."""
-        suffix = "&".join(f"{k}={v}" for k, v in query.items())
+        suffix = "&".join(f"{k}={quote(v, safe='')}" for k, v in query.items())
         return f"postgres://postgres@{HOST}:{self.port}/{database}" + (
             f"?{suffix}" if suffix else ""
         )

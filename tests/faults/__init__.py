@@ -1,0 +1,1 @@
+"""Fault tests: the database restarted or crashed, web processes killed, several machines."""
