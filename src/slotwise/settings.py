@@ -52,7 +52,6 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "slotwise.core.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "slotwise.urls"
@@ -177,6 +176,7 @@ CACHES = {
 _REDACTED_LOGGERS = (
     "django.request",
     "django.server",
+    "django.template",
     "django.security.csrf",
     "django.security.DisallowedHost",
     "django.security.RequestDataTooBig",

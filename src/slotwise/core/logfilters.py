@@ -37,9 +37,14 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\b(whsec_)[A-Za-z0-9_\-]+"), r"\1" + REDACTED),
     # Authorization headers, whatever the key looks like.
     (re.compile(r"(?i)\b((?:bearer|basic)\s+)[^\s\"',;]+"), r"\1" + REDACTED),
-    # Secrets in query strings.
+    # Secrets in query strings (whole URLs, or a bare QUERY_STRING).
     (
-        re.compile(r"(?i)([?&](?:token|key|api_key|secret|password)=)[^&\s\"'#]+"),
+        re.compile(r"(?i)((?:^|[?&\s])(?:token|key|api_key|secret|password)=)[^&\s\"'#]+"),
+        r"\1" + REDACTED,
+    ),
+    # Secrets in the repr of a dict, e.g. a template context in a DEBUG traceback.
+    (
+        re.compile(r"""(?i)(['"](?:token|raw|key|api_key|secret|password)['"]\s*:\s*['"])[^'"]+"""),
         r"\1" + REDACTED,
     ),
 )
