@@ -76,7 +76,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import accumulate, repeat
-from operator import attrgetter
+from operator import add, attrgetter
 from zoneinfo import ZoneInfo
 
 __all__ = [
@@ -364,7 +364,9 @@ def _provider_starts(
             if free_last >= first:
                 # The run first..free_last, added up in C rather than one by one here.
                 extend(
-                    accumulate(repeat(step, free_last - first), initial=work_start + step * first)
+                    accumulate(
+                        repeat(step, free_last - first), add, initial=work_start + step * first
+                    )
                 )
             if index == block_count:
                 break
