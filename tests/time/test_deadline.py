@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode
 
 import pytest
 import time_machine
@@ -80,9 +79,6 @@ def test_manage_page_offers_changes_until_the_deadline_and_refuses_after(
         assert case.when_for_customer in page.text
         assert _closed_message(case) not in page.text
         assert "Cancel this booking?" in client.get(url + "cancel/").text
-        picker = client.get(url + "reschedule/", {"day": case.start_local.date().isoformat()})
-        assert picker.status_code == 200
-        assert urlencode({"start": start_param(_later_start(case))}) in picker.text
 
     # One microsecond after: no option, the reason, and every attempt changes nothing.
     with time_machine.travel(case.deadline_utc + ONE_MICROSECOND, tick=False):
