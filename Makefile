@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test test-fast lint format bench migrate clean
+.PHONY: install run test test-fast lint format bench soak migrate clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ format: install
 # Benchmarks (never part of make test); BENCH_ARGS="--only engine --quick" narrows a run.
 bench: install
 	$(PY) -m bench $(BENCH_ARGS)
+
+# Ten minutes of mixed traffic against gunicorn + worker + PostgreSQL (docs/reliability.md).
+soak: install
+	$(PY) -m bench.soak --database postgresql
 
 clean:
 	rm -rf $(VENV) var/test_* .pytest_cache
