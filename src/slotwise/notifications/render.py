@@ -8,9 +8,10 @@ booking. Rendering a message that offers a link issues a fresh token for that li
 
 from __future__ import annotations
 
+import email.policy
 import re
 from datetime import datetime, timedelta
-from email.headerregistry import Address
+from email.headerregistry import Address, BaseHeader, HeaderRegistry
 from email.utils import parseaddr
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -64,9 +65,7 @@ def build_email(
         raise ValueError(f"message {message.pk} has an unknown kind {message.kind!r}")
     if message.booking_id is None:
         raise ValueError(f"message {message.pk} has no booking")
-    booking = Booking.objects.select_related(
-        "business", "service", "provider", "customer", "booking_page"
-    ).get(pk=message.booking_id)
+    booking = _booking_of(message)
 
     with translation.override(settings.LANGUAGE_CODE):
         context = _template_context(message, booking, now=now)
@@ -110,6 +109,49 @@ def build_email(
     if invite is not None:
         email.attach(ics.calendar_mime_part(invite, method=method))
     return email
+
+
+def _booking_of(message: Message) -> Booking:
+    """The row's booking with what rendering reads; the worker loads it with the batch."""
+    if Message.booking.is_cached(message):  # type: ignore[attr-defined]
+        booking = message.booking
+        assert booking is not None
+        if all(Booking._meta.get_field(name).is_cached(booking) for name in _BOOKING_RELATED):  # type: ignore[union-attr]
+            return booking
+    return Booking.objects.select_related(*_BOOKING_RELATED).get(pk=message.booking_id)
+
+
+_BOOKING_RELATED = ("business", "service", "provider", "customer", "booking_page")
+
+
+class _HeaderClasses(HeaderRegistry):
+    """The standard header registry, building each header class once instead of per header.
+
+    The stdlib registry creates a new class with ``type()`` for every header it parses, about
+    a fifth of the time it takes to turn an email into bytes; the classes it creates for a
+    name are all alike, so reusing the first is the same result.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._classes: dict[str, type[BaseHeader]] = {}
+
+    def __getitem__(self, name: str) -> type[BaseHeader]:
+        key = name.lower()
+        cls = self._classes.get(key)
+        if cls is None:
+            cls = self._classes[key] = super().__getitem__(name)
+        return cls
+
+
+#: ``email.policy.SMTP`` (what Django's SMTP backend uses: CRLF line ends), with cached
+#: header classes.
+WIRE_POLICY = email.policy.SMTP.clone(header_factory=_HeaderClasses())
+
+
+def wire_bytes(email_message: EmailMultiAlternatives) -> bytes:
+    """The email as the SMTP backend would put it on the wire, only faster to produce."""
+    return email_message.message(policy=WIRE_POLICY).as_bytes()
 
 
 def message_id(message: Message) -> str:

@@ -5,18 +5,26 @@ dies, the row becomes claimable again once the lease runs out. On PostgreSQL sev
 claim side by side with ``FOR UPDATE SKIP LOCKED``; on SQLite claims are serialized by the
 IMMEDIATE write lock. Delivery is at-least-once with a stable Message-ID, so the rare resend
 after a crash is recognisable as the same mail.
+
+A batch costs one claim (one short transaction), one query that loads every claimed row with
+its booking, one mail connection, and then per message: render, hand to the server, and one
+``UPDATE … SET status = 'sent'`` committed as soon as the server has accepted it. That last
+commit is never deferred or grouped: it bounds what a crash can resend to the one message in
+hand (see docs/notifications.md, "Crashes and duplicates").
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import smtplib
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.core.mail import get_connection
+from django.core.mail import mailers
+from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.db import connection as db_connection
 from django.db import transaction
 from django.db.models import Case, F, Q, Value, When
@@ -28,13 +36,31 @@ from slotwise.notifications.models import Message
 log = logging.getLogger("slotwise.worker")
 
 LEASE = timedelta(minutes=5)
-BATCH = 20
+#: Rows per claim. Large enough that claiming, loading and connecting are paid once per many
+#: messages; small enough that a stopping worker gives back little and two workers share.
+BATCH = 100
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_MAX = timedelta(hours=2)
+#: A worker stops sending from a batch this long before its lease on the batch runs out and
+#: gives the rest back, so it never sends a row another worker may already have re-claimed.
+LEASE_MARGIN = timedelta(seconds=5)
+
+#: What a batch loads with each row: everything rendering reads from the booking.
+BOOKING_RELATED = (
+    "booking__business",
+    "booking__service",
+    "booking__provider",
+    "booking__customer",
+    "booking__booking_page",
+)
 
 
 class UndeliverableMessage(Exception):
     """Retrying cannot help (e.g. the row names no booking); the row fails at once."""
+
+
+class MailServerUnreachable(Exception):
+    """No connection to the mail server could be made: every email in the batch waits."""
 
 
 def default_worker_id() -> str:
@@ -69,6 +95,22 @@ def claim(
     return ids
 
 
+def load_claimed(ids: Sequence[int], *, worker_id: str) -> list[Message]:
+    """The claimed rows still held by this worker, with their bookings, in claim order."""
+    rows = {
+        m.pk: m
+        for m in Message.objects.select_related(*BOOKING_RELATED).filter(
+            pk__in=ids, status=Message.Status.INFLIGHT, locked_by=worker_id
+        )
+    }
+    return [rows[pk] for pk in ids if pk in rows]
+
+
+def new_mail_connection() -> Any:
+    """A connection to the configured mail server (not opened yet)."""
+    return mailers.default
+
+
 def run_once(
     *,
     worker_id: str | None = None,
@@ -81,25 +123,47 @@ def run_once(
     """Claim one batch and deliver it; returns how many rows were claimed.
 
     When ``should_stop()`` turns true, the message in hand is finished and the rest of the
-    batch is given back at once (see ``release``) instead of being sent.
+    batch is given back at once (see ``release``) instead of being sent. The same happens when
+    the batch's lease is about to run out. A ``mail_connection`` passed in is left open for
+    the next batch (the caller closes it); one made here is closed before returning.
     """
     worker_id = worker_id or default_worker_id()
-    ids = claim(worker_id=worker_id, now=now(), limit=limit, lease=lease)
+    claimed_at = now()
+    ids = claim(worker_id=worker_id, now=claimed_at, limit=limit, lease=lease)
     if not ids:
         return 0
-    conn = mail_connection or get_connection(fail_silently=False)
+    give_back_at = claimed_at + lease - min(LEASE_MARGIN, lease / 2)
+    conn = mail_connection if mail_connection is not None else new_mail_connection()
     try:
-        for position, message_id in enumerate(ids):
-            if should_stop is not None and should_stop():
-                release(ids[position:], worker_id=worker_id)
+        batch = load_claimed(ids, worker_id=worker_id)
+        for position, message in enumerate(batch):
+            moment = now()
+            if (should_stop is not None and should_stop()) or moment >= give_back_at:
+                release([m.pk for m in batch[position:]], worker_id=worker_id)
                 break
-            deliver(message_id, worker_id=worker_id, now=now(), mail_connection=conn)
+            try:
+                deliver_claimed(message, worker_id=worker_id, now=moment, mail_connection=conn)
+            except MailServerUnreachable as exc:
+                # Every email of the batch would wait for the same dead server, one timeout
+                # each; they all take this attempt's backoff instead (webhooks still go).
+                for rest in batch[position + 1 :]:
+                    if rest.channel == Message.Channel.EMAIL:
+                        _failed_attempt(rest, worker_id=worker_id, now=moment, error=exc)
+                    else:
+                        deliver_claimed(rest, worker_id=worker_id, now=now(), mail_connection=conn)
+                break
     finally:
-        try:
-            conn.close()
-        except Exception:  # a broken connection must not hide the batch's outcome
-            log.debug("closing the mail connection failed", exc_info=True)
+        if mail_connection is None:
+            close_quietly(conn)
     return len(ids)
+
+
+def close_quietly(conn: Any) -> None:
+    """Close a mail connection; a broken one must not hide the batch's outcome."""
+    try:
+        conn.close()
+    except Exception:
+        log.debug("closing the mail connection failed", exc_info=True)
 
 
 def release(ids: list[int], *, worker_id: str) -> int:
@@ -108,6 +172,8 @@ def release(ids: list[int], *, worker_id: str) -> int:
     The claim counted an attempt; it is taken back, and a row that had never been tried is
     ``queued`` again (one that had is ``awaiting_retry``). Returns how many rows were released.
     """
+    if not ids:
+        return 0
     return Message.objects.filter(
         pk__in=ids, status=Message.Status.INFLIGHT, locked_by=worker_id
     ).update(
@@ -122,16 +188,39 @@ def release(ids: list[int], *, worker_id: str) -> int:
 
 
 def deliver(message_id: int, *, worker_id: str, now: datetime, mail_connection: Any) -> str:
-    """Send one claimed row and record the outcome; returns the row's new status."""
-    message = Message.objects.filter(pk=message_id, locked_by=worker_id).first()
+    """Send one claimed row (looked up by id) and record the outcome; returns its new status."""
+    message = (
+        Message.objects.select_related(*BOOKING_RELATED)
+        .filter(pk=message_id, locked_by=worker_id)
+        .first()
+    )
     if message is None or message.status != Message.Status.INFLIGHT:
         return "skipped"
+    try:
+        return deliver_claimed(
+            message, worker_id=worker_id, now=now, mail_connection=mail_connection
+        )
+    except MailServerUnreachable as exc:
+        return _failed_attempt(message, worker_id=worker_id, now=now, error=exc)
+
+
+def deliver_claimed(
+    message: Message, *, worker_id: str, now: datetime, mail_connection: Any
+) -> str:
+    """Send a row this worker claimed and loaded, and record the outcome.
+
+    Raises ``MailServerUnreachable`` (after recording this row's failed attempt) when no
+    connection to the mail server can be opened.
+    """
     if message.kind == Message.Kind.REMINDER and message.booking_id is not None:
         return _deliver_reminder(
             message, worker_id=worker_id, now=now, mail_connection=mail_connection
         )
     try:
         _send(message, now=now, mail_connection=mail_connection)
+    except MailServerUnreachable as exc:
+        _failed_attempt(message, worker_id=worker_id, now=now, error=exc)
+        raise
     except Exception as exc:
         return _failed_attempt(message, worker_id=worker_id, now=now, error=exc)
     return _mark_sent(message, worker_id=worker_id, now=now)
@@ -146,33 +235,55 @@ def _deliver_reminder(
     that was cancelled or moved after the row was claimed.
     """
     booking_id = message.booking_id
-    assert booking_id is not None  # deliver() routes only reminders with a booking here
+    assert booking_id is not None  # deliver_claimed() routes only reminders with a booking here
+    failure: Exception | None = None
     try:
         with transaction.atomic():
             booking = Booking.objects.select_for_update().get(pk=booking_id)
-            current = Message.objects.select_for_update().get(pk=message.pk)
-            if current.status != Message.Status.INFLIGHT or current.locked_by != worker_id:
+            current = (
+                Message.objects.select_for_update()
+                .filter(pk=message.pk)
+                .values("status", "locked_by", "due_at", "reminder_minutes")
+                .get()
+            )
+            if current["status"] != Message.Status.INFLIGHT or current["locked_by"] != worker_id:
                 return "skipped"  # moved or cancelled since it was claimed
-            expected_due = booking.start - timedelta(minutes=current.reminder_minutes or 0)
-            if booking.status != Booking.Status.CONFIRMED or current.due_at != expected_due:
-                Message.objects.filter(pk=current.pk).update(
-                    status=Message.Status.CANCELLED,
-                    last_error="booking changed before the reminder was due",
-                    lease_expires_at=None,
-                )
-                log.info("message=%s kind=reminder status=cancelled", current.pk)
-                return Message.Status.CANCELLED
+            expected_due = booking.start - timedelta(minutes=current["reminder_minutes"] or 0)
+            if booking.status != Booking.Status.CONFIRMED or current["due_at"] != expected_due:
+                return _cancel(message, "booking changed before the reminder was due")
             if booking.start <= now:
-                Message.objects.filter(pk=current.pk).update(
-                    status=Message.Status.CANCELLED,
-                    last_error="appointment already started",
-                    lease_expires_at=None,
-                )
-                return Message.Status.CANCELLED
-            _send(current, now=now, mail_connection=mail_connection)
-            return _mark_sent(current, worker_id=worker_id, now=now)
+                return _cancel(message, "appointment already started")
+            # Render from the locked booking (its related rows come from the batch's load).
+            _adopt_relations(booking, message.booking)
+            message.booking = booking
+            _send(message, now=now, mail_connection=mail_connection)
+            return _mark_sent(message, worker_id=worker_id, now=now)
     except Exception as exc:
-        return _failed_attempt(message, worker_id=worker_id, now=now, error=exc)
+        failure = exc
+    status = _failed_attempt(message, worker_id=worker_id, now=now, error=failure)
+    if isinstance(failure, MailServerUnreachable):
+        raise failure
+    return status
+
+
+def _adopt_relations(fresh: Booking, loaded: Booking | None) -> None:
+    """Give a re-read booking the related rows loaded with the batch (they do not change)."""
+    if loaded is None:
+        return
+    for name in ("business", "service", "provider", "customer", "booking_page"):
+        field = Booking._meta.get_field(name)
+        if field.is_cached(loaded) and getattr(fresh, field.attname) == getattr(  # type: ignore[union-attr]
+            loaded, field.attname
+        ):
+            field.set_cached_value(fresh, field.get_cached_value(loaded))  # type: ignore[union-attr]
+
+
+def _cancel(message: Message, reason: str) -> str:
+    Message.objects.filter(pk=message.pk).update(
+        status=Message.Status.CANCELLED, last_error=reason, lease_expires_at=None
+    )
+    log.info("message=%s kind=%s status=cancelled reason=%s", message.pk, message.kind, reason)
+    return Message.Status.CANCELLED
 
 
 def _send(message: Message, *, now: datetime, mail_connection: Any) -> None:
@@ -190,11 +301,45 @@ def _send(message: Message, *, now: datetime, mail_connection: Any) -> None:
     except ValueError as exc:
         # A row that cannot be rendered will not render on a retry either.
         raise UndeliverableMessage(str(exc)) from exc
-    if mail_connection.send_messages([email]) != 1:
+    try:
+        # Opens the connection when it is not open yet (first message, or after an error);
+        # an open connection is reused for the rest of the batch and the next batches.
+        mail_connection.open()
+    except (OSError, smtplib.SMTPException) as exc:
+        close_quietly(mail_connection)
+        raise MailServerUnreachable(f"{type(exc).__name__}: {exc}") from exc
+    try:
+        accepted = _hand_over(email, mail_connection)
+    except Exception:
+        # Whatever state the SMTP dialogue is in now, the next message starts afresh.
+        close_quietly(mail_connection)
+        raise
+    if accepted != 1:
         raise RuntimeError("the mail server did not accept the message")
 
 
+def _hand_over(email: Any, mail_connection: Any) -> int:
+    """Give one email to the mail server; how many it accepted (1, or raises).
+
+    With Django's SMTP backend the bytes are made by ``render.wire_bytes`` (the same bytes,
+    made faster) and handed to its open SMTP session; other backends send as usual.
+    """
+    session = getattr(mail_connection, "connection", None)
+    if not isinstance(mail_connection, SMTPBackend) or session is None:
+        return int(mail_connection.send_messages([email]))
+    from slotwise.notifications.render import wire_bytes
+
+    recipients = [mail_connection.prep_address(a) for a in email.recipients()]
+    if not recipients:
+        return 0
+    sender = mail_connection.prep_address(email.from_email)
+    # Raises SMTPRecipientsRefused / SMTPDataError unless the server took the message.
+    session.sendmail(sender, recipients, wire_bytes(email))
+    return 1
+
+
 def _mark_sent(message: Message, *, worker_id: str, now: datetime) -> str:
+    """Record that the server accepted the message: one autocommitted UPDATE, at once."""
     updated = Message.objects.filter(
         pk=message.pk, status=Message.Status.INFLIGHT, locked_by=worker_id
     ).update(status=Message.Status.SENT, sent_at=now, lease_expires_at=None, last_error="")
@@ -211,8 +356,8 @@ def _mark_sent(message: Message, *, worker_id: str, now: datetime) -> str:
 
 def _failed_attempt(message: Message, *, worker_id: str, now: datetime, error: Exception) -> str:
     """Schedule a retry with backoff, or give up after ``max_attempts``."""
-    attempts = Message.objects.filter(pk=message.pk).values_list("attempts", flat=True).first()
-    attempts = attempts or message.attempts
+    # The row was loaded after the claim, so its attempt count includes this attempt.
+    attempts = message.attempts
     text = f"{type(error).__name__}: {error}"[:2000]
     if attempts >= message.max_attempts or isinstance(error, UndeliverableMessage):
         status, next_at = Message.Status.FAILED, now

@@ -44,26 +44,35 @@ class Command(BaseCommand):
         lease = timedelta(seconds=options["lease_seconds"])
         self.stdout.write(f"worker {worker_id} started")
         pause = options["poll"]
-        while not stop.is_set():
-            close_old_connections()
-            try:
-                claimed = worker.run_once(
-                    worker_id=worker_id,
-                    limit=options["batch"],
-                    lease=lease,
-                    should_stop=stop.is_set,
-                )
-            except DatabaseError:
-                # The database went away (restart, failover): keep the process alive and try
-                # again with growing pauses; claimed rows come back after their lease anyway.
-                log.exception("worker %s: database error, retrying in %.0f s", worker_id, pause)
-                connections.close_all()
-                stop.wait(pause)
-                pause = min(pause * 2, 60.0)
-                continue
-            pause = options["poll"]
-            if claimed == 0:
-                if options["once"]:
-                    break
-                stop.wait(options["poll"])
+        # One mail connection for as long as there is work: opened by the first message,
+        # closed whenever the queue is empty (servers drop idle connections anyway).
+        mail = worker.new_mail_connection()
+        try:
+            while not stop.is_set():
+                close_old_connections()
+                try:
+                    claimed = worker.run_once(
+                        worker_id=worker_id,
+                        limit=options["batch"],
+                        lease=lease,
+                        should_stop=stop.is_set,
+                        mail_connection=mail,
+                    )
+                except DatabaseError:
+                    # The database went away (restart, failover): keep the process alive and
+                    # try again with growing pauses; claimed rows come back after their lease.
+                    log.exception("worker %s: database error, retrying in %.0f s", worker_id, pause)
+                    connections.close_all()
+                    worker.close_quietly(mail)
+                    stop.wait(pause)
+                    pause = min(pause * 2, 60.0)
+                    continue
+                pause = options["poll"]
+                if claimed == 0:
+                    worker.close_quietly(mail)
+                    if options["once"]:
+                        break
+                    stop.wait(options["poll"])
+        finally:
+            worker.close_quietly(mail)
         self.stdout.write(f"worker {worker_id} stopped")

@@ -1,0 +1,275 @@
+"""Notification delivery: two ``run_worker`` processes drain a queue into a local SMTP server.
+
+    python -m bench.delivery --database sqlite|postgresql [--quick]
+
+The outbox is filled the way bookings fill it (each booking made through the booking action
+queues a customer confirmation with self-service links and an invite, a provider alert and a
+reminder), then the reminders are made due as well. Two workers start on the full queue and
+deliver to an aiosmtpd server on the loopback interface, which records every message it
+accepts. The figures: messages per second from the first message accepted to the last, how
+often each Message-ID arrived (each must arrive exactly once), and each worker's peak resident
+memory (VmHWM) when it stops.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from bench.common import VAR, BenchDatabase, Report, Result, main
+
+#: Messages to deliver; a quick run checks that everything works on a tenth of it.
+MESSAGES = 10_000
+QUICK_MESSAGES = 1_000
+WORKERS = 2
+TARGET_RATE = 300.0  # messages per second, both workers together
+TARGET_RSS_MB = 200.0
+#: A run that has not drained by then is reported as failed rather than waited for.
+TIMEOUT_SECONDS = 600.0
+
+_MESSAGE_ID = re.compile(rb"^Message-ID:\s*(<[^>\r\n]+>)", re.IGNORECASE | re.MULTILINE)
+
+
+# --- the receiving end --------------------------------------------------------------------
+
+
+class CountingHandler:
+    """aiosmtpd handler that counts accepted messages by Message-ID (header only, no parse)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.by_id: Counter[str] = Counter()
+        self.first: float | None = None
+        self.last: float | None = None
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        data: bytes = envelope.original_content or envelope.content
+        head = data.split(b"\r\n\r\n", 1)[0]
+        found = _MESSAGE_ID.search(head)
+        key = found.group(1).decode() if found else "(none)"
+        now = time.monotonic()
+        with self.lock:
+            self.by_id[key] += 1
+            if self.first is None:
+                self.first = now
+            self.last = now
+        return "250 Message accepted for delivery"
+
+    def total(self) -> int:
+        with self.lock:
+            return sum(self.by_id.values())
+
+
+@dataclass
+class Receiver:
+    """A running aiosmtpd server on 127.0.0.1 and its counting handler."""
+
+    handler: CountingHandler
+    controller: Any
+
+    @property
+    def url(self) -> str:
+        return f"smtp://127.0.0.1:{self.controller.port}"
+
+    def stop(self) -> None:
+        self.controller.stop()
+
+
+def start_receiver() -> Receiver:
+    from aiosmtpd.controller import Controller
+
+    from bench.servers import free_port
+
+    handler = CountingHandler()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    return Receiver(handler, controller)
+
+
+# --- the queue ------------------------------------------------------------------------------
+
+
+def fill_outbox(count: int) -> tuple[list[str], dict[str, int]]:
+    """Make bookings until at least ``count`` messages are queued; return their Message-IDs.
+
+    Every message is made due now. Extra rows beyond ``count`` (the last booking's) are
+    cancelled, so exactly ``count`` are delivered. Returns the expected Message-IDs and the
+    mix of kinds.
+    """
+    from zoneinfo import ZoneInfo
+
+    from django.db import transaction
+
+    from slotwise.bookings.policy import SelfServicePolicy
+    from slotwise.core.clock import utcnow
+    from slotwise.notifications.models import Message
+    from slotwise.notifications.render import message_id
+    from tests import factories
+
+    business = factories.make_business("bench-delivery", "Europe/Berlin")
+    service = factories.make_service(business)
+    providers = [
+        factories.make_provider(business, name, [service]) for name in ("Alex", "Blake", "Casey")
+    ]
+    zones = ["America/New_York", "Europe/Berlin", "Asia/Tokyo", "Australia/Sydney", ""]
+    customers = [
+        factories.make_customer(business, f"Guest{i}", email=f"guest{i}@example.test")
+        for i in range(200)
+    ]
+    for i, customer in enumerate(customers):
+        customer.timezone = zones[i % len(zones)]
+        customer.save(update_fields=["timezone"])
+    policy = SelfServicePolicy(allow_cancel=True, allow_reschedule=True, change_deadline_minutes=60)
+    now = utcnow()
+    first = (now + timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
+    made = 0
+    with transaction.atomic():
+        pass  # a fresh connection: the first booking below opens its own transaction
+    while Message.objects.count() < count:
+        for provider in providers:
+            start = first + timedelta(hours=made // len(providers))
+            factories.custom_booking(
+                business,
+                service=service,
+                provider=provider,
+                customer=customers[made % len(customers)],
+                start=start.astimezone(ZoneInfo("UTC")),
+                policy=policy,
+                override_availability=True,
+                now=now,
+            )
+            made += 1
+    due = utcnow() - timedelta(seconds=1)
+    ids = list(Message.objects.order_by("pk").values_list("pk", flat=True))
+    Message.objects.filter(pk__in=ids[count:]).update(status=Message.Status.CANCELLED)
+    Message.objects.filter(pk__in=ids[:count]).update(next_attempt_at=due)
+    kinds = Counter(Message.objects.filter(pk__in=ids[:count]).values_list("kind", flat=True))
+    expected = [message_id(m) for m in Message.objects.filter(pk__in=ids[:count])]
+    return expected, dict(kinds)
+
+
+# --- the run --------------------------------------------------------------------------------
+
+
+def run(db: BenchDatabase) -> Report:
+    from bench.servers import notification_worker
+    from slotwise.notifications.models import Message
+
+    count = QUICK_MESSAGES if db.quick else MESSAGES
+    report = Report(title=f"Notification delivery: {count:,} emails, {WORKERS} workers")
+    t0 = time.monotonic()
+    expected, kinds = fill_outbox(count)
+    seeded = time.monotonic() - t0
+    logs = VAR / "delivery-logs"
+    logs.mkdir(parents=True, exist_ok=True)
+
+    receiver = start_receiver()
+    peaks: list[float] = []
+    try:
+        with _workers(db, receiver, logs, notification_worker) as workers:
+            began = time.monotonic()
+            deadline = began + TIMEOUT_SECONDS
+            while receiver.handler.total() < count and time.monotonic() < deadline:
+                if any(w.process.poll() is not None for w in workers):
+                    break
+                time.sleep(0.05)
+            # Let the workers write their last "sent" marks before they are stopped.
+            unfinished = Message.objects.filter(
+                status__in=(*Message.PENDING, Message.Status.INFLIGHT)
+            )
+            while unfinished.exists() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            peaks = [w.peak_rss_mb() for w in workers]
+    finally:
+        receiver.stop()
+
+    handler = receiver.handler
+    counts = handler.by_id
+    delivered = len(set(counts) & set(expected))
+    twice = sum(1 for n in counts.values() if n > 1)
+    span = (handler.last or 0) - (handler.first or 0)
+    rate = handler.total() / span if span > 0 else 0.0
+    statuses = Counter(Message.objects.values_list("status", flat=True))
+    exactly_once = delivered == count and twice == 0 and len(counts) == count
+
+    report.add(
+        Result(
+            "throughput, two workers",
+            rate,
+            "msg/s",
+            f"≥ {TARGET_RATE:.0f} msg/s",
+            rate >= TARGET_RATE and exactly_once,
+            f"{handler.total():,} accepted in {span:.1f} s",
+        )
+    )
+    report.add(
+        Result(
+            "each message exactly once",
+            delivered,
+            "messages",
+            f"= {count:,}, none twice",
+            exactly_once,
+            f"{twice} Message-IDs twice; rows: {dict(statuses)}",
+        )
+    )
+    for i, peak in enumerate(peaks, 1):
+        report.add(
+            Result(
+                f"worker {i} peak RSS",
+                peak,
+                "MB",
+                f"≤ {TARGET_RSS_MB:.0f} MB",
+                0 < peak <= TARGET_RSS_MB,
+                "VmHWM from /proc/<pid>/status",
+            )
+        )
+    mix = ", ".join(f"{n:,} {kind}" for kind, n in sorted(kinds.items()))
+    report.markdown = "\n\n".join(
+        [
+            f"Queue: {mix}; made through the booking action in {seeded:.0f} s (not timed). "
+            f"Worker logs: `{logs.relative_to(VAR.parent.parent)}`.",
+            PROFILE,
+        ]
+    )
+    return report
+
+
+class _workers:
+    """Start ``WORKERS`` workers on ``db`` sending to ``receiver``; stop them on exit."""
+
+    def __init__(self, db: BenchDatabase, receiver: Receiver, logs: Path, launch: Any) -> None:
+        from contextlib import ExitStack
+
+        self.stack = ExitStack()
+        self.db, self.receiver, self.logs, self.launch = db, receiver, logs, launch
+
+    def __enter__(self) -> list[Any]:
+        workers = []
+        for i in range(1, WORKERS + 1):
+            workers.append(
+                self.stack.enter_context(
+                    self.launch(
+                        self.db.url,
+                        email_url=self.receiver.url,
+                        log_path=self.logs / f"worker{i}-{self.db.vendor}.log",
+                        args=("--worker-id", f"bench-w{i}", "--poll", "0.2"),
+                    )
+                )
+            )
+        return workers
+
+    def __exit__(self, *exc: object) -> None:
+        self.stack.close()
+
+
+PROFILE = """**Profile.** (filled in below)"""
+
+
+if __name__ == "__main__":
+    main("delivery", run)
