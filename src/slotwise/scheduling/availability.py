@@ -63,9 +63,12 @@ Validation
 
 Performance
     Only local dates from the day before the earliest possible start to the day after
-    ``window_end`` (capped by ``max_days_ahead``) are expanded. Each provider's blocked
-    intervals are sorted and merged once; every candidate is then checked with one
-    ``bisect`` instead of a scan, and a candidate hitting a block skips straight past it.
+    ``window_end`` (capped by ``max_days_ahead``) are expanded, and each distinct weekly
+    pattern once per call however many providers share it. Each provider's blocked
+    intervals are sorted and merged once; each working interval is then walked from one
+    free gap between merged blocks to the next, emitting the grid points that fit a gap as
+    one run and skipping those that overlap a block by arithmetic, so the cost grows with
+    the number of blocks and free slots rather than with the number of grid points.
 """
 
 from __future__ import annotations
