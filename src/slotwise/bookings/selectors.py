@@ -259,6 +259,16 @@ def page_providers(*, page: BookingPage) -> list[Provider]:
     )
 
 
+def page_service(*, page: BookingPage, service_id: int) -> Service | None:
+    """One of ``page_services`` by id (one query), or None when the page does not offer it."""
+    return page.services.filter(business_id=page.business_id, active=True, pk=service_id).first()
+
+
+def page_provider(*, page: BookingPage, provider_id: int) -> Provider | None:
+    """One of ``page_providers`` by id (one query), or None when the page does not offer it."""
+    return page.providers.filter(business_id=page.business_id, active=True, pk=provider_id).first()
+
+
 def reschedule_provider(*, booking: Booking, free_provider_ids: tuple[int, ...]) -> Provider:
     """Who takes a new time the customer picked: their own provider when free at it, else
     (where the booking page offers any provider) the first of the page's free providers."""

@@ -2,10 +2,16 @@
 
 Called only by the booking actions, inside their transaction, so a change and its messages
 commit together or not at all. Nothing here sends anything; the worker does.
+
+Each change builds its messages first and inserts them with one statement (``_insert``): a
+web booking's confirmation, staff alerts and reminder are one round trip, not a lookup, a
+savepoint and an insert each. A message whose dedupe key exists already is left as it is, the
+same rule ``enqueue`` applies to a single message.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -47,34 +53,86 @@ def enqueue(
     key: str | None = None,
 ) -> Message | None:
     """Queue one message; a second call with the same dedupe key is a no-op."""
-    if not recipient:
+    built = _build(
+        booking,
+        kind=kind,
+        recipient=recipient,
+        recipient_name=recipient_name,
+        audience=audience,
+        now=now,
+        due_at=due_at,
+        context=context,
+        reminder_minutes=reminder_minutes,
+        key=key,
+    )
+    if built is None:
         return None
-    dedupe = key or f"{kind}:{booking.pk}:v{booking.version}:{audience}:{recipient.lower()}"
-    due = due_at or now
     message, _ = Message.objects.get_or_create(
-        dedupe_key=dedupe,
-        defaults={
-            "business_id": booking.business_id,
-            "booking": booking,
-            "kind": kind,
-            "recipient": recipient,
-            "recipient_name": recipient_name,
-            "audience": audience,
-            "context": context if context is not None else event_context(booking),
-            "reminder_minutes": reminder_minutes,
-            "due_at": due,
-            "next_attempt_at": due,
-            "created_at": now,
-        },
+        dedupe_key=built.dedupe_key,
+        defaults={f: getattr(built, f) for f in _FIELDS},
     )
     return message
 
 
+_FIELDS = (
+    "business_id",
+    "booking",
+    "kind",
+    "recipient",
+    "recipient_name",
+    "audience",
+    "context",
+    "reminder_minutes",
+    "due_at",
+    "next_attempt_at",
+    "created_at",
+)
+
+
+def _build(
+    booking: Booking,
+    *,
+    kind: str,
+    recipient: str,
+    recipient_name: str = "",
+    audience: str = "customer",
+    now: datetime,
+    due_at: datetime | None = None,
+    context: dict[str, Any] | None = None,
+    reminder_minutes: int | None = None,
+    key: str | None = None,
+) -> Message | None:
+    """The unsaved message ``enqueue`` would store; None without a recipient."""
+    if not recipient:
+        return None
+    due = due_at or now
+    return Message(
+        dedupe_key=key or f"{kind}:{booking.pk}:v{booking.version}:{audience}:{recipient.lower()}",
+        business_id=booking.business_id,
+        booking=booking,
+        kind=kind,
+        recipient=recipient,
+        recipient_name=recipient_name,
+        audience=audience,
+        context=context if context is not None else event_context(booking),
+        reminder_minutes=reminder_minutes,
+        due_at=due,
+        next_attempt_at=due,
+        created_at=now,
+    )
+
+
+def _insert(messages: Iterable[Message | None]) -> None:
+    """Store the messages of one change in one statement; existing dedupe keys are skipped."""
+    rows = [m for m in messages if m is not None]
+    if rows:
+        Message.objects.bulk_create(rows, ignore_conflicts=True)
+
+
 def on_booking_created(booking: Booking, *, notify_customer: bool, now: datetime) -> None:
     """Confirmation to the customer, alerts to staff, and the booking's reminders."""
-    if notify_customer:
-        _to_customer(booking, kind=K.CONFIRMATION, now=now)
-    _to_staff(
+    messages = [_to_customer(booking, kind=K.CONFIRMATION, now=now) if notify_customer else None]
+    messages += _to_staff(
         booking,
         _settings(booking),
         event="created",
@@ -82,8 +140,11 @@ def on_booking_created(booking: Booking, *, notify_customer: bool, now: datetime
         provider=booking.provider,
         now=now,
     )
-    for minutes in booking.business.reminder_rules.values_list("minutes_before", flat=True):
-        _schedule_reminder(booking, minutes=minutes, now=now)
+    messages += [
+        _reminder(booking, minutes=minutes, now=now)
+        for minutes in booking.business.reminder_rules.values_list("minutes_before", flat=True)
+    ]
+    _insert(messages)
     enqueue_booking_event(booking, event="booking.created", now=now, data={})
 
 
@@ -104,34 +165,46 @@ def on_booking_rescheduled(
         "old_provider_name": old_provider.name,
         "actor": actor.kind,
     }
-    if notify_customer:
-        _to_customer(booking, kind=K.RESCHEDULED, now=now, extra=extra)
+    messages = [
+        _to_customer(booking, kind=K.RESCHEDULED, now=now, extra=extra) if notify_customer else None
+    ]
     settings = _settings(booking)
     if old_provider.pk != booking.provider_id:
         # The old provider learns the appointment is gone, the new one that it is theirs.
-        _to_provider(
-            booking,
-            settings,
-            event="rescheduled",
-            kind=K.STAFF_REASSIGNED_AWAY,
-            provider=old_provider,
-            now=now,
-            extra=extra,
+        messages.append(
+            _to_provider(
+                booking,
+                settings,
+                event="rescheduled",
+                kind=K.STAFF_REASSIGNED_AWAY,
+                provider=old_provider,
+                now=now,
+                extra=extra,
+            )
         )
-        _to_provider(
-            booking,
-            settings,
-            event="rescheduled",
-            kind=K.STAFF_CREATED,
-            provider=booking.provider,
-            now=now,
-            extra={**extra, "reassigned": True},
+        messages.append(
+            _to_provider(
+                booking,
+                settings,
+                event="rescheduled",
+                kind=K.STAFF_CREATED,
+                provider=booking.provider,
+                now=now,
+                extra={**extra, "reassigned": True},
+            )
         )
-        _to_business(
-            booking, settings, event="rescheduled", kind=K.STAFF_RESCHEDULED, now=now, extra=extra
+        messages.append(
+            _to_business(
+                booking,
+                settings,
+                event="rescheduled",
+                kind=K.STAFF_RESCHEDULED,
+                now=now,
+                extra=extra,
+            )
         )
     else:
-        _to_staff(
+        messages += _to_staff(
             booking,
             settings,
             event="rescheduled",
@@ -140,7 +213,8 @@ def on_booking_rescheduled(
             now=now,
             extra=extra,
         )
-    _move_reminders(booking, now=now)
+    messages += _move_reminders(booking, now=now)
+    _insert(messages)
     enqueue_booking_event(
         booking,
         event="booking.rescheduled",
@@ -159,9 +233,10 @@ def on_booking_cancelled(
 ) -> None:
     """Cancellation to the customer, staff alerts, and every pending reminder cancelled."""
     extra = {"actor": actor.kind, "reason": booking.cancellation_reason}
-    if notify_customer:
-        _to_customer(booking, kind=K.CANCELLED, now=now, extra=extra)
-    _to_staff(
+    messages = [
+        _to_customer(booking, kind=K.CANCELLED, now=now, extra=extra) if notify_customer else None
+    ]
+    messages += _to_staff(
         booking,
         _settings(booking),
         event="cancelled",
@@ -170,6 +245,7 @@ def on_booking_cancelled(
         now=now,
         extra=extra,
     )
+    _insert(messages)
     cancel_reminders(booking, now=now)
     enqueue_booking_event(
         booking,
@@ -182,7 +258,7 @@ def on_booking_cancelled(
 def on_booking_completed(booking: Booking, *, now: datetime) -> None:
     """Ask the customer for a rating; no reminder is due any more."""
     cancel_reminders(booking, now=now)
-    _to_customer(booking, kind=K.RATING_REQUEST, now=now)
+    _insert([_to_customer(booking, kind=K.RATING_REQUEST, now=now)])
     enqueue_booking_event(booking, event="booking.completed", now=now, data={})
 
 
@@ -199,11 +275,12 @@ def cancel_reminders(booking: Booking, *, now: datetime) -> int:
     )
 
 
-def _schedule_reminder(booking: Booking, *, minutes: int, now: datetime) -> Message | None:
+def _reminder(booking: Booking, *, minutes: int, now: datetime) -> Message | None:
+    """The unsaved reminder ``minutes`` before the booking; None when that is already past."""
     due = booking.start - timedelta(minutes=minutes)
     if due <= now:
         return None  # too late for this reminder: never send one late
-    return enqueue(
+    return _build(
         booking,
         kind=K.REMINDER,
         recipient=booking.customer.email,
@@ -215,10 +292,11 @@ def _schedule_reminder(booking: Booking, *, minutes: int, now: datetime) -> Mess
     )
 
 
-def _move_reminders(booking: Booking, *, now: datetime) -> None:
+def _move_reminders(booking: Booking, *, now: datetime) -> list[Message | None]:
     """Each of the booking's reminders follows the new time; one now in the past is dropped.
 
     The set of reminders is the booking's own (the rules when it was made), not today's rules.
+    Returns the (unsaved) reminders due again, for the caller to insert with its messages.
     """
     rows = list(Message.objects.filter(booking=booking, kind=K.REMINDER))
     offsets = {r.reminder_minutes for r in rows if r.reminder_minutes is not None}
@@ -241,8 +319,7 @@ def _move_reminders(booking: Booking, *, now: datetime) -> None:
         for r in rows
         if r.status in Message.PENDING and r.reminder_minutes is not None
     }
-    for minutes in offsets - pending:
-        _schedule_reminder(booking, minutes=minutes, now=now)
+    return [_reminder(booking, minutes=minutes, now=now) for minutes in offsets - pending]
 
 
 def _queue(
@@ -254,8 +331,8 @@ def _queue(
     audience: str,
     now: datetime,
     extra: dict[str, Any] | None = None,
-) -> None:
-    enqueue(
+) -> Message | None:
+    return _build(
         booking,
         kind=kind,
         recipient=recipient,
@@ -268,9 +345,9 @@ def _queue(
 
 def _to_customer(
     booking: Booking, *, kind: str, now: datetime, extra: dict[str, Any] | None = None
-) -> None:
+) -> Message | None:
     customer = booking.customer
-    _queue(
+    return _queue(
         booking,
         kind=kind,
         recipient=customer.email,
@@ -295,18 +372,19 @@ def _to_provider(
     provider: Provider,
     now: datetime,
     extra: dict[str, Any] | None = None,
-) -> None:
+) -> Message | None:
     wanted = settings.wants(who="provider", event=event)
-    if wanted and provider.receives_notifications:
-        _queue(
-            booking,
-            kind=kind,
-            recipient=provider.email,
-            name=provider.name,
-            audience="provider",
-            now=now,
-            extra=extra,
-        )
+    if not (wanted and provider.receives_notifications):
+        return None
+    return _queue(
+        booking,
+        kind=kind,
+        recipient=provider.email,
+        name=provider.name,
+        audience="provider",
+        now=now,
+        extra=extra,
+    )
 
 
 def _to_business(
@@ -317,18 +395,19 @@ def _to_business(
     kind: str,
     now: datetime,
     extra: dict[str, Any] | None = None,
-) -> None:
-    if settings.wants(who="business", event=event):
-        business = booking.business
-        _queue(
-            booking,
-            kind=kind,
-            recipient=business.contact_email,
-            name=business.name,
-            audience="business",
-            now=now,
-            extra=extra,
-        )
+) -> Message | None:
+    if not settings.wants(who="business", event=event):
+        return None
+    business = booking.business
+    return _queue(
+        booking,
+        kind=kind,
+        recipient=business.contact_email,
+        name=business.name,
+        audience="business",
+        now=now,
+        extra=extra,
+    )
 
 
 def _to_staff(
@@ -340,6 +419,10 @@ def _to_staff(
     provider: Provider,
     now: datetime,
     extra: dict[str, Any] | None = None,
-) -> None:
-    _to_provider(booking, settings, event=event, kind=kind, provider=provider, now=now, extra=extra)
-    _to_business(booking, settings, event=event, kind=kind, now=now, extra=extra)
+) -> list[Message | None]:
+    return [
+        _to_provider(
+            booking, settings, event=event, kind=kind, provider=provider, now=now, extra=extra
+        ),
+        _to_business(booking, settings, event=event, kind=kind, now=now, extra=extra),
+    ]

@@ -53,7 +53,7 @@ def _page(business: str, page: str) -> BookingPage:
 
 
 def _page_service(page: BookingPage, pk: int) -> Service:
-    found = next((s for s in selectors.page_services(page=page) if s.pk == pk), None)
+    found = selectors.page_service(page=page, service_id=pk)
     if found is None:
         raise errors.NotFound("This service is not offered on this page.")
     return found
@@ -62,7 +62,7 @@ def _page_service(page: BookingPage, pk: int) -> Service:
 def _page_provider(page: BookingPage, pk: int | None) -> Provider | None:
     if pk is None:
         return None
-    found = next((p for p in selectors.page_providers(page=page) if p.pk == pk), None)
+    found = selectors.page_provider(page=page, provider_id=pk)
     if found is None:
         raise errors.NotFound("This provider is not offered on this page.")
     return found

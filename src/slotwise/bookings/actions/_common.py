@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Exists
 from django.utils.translation import gettext as _
 
 from slotwise.bookings.actor import Actor
@@ -59,8 +60,16 @@ def lock_booking(booking_id: int, *, business_id: int | None = None) -> Booking:
 
 
 def lock_provider(provider_id: int) -> Provider:
-    """Serialize bookings per provider so the friendly overlap check sees committed rows."""
-    return Provider.objects.select_for_update().get(pk=provider_id)
+    """Serialize bookings per provider so the friendly overlap check sees committed rows.
+
+    The business comes along (its time zone and rules are read next) but only the provider row
+    is locked: locking the business would serialize every booking of the business.
+    """
+    return (
+        Provider.objects.select_for_update(of=("self",))
+        .select_related("business")
+        .get(pk=provider_id)
+    )
 
 
 def lock_providers(provider_ids: list[int]) -> None:
@@ -172,14 +181,32 @@ def validate_service_provider(
         raise errors.InvalidInput(_("This service is not offered any more."), field="service")
     if not provider.active:
         raise errors.InvalidInput(_("This provider is not available."), field="provider")
-    if not provider.services.filter(pk=service.pk).exists():
+    # The three pairings in one query (this runs on every booking and reschedule).
+    pairings = {
+        "offers": Exists(
+            Provider.services.through.objects.filter(provider_id=provider.pk, service_id=service.pk)
+        )
+    }
+    if page is not None:
+        pairings["service_on_page"] = Exists(
+            BookingPage.services.through.objects.filter(
+                bookingpage_id=page.pk, service_id=service.pk
+            )
+        )
+        pairings["provider_on_page"] = Exists(
+            BookingPage.providers.through.objects.filter(
+                bookingpage_id=page.pk, provider_id=provider.pk
+            )
+        )
+    found = Provider.objects.filter(pk=provider.pk).values(**pairings).first() or {}
+    if not found.get("offers"):
         raise errors.InvalidInput(_("This provider does not offer this service."), field="provider")
     if page is not None:
-        if not page.services.filter(pk=service.pk).exists():
+        if not found.get("service_on_page"):
             raise errors.InvalidInput(
                 _("This service is not offered on this page."), field="service"
             )
-        if not page.providers.filter(pk=provider.pk).exists():
+        if not found.get("provider_on_page"):
             raise errors.InvalidInput(
                 _("This provider is not offered on this page."), field="provider"
             )
