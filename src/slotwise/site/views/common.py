@@ -22,6 +22,9 @@ from slotwise.notifications import render as email_render
 
 #: Slot starts travel in links as UTC minutes, e.g. ``2030-06-04T08:30Z``.
 START_FORMAT = "%Y-%m-%dT%H:%MZ"
+#: Days and times a link may name (as the API allows): beyond them, moving between zones or
+#: to the next month overflows Python's calendar, and nobody books there anyway.
+YEARS = range(1970, 3000)
 
 
 def now() -> datetime:
@@ -107,18 +110,20 @@ def parse_start(value: str | None) -> datetime | None:
     if not value:
         return None
     try:
-        return datetime.strptime(value, START_FORMAT).replace(tzinfo=UTC)
+        start = datetime.strptime(value, START_FORMAT).replace(tzinfo=UTC)
     except ValueError:
         return None
+    return start if start.year in YEARS else None
 
 
 def parse_day(value: str | None) -> date | None:
     if not value:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         return None
+    return day if day.year in YEARS else None
 
 
 def parse_month(value: str | None) -> date | None:
@@ -126,9 +131,10 @@ def parse_month(value: str | None) -> date | None:
     if not value or len(value) != 7:
         return None
     try:
-        return date.fromisoformat(value + "-01")
+        first = date.fromisoformat(value + "-01")
     except ValueError:
         return None
+    return first if first.year in YEARS else None
 
 
 def parse_int(value: str | None) -> int | None:
@@ -136,6 +142,12 @@ def parse_int(value: str | None) -> int | None:
         return int(value) if value is not None else None
     except ValueError:
         return None
+
+
+def parse_id(value: str | None) -> int | None:
+    """A row id from a form or link: a positive number the database can hold, else None."""
+    number = parse_int(value)
+    return number if number is not None and 0 < number < 2**63 else None
 
 
 def with_query(path: str, params: dict[str, Any], *, anchor: str = "") -> str:

@@ -127,9 +127,16 @@ def _version(request: HttpRequest) -> int:
 @common.token_view(MANAGE)
 def manage_cancel(request: HttpRequest, booking: Booking, token: str) -> HttpResponse:
     """Confirmation step (GET) and the cancel itself (POST)."""
+    zone = _zone(request, booking)
     if request.method == "POST":
         form = CancelForm(request.POST)
-        reason = form.cleaned_data["reason"] if form.is_valid() else ""
+        if not form.is_valid():
+            # An unusable reason (too long, NUL bytes) must not be dropped silently: the
+            # customer sees why and decides again; nothing is cancelled meanwhile.
+            context = _booking_context(request, booking, token, zone, common.now())
+            context["form"] = form
+            return render(request, "site/manage/cancel.html", context)
+        reason = form.cleaned_data["reason"]
         try:
             actions.booking_cancel(
                 booking_id=booking.pk,
@@ -152,7 +159,6 @@ def manage_cancel(request: HttpRequest, booking: Booking, token: str) -> HttpRes
     if refusal:
         messages.warning(request, refusal)
         return redirect(_manage_url(request, token))
-    zone = _zone(request, booking)
     context = _booking_context(request, booking, token, zone, common.now())
     context["form"] = CancelForm()
     return render(request, "site/manage/cancel.html", context)
@@ -237,9 +243,10 @@ def manage_reschedule(request: HttpRequest, booking: Booking, token: str) -> Htt
 def _reschedule_post(request: HttpRequest, booking: Booking, token: str) -> HttpResponse:
     start = common.parse_start(request.POST.get("start"))
     if start is None:
+        messages.warning(request, str(errors.SlotUnavailable.default_message))
         return redirect(_manage_url(request, token, "site:manage_reschedule"))
     page, _scope_provider = _reschedule_scope(booking)
-    provider_id = common.parse_int(request.POST.get("provider"))
+    provider_id = common.parse_id(request.POST.get("provider"))
     new_provider = None
     if provider_id is not None and provider_id != booking.provider_id:
         found = loaders.providers_for(
