@@ -82,10 +82,14 @@ class Receiver:
 
 
 def start_receiver() -> Receiver:
+    import logging
+
     from aiosmtpd.controller import Controller
 
     from bench.servers import free_port
 
+    # aiosmtpd logs each SMTP command at INFO: the receiver would spend its time logging.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
     handler = CountingHandler()
     controller = Controller(handler, hostname="127.0.0.1", port=free_port())
     controller.start()

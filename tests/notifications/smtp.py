@@ -16,6 +16,7 @@ import asyncio
 import email
 import email.message
 import email.policy
+import logging
 import socket
 import threading
 import time
@@ -30,6 +31,9 @@ from aiosmtpd.controller import Controller
 from django.test import override_settings
 
 HOST = "127.0.0.1"
+
+# aiosmtpd logs every SMTP command at INFO: thousands of lines per test, and time spent.
+logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 #: Django 6.1 deprecates the EMAIL_* settings (for MAILERS), but they are what Slotwise's
 #: settings use, so the tests override those; mark test modules with this to keep quiet.

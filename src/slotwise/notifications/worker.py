@@ -67,10 +67,10 @@ def default_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def backoff(attempts: int) -> timedelta:
+def backoff(attempts: int, *, base: timedelta = BACKOFF_BASE) -> timedelta:
     """Wait before retry number ``attempts``: 30 s, 1 min, 2 min, … capped at 2 hours."""
     # The exponent is capped too: 30 s * 2**42 no longer fits in a timedelta.
-    return min(BACKOFF_BASE * (2 ** min(max(attempts - 1, 0), 20)), BACKOFF_MAX)
+    return min(base * (2 ** min(max(attempts - 1, 0), 20)), BACKOFF_MAX)
 
 
 def claim(
@@ -119,6 +119,7 @@ def run_once(
     mail_connection: Any = None,
     lease: timedelta = LEASE,
     should_stop: Callable[[], bool] | None = None,
+    backoff_base: timedelta = BACKOFF_BASE,
 ) -> int:
     """Claim one batch and deliver it; returns how many rows were claimed.
 
@@ -126,6 +127,7 @@ def run_once(
     batch is given back at once (see ``release``) instead of being sent. The same happens when
     the batch's lease is about to run out. A ``mail_connection`` passed in is left open for
     the next batch (the caller closes it); one made here is closed before returning.
+    ``backoff_base`` is the first wait after a failed attempt (see ``backoff``).
     """
     worker_id = worker_id or default_worker_id()
     claimed_at = now()
@@ -142,15 +144,29 @@ def run_once(
                 release([m.pk for m in batch[position:]], worker_id=worker_id)
                 break
             try:
-                deliver_claimed(message, worker_id=worker_id, now=moment, mail_connection=conn)
+                deliver_claimed(
+                    message,
+                    worker_id=worker_id,
+                    now=moment,
+                    mail_connection=conn,
+                    backoff_base=backoff_base,
+                )
             except MailServerUnreachable as exc:
                 # Every email of the batch would wait for the same dead server, one timeout
                 # each; they all take this attempt's backoff instead (webhooks still go).
                 for rest in batch[position + 1 :]:
                     if rest.channel == Message.Channel.EMAIL:
-                        _failed_attempt(rest, worker_id=worker_id, now=moment, error=exc)
+                        _failed_attempt(
+                            rest, worker_id=worker_id, now=moment, error=exc, base=backoff_base
+                        )
                     else:
-                        deliver_claimed(rest, worker_id=worker_id, now=now(), mail_connection=conn)
+                        deliver_claimed(
+                            rest,
+                            worker_id=worker_id,
+                            now=now(),
+                            mail_connection=conn,
+                            backoff_base=backoff_base,
+                        )
                 break
     finally:
         if mail_connection is None:
@@ -205,7 +221,12 @@ def deliver(message_id: int, *, worker_id: str, now: datetime, mail_connection: 
 
 
 def deliver_claimed(
-    message: Message, *, worker_id: str, now: datetime, mail_connection: Any
+    message: Message,
+    *,
+    worker_id: str,
+    now: datetime,
+    mail_connection: Any,
+    backoff_base: timedelta = BACKOFF_BASE,
 ) -> str:
     """Send a row this worker claimed and loaded, and record the outcome.
 
@@ -214,20 +235,29 @@ def deliver_claimed(
     """
     if message.kind == Message.Kind.REMINDER and message.booking_id is not None:
         return _deliver_reminder(
-            message, worker_id=worker_id, now=now, mail_connection=mail_connection
+            message,
+            worker_id=worker_id,
+            now=now,
+            mail_connection=mail_connection,
+            backoff_base=backoff_base,
         )
     try:
         _send(message, now=now, mail_connection=mail_connection)
     except MailServerUnreachable as exc:
-        _failed_attempt(message, worker_id=worker_id, now=now, error=exc)
+        _failed_attempt(message, worker_id=worker_id, now=now, error=exc, base=backoff_base)
         raise
     except Exception as exc:
-        return _failed_attempt(message, worker_id=worker_id, now=now, error=exc)
+        return _failed_attempt(message, worker_id=worker_id, now=now, error=exc, base=backoff_base)
     return _mark_sent(message, worker_id=worker_id, now=now)
 
 
 def _deliver_reminder(
-    message: Message, *, worker_id: str, now: datetime, mail_connection: Any
+    message: Message,
+    *,
+    worker_id: str,
+    now: datetime,
+    mail_connection: Any,
+    backoff_base: timedelta = BACKOFF_BASE,
 ) -> str:
     """Re-check the booking under its row lock and send inside that lock.
 
@@ -260,7 +290,10 @@ def _deliver_reminder(
             return _mark_sent(message, worker_id=worker_id, now=now)
     except Exception as exc:
         failure = exc
-    status = _failed_attempt(message, worker_id=worker_id, now=now, error=failure)
+    assert failure is not None
+    status = _failed_attempt(
+        message, worker_id=worker_id, now=now, error=failure, base=backoff_base
+    )
     if isinstance(failure, MailServerUnreachable):
         raise failure
     return status
@@ -354,7 +387,14 @@ def _mark_sent(message: Message, *, worker_id: str, now: datetime) -> str:
     return Message.Status.SENT
 
 
-def _failed_attempt(message: Message, *, worker_id: str, now: datetime, error: Exception) -> str:
+def _failed_attempt(
+    message: Message,
+    *,
+    worker_id: str,
+    now: datetime,
+    error: Exception,
+    base: timedelta = BACKOFF_BASE,
+) -> str:
     """Schedule a retry with backoff, or give up after ``max_attempts``."""
     # The row was loaded after the claim, so its attempt count includes this attempt.
     attempts = message.attempts
@@ -362,7 +402,7 @@ def _failed_attempt(message: Message, *, worker_id: str, now: datetime, error: E
     if attempts >= message.max_attempts or isinstance(error, UndeliverableMessage):
         status, next_at = Message.Status.FAILED, now
     else:
-        status, next_at = Message.Status.AWAITING_RETRY, now + backoff(attempts)
+        status, next_at = Message.Status.AWAITING_RETRY, now + backoff(attempts, base=base)
     Message.objects.filter(
         pk=message.pk, status=Message.Status.INFLIGHT, locked_by=worker_id
     ).update(status=status, next_attempt_at=next_at, last_error=text, lease_expires_at=None)

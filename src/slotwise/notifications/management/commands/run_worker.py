@@ -30,6 +30,12 @@ class Command(BaseCommand):
             default=worker.LEASE.total_seconds(),
             help="How long a claimed row stays with this worker before others may take it.",
         )
+        parser.add_argument(
+            "--backoff-seconds",
+            type=float,
+            default=worker.BACKOFF_BASE.total_seconds(),
+            help="Wait after a first failed attempt; it doubles with each further one.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         stop = threading.Event()
@@ -57,6 +63,7 @@ class Command(BaseCommand):
                         lease=lease,
                         should_stop=stop.is_set,
                         mail_connection=mail,
+                        backoff_base=timedelta(seconds=options["backoff_seconds"]),
                     )
                 except DatabaseError:
                     # The database went away (restart, failover): keep the process alive and
