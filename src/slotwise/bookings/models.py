@@ -122,6 +122,23 @@ class Booking(models.Model):
             models.Index(fields=["business", "start"]),
             models.Index(fields=["provider", "blocked_start"]),
             models.Index(fields=["business", "status", "start"]),
+            # Availability and the overlap check: a provider's time-holding bookings that end
+            # after the window opens. Entered by the end, so only bookings from the window on
+            # are read (a bounded few months) and never the years of history before it;
+            # blocked_start is a key column too (not INCLUDE, which SQLite lacks) so the scan
+            # needs no table rows.
+            models.Index(
+                fields=["provider", "blocked_end", "blocked_start"],
+                condition=Q(status__in=["confirmed", "completed", "no_show"]),
+                name="booking_provider_busy_idx",
+            ),
+            # "Any provider": each free candidate's confirmed bookings that day. Confirmed
+            # bookings are the upcoming ones, so this index stays small as history grows.
+            models.Index(
+                fields=["provider", "start"],
+                condition=Q(status="confirmed"),
+                name="booking_provider_confirmed_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(end__gt=F("start")), name="booking_order"),

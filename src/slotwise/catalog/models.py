@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 from slotwise.core.models import Business, validate_timezone
@@ -104,7 +105,13 @@ class Customer(models.Model):
 
     class Meta:
         ordering = ["name"]
-        indexes = [models.Index(fields=["business", "email"])]
+        indexes = [
+            models.Index(fields=["business", "email"]),
+            # A web booking finds the returning customer by email, case-insensitively
+            # (email__iexact compares UPPER(email)); without this every customer of the
+            # business is read.
+            models.Index(F("business"), Upper("email"), name="customer_business_email_ci_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"
