@@ -83,13 +83,13 @@ class Tally:
     max_seconds: float = 0.0
     samples: list[str] = field(default_factory=list)  # a few unexpected bodies, for messages
 
-    def add(self, operation: str, reply: Reply) -> None:
+    def add(self, operation: str, reply: Reply, detail: str = "") -> None:
         with self.lock:
             self.requests += 1
             self.outcomes[f"{operation} {reply.outcome}"] += 1
             self.max_seconds = max(self.max_seconds, reply.seconds)
-            if reply.status is not None and reply.status >= 500 and len(self.samples) < 5:
-                self.samples.append(f"{operation} {reply.status} {reply.body}")
+            if reply.status is not None and reply.status >= 400 and len(self.samples) < 10:
+                self.samples.append(f"{operation} {detail} {reply.status} {reply.body}")
 
     def count(self, predicate: Any) -> int:
         with self.lock:
@@ -181,7 +181,7 @@ class Booker(threading.Thread):
                 },
             }
             reply = call(self._server(), "POST", book_path, body)
-            self.tally.add("book", reply)
+            self.tally.add("book", reply, f"{start.isoformat()} at {time.time():.3f}")
             if reply.status != 201 or reply.body is None:
                 self.stop.wait(ERROR_PAUSE)
                 continue
@@ -198,7 +198,9 @@ class Booker(threading.Thread):
                 f"/api/v1/manage/{token}/reschedule",
                 {"start": new_start.isoformat()},
             )
-            self.tally.add("reschedule", moved)
+            self.tally.add(
+                "reschedule", moved, f"{ref} to {new_start.isoformat()} at {time.time():.3f}"
+            )
             if moved.status == 200:
                 self.acked.rescheduled[ref] = new_start.isoformat()
             elif moved.status is None or moved.status >= 500:
