@@ -9,8 +9,8 @@ invite carries UTC instants; the 24-hour reminder is due 24 real hours before.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
 
 import pytest
 from django.core import mail
@@ -48,7 +48,8 @@ def _invite(email: EmailMultiAlternatives) -> tuple[str, datetime, datetime]:
     return str(calendar["METHOD"]), event["DTSTART"].dt, event["DTEND"].dt
 
 
-def _clock(moment: datetime) -> Any:
+def _clock(moment: datetime) -> Callable[[], datetime]:
+    """A worker clock stopped at ``moment``."""
     return lambda: moment
 
 
