@@ -319,10 +319,9 @@ def create_rows(slug: str, data: Dataset) -> tuple[Any, list[Any]]:
 # --- the benchmark -----------------------------------------------------------------------
 
 
-#: What profiling found, written when the engine was reworked (2026-11-25). The figures were
-#: taken on the 2-core machine while other work kept its load average near 9, with the old
-#: and the new engine called alternately on the same inputs in one process: only their
-#: ratio means something, the absolute values are several times a quiet machine's.
+#: What profiling found, written when the engine was reworked (2026-11-25) on the 2-core
+#: machine while other work kept its load average between 9 and 16; the live figures above
+#: are what this run measured.
 PROFILE = """\
 ### Profile
 
@@ -341,13 +340,15 @@ arithmetic; "any provider" gathers providers per start in a `defaultdict`. The r
 handling included, are untouched; a property test compares full diaries with a
 candidate-by-candidate reference.
 
-Before → after, medians of interleaved calls on the same inputs (loaded machine, ratios
-only): 1 provider, 31 days, 2,000 bookings 1.52 → 1.17 ms; any of 50 providers, 31 days,
-20,000 bookings 75.7 → 42.1 ms; 1 provider, 180 days, no bookings 66.8 → 48.6 ms; 180 days,
-8,000 bookings 60.5 → 38.2 ms. Now the time for 50 providers splits roughly into a quarter
-sorting and merging 20,000 blocks (shuffled here; the loader's rows arrive sorted by start,
-which makes the sort nearly linear), a third walking the gaps, and a third gathering the
-7,600 free (start, provider) pairs into 1,100 slots. With queries, `slots_for` spends most
+Before → after, median CPU time per call (`time.process_time`, the old and the new engine
+called alternately on the same inputs; wall-clock medians on the loaded machine were up to
+three times higher, in the same ratio): 1 provider, 31 days, 2,000 bookings 1.64 → 1.26 ms;
+any of 50 providers, 31 days, 20,000 bookings 44.7 → 26.0 ms; 1 provider, 180 days, no
+bookings 14.3 → 12.3 ms (5 ms of it building the 7,500 `Slot`s); 180 days, 8,000 bookings
+13.6 → 9.9 ms. Of the 27 ms that 50 providers now take, sorting the 20,000 blocks is 5 ms
+(shuffled here; the loader's rows arrive sorted by start, which makes that sort nearly
+linear), merging them 1 ms, walking the gaps 12 ms, and gathering 7,600 free (start,
+provider) pairs into 1,100 slots 9 ms. With queries, `slots_for` spends most
 of its time in Django turning 20,000 rows into aware datetimes (SQLite's converters;
 psycopg's loader on PostgreSQL) and building `Interval`s; the engine is a tenth (SQLite) to a fifth
 (PostgreSQL) of it.
