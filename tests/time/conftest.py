@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterator
-from zoneinfo import available_timezones
 
 import pytest
 from django.core.cache import cache
@@ -28,20 +26,3 @@ def _settings(settings: Settings) -> None:
     """
     settings.SITE_URL = "https://book.example.com"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@functools.cache
-def _zone_names() -> frozenset[str]:
-    return frozenset(available_timezones())
-
-
-@pytest.fixture(autouse=True)
-def _zone_list_read_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Read the installed zone list once per run instead of on every page request.
-
-    ``available_timezones()`` walks the zone files on disk (about 0.15 s here), and the
-    customer pages and the zone validator call it per request; the answer cannot change
-    during a run, so the tests share one copy.
-    """
-    for module in ("slotwise.site.views.common", "slotwise.core.models"):
-        monkeypatch.setattr(f"{module}.available_timezones", _zone_names)

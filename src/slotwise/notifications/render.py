@@ -369,22 +369,28 @@ def _clock(local: datetime) -> str:
 
 
 def format_range(start: datetime, end: datetime, tz: ZoneInfo) -> str:
-    """'Tuesday, 4 June 2030, 10:00 – 11:00 (America/New_York, EDT)'."""
+    """'Tuesday, 4 June 2030, 10:00 – 11:00 (America/New_York, EDT)'.
+
+    When the clocks change between start and end, each end names its own zone abbreviation:
+    'Sunday, 27 October 2030, 01:00 (Europe/Berlin, CEST) – 03:00 (Europe/Berlin, CET)'.
+    """
     s, e = start.astimezone(tz), end.astimezone(tz)
-    if s.date() == e.date():
-        return _("%(day)s, %(start)s – %(end)s (%(zone)s)") % {
-            "day": _day(s),
-            "start": _clock(s),
-            "end": _clock(e),
-            "zone": zone_label(s),
-        }
-    return _("%(day)s, %(start)s – %(end_day)s, %(end)s (%(zone)s)") % {
+    same_day = s.date() == e.date()
+    values = {
         "day": _day(s),
         "start": _clock(s),
         "end_day": _day(e),
         "end": _clock(e),
         "zone": zone_label(s),
+        "end_zone": zone_label(e),
     }
+    if values["zone"] != values["end_zone"]:
+        if same_day:
+            return _("%(day)s, %(start)s (%(zone)s) – %(end)s (%(end_zone)s)") % values
+        return _("%(day)s, %(start)s (%(zone)s) – %(end_day)s, %(end)s (%(end_zone)s)") % values
+    if same_day:
+        return _("%(day)s, %(start)s – %(end)s (%(zone)s)") % values
+    return _("%(day)s, %(start)s – %(end_day)s, %(end)s (%(zone)s)") % values
 
 
 def format_instant(value: datetime, tz: ZoneInfo) -> str:

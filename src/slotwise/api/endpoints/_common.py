@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import re
-from functools import cache
 from typing import Annotated, Any, TypeVar
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
 
 from django.db.models import QuerySet
 from ninja import Path, Query, Schema
@@ -15,7 +14,7 @@ from slotwise.api.errors import ERROR_STATUSES, ErrorOut
 from slotwise.bookings import selectors
 from slotwise.bookings.models import Booking
 from slotwise.core import errors
-from slotwise.core.models import Business
+from slotwise.core.models import Business, known_zones
 
 T = TypeVar("T")
 
@@ -64,11 +63,6 @@ def zone(name: str | None, default: ZoneInfo) -> ZoneInfo:
     """The reader's time zone from a query parameter (IANA name), or ``default``."""
     if not name:
         return default
-    if name not in _zones():
+    if name not in known_zones():
         raise errors.InvalidInput("Unknown time zone; use an IANA name.", field="timezone")
     return ZoneInfo(name)
-
-
-@cache
-def _zones() -> frozenset[str]:
-    return frozenset(available_timezones())

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from slotwise.bookings import actions
 from slotwise.bookings.models import Booking
 from slotwise.core import clock, ratelimit
+from slotwise.core.models import known_zones
 from slotwise.notifications import render as email_render
 
 #: Slot starts travel in links as UTC minutes, e.g. ``2030-06-04T08:30Z``.
@@ -46,7 +47,7 @@ def zone_names() -> tuple[str, ...]:
 
 def parse_zone(value: str | None) -> ZoneInfo | None:
     """A zone from a query parameter, or None when it is missing or not a real zone."""
-    if not value or len(value) > 64 or value not in available_timezones():
+    if not value or len(value) > 64 or value not in known_zones():
         return None
     try:
         return ZoneInfo(value)
