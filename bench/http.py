@@ -31,12 +31,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
 
 from bench.common import VAR, BenchDatabase, Report, Result, main
-from bench.loadgen import LoadResult, Request, Response, run_load
-from bench.servers import peak_rss_mb, web_server
+from bench.loadgen import LoadResult, Request, RequestSource, Response, run_load
+from bench.servers import WebServer, peak_rss_mb, web_server
 
 PG_DIR = Path(__file__).resolve().parent / "pg"
 FIGURES = ("availability", "bookings", "pgbench", "contention", "manage", "memory")
@@ -223,6 +224,31 @@ class _State:
     server_peak_mb: float = 0.0
 
 
+class _Target:
+    """The server under test: runs loads against it, watching its workers' and (on PostgreSQL)
+    the database backends' CPU time, so each figure also says what one request costs."""
+
+    def __init__(self, server: WebServer, db: BenchDatabase) -> None:
+        self.server = server
+        self.db = db
+
+    def watch(self) -> dict[str, list[int]]:
+        groups = {"gunicorn": self.server.worker_pids()}
+        if self.db.vendor == "postgresql":
+            from django.db import connection
+
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pid FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+                groups["postgres"] = [row[0] for row in cursor.fetchall()]
+        return groups
+
+    def run(self, source: RequestSource, **options: Any) -> LoadResult:
+        return run_load(self.server.url, source, watch=self.watch, **options)
+
+
 def _iso(value: datetime) -> str:
     return value.isoformat()
 
@@ -245,7 +271,7 @@ def _result(
     return Result(name, round(value, 2), unit, target, met, detail)
 
 
-def availability(url: str, fixture: HttpFixture, *, quick: bool) -> list[Result]:
+def availability(target: _Target, fixture: HttpFixture, *, quick: bool) -> list[Result]:
     """A month of one provider's slots, then (for comparison) of "any provider"."""
     days = fixture.availability_days
     start = datetime.combine(days[0], clock_time(0), tzinfo=fixture.tz)
@@ -264,8 +290,8 @@ def availability(url: str, fixture: HttpFixture, *, quick: bool) -> list[Result]
         if response.status == 200:
             sizes[len(response.json()["slots"])] += 1
 
-    run_load(url, one_provider, clients=16, duration=2)  # warm up every worker
-    load = run_load(url, one_provider, clients=16, duration=5 if quick else 20, on_response=check)
+    target.run(one_provider, clients=16, duration=2)  # warm up every worker
+    load = target.run(one_provider, clients=16, duration=5 if quick else 20, on_response=check)
     s = load.summary()
     ok = load.statuses.get(200, 0) == load.requests and load.requests > 0
     results = [
@@ -280,9 +306,7 @@ def availability(url: str, fixture: HttpFixture, *, quick: bool) -> list[Result]
         ),
         Result("availability: one provider, requests/s", round(load.rate, 1), "req/s"),
     ]
-    any_load = run_load(
-        url, lambda _: Request("GET", base), clients=16, duration=3 if quick else 10
-    )
+    any_load = target.run(lambda _: Request("GET", base), clients=16, duration=3 if quick else 10)
     results.append(
         _result(
             "availability: any of 50 providers, 31 days, median",
@@ -296,7 +320,7 @@ def availability(url: str, fixture: HttpFixture, *, quick: bool) -> list[Result]
     return results
 
 
-def bookings(url: str, fixture: HttpFixture, state: _State, *, quick: bool) -> list[Result]:
+def bookings(target: _Target, fixture: HttpFixture, state: _State, *, quick: bool) -> list[Result]:
     """Web bookings on distinct free slots, as fast as 32 clients can make them."""
     from slotwise.bookings.models import Booking
     from slotwise.notifications.models import Message
@@ -328,7 +352,7 @@ def bookings(url: str, fixture: HttpFixture, state: _State, *, quick: bool) -> l
             state.booked.append((_token(data["manage_url"]), data["booking"]["provider_id"]))
 
     before = Booking.objects.filter(source=Booking.Source.WEB).count()
-    load = run_load(url, next_booking, clients=32, duration=5 if quick else 20, on_response=keep)
+    load = target.run(next_booking, clients=32, duration=5 if quick else 20, on_response=keep)
     made = Booking.objects.filter(source=Booking.Source.WEB).count() - before
     new = Booking.objects.filter(source=Booking.Source.WEB, start__gte=_day_start(fixture))
     reminders = Message.objects.filter(booking__in=new, kind=Message.Kind.REMINDER).count()
@@ -403,7 +427,7 @@ def pgbench(db: BenchDatabase, *, quick: bool) -> tuple[list[Result], dict[str, 
     return results, rates
 
 
-def contention(url: str, fixture: HttpFixture, *, quick: bool) -> list[Result]:
+def contention(target: _Target, fixture: HttpFixture, *, quick: bool) -> list[Result]:
     """64 clients try, again and again, to book one of 20 slots."""
     from slotwise.bookings.models import Booking
 
@@ -431,9 +455,7 @@ def contention(url: str, fixture: HttpFixture, *, quick: bool) -> list[Result]:
         if response.status == 409:
             codes[response.json().get("code", "?")] += 1
 
-    load = run_load(
-        url, attempt, clients=64, duration=300, max_requests=attempts, on_response=check
-    )
+    load = target.run(attempt, clients=64, duration=300, max_requests=attempts, on_response=check)
     day = datetime.combine(fixture.contention_day, clock_time(0), tzinfo=fixture.tz)
     stored = Booking.objects.filter(
         start__gte=day, start__lt=day + timedelta(days=1), status=Booking.Status.CONFIRMED
@@ -460,10 +482,10 @@ def contention(url: str, fixture: HttpFixture, *, quick: bool) -> list[Result]:
     ]
 
 
-def manage(url: str, fixture: HttpFixture, state: _State, *, quick: bool) -> list[Result]:
+def manage(target: _Target, fixture: HttpFixture, state: _State, *, quick: bool) -> list[Result]:
     """Customers move their bookings to another day, then cancel them, through manage links."""
     if not state.booked:
-        bookings(url, fixture, state, quick=True)
+        bookings(target, fixture, state, quick=True)
     booked = list(state.booked)
     free: dict[int, Iterator[datetime]] = {
         pid: (
@@ -490,7 +512,7 @@ def manage(url: str, fixture: HttpFixture, state: _State, *, quick: bool) -> lis
 
     duration = 5 if quick else 15
     results = []
-    load = run_load(url, reschedule, clients=32, duration=duration, on_response=done)
+    load = target.run(reschedule, clients=32, duration=duration, on_response=done)
     rate = load.statuses.get(200, 0) / load.seconds
     results.append(
         _result(
@@ -510,7 +532,7 @@ def manage(url: str, fixture: HttpFixture, state: _State, *, quick: bool) -> lis
             return None
         return Request("POST", f"/api/v1/manage/{token}/cancel", {"reason": "Plans changed"})
 
-    load = run_load(url, cancel, clients=32, duration=duration)
+    load = target.run(cancel, clients=32, duration=duration)
     rate = load.statuses.get(200, 0) / load.seconds
     ran_dry = load.requests == len(moved)
     results.append(
@@ -527,6 +549,23 @@ def manage(url: str, fixture: HttpFixture, state: _State, *, quick: bool) -> lis
     return results
 
 
+def _warm_up(target: _Target, fixture: HttpFixture) -> None:
+    """Every worker imports the API and opens its database connection before any figure.
+
+    No bad manage links here: they count towards the per-address limit, and every client of
+    the benchmark comes from 127.0.0.1.
+    """
+    day = fixture.availability_days[0]
+    start = datetime.combine(day, clock_time(0), tzinfo=fixture.tz)
+    window = f"start={quote(_iso(start))}&end={quote(_iso(start + timedelta(days=1)))}"
+    paths = [
+        fixture.page_path,
+        f"{fixture.page_path}/availability?service_id={fixture.service_id}&{window}",
+    ]
+    turn = iter(range(10**9))
+    target.run(lambda _: Request("GET", paths[next(turn) % len(paths)]), clients=8, duration=3)
+
+
 def measure(db: BenchDatabase, fixture: HttpFixture, *, figures: set[str]) -> list[Result]:
     """Run the named figures (see FIGURES) against one gunicorn on ``db``; in this order."""
     unknown = figures - set(FIGURES)
@@ -536,18 +575,20 @@ def measure(db: BenchDatabase, fixture: HttpFixture, *, figures: set[str]) -> li
     state = _State()
     results: list[Result] = []
     VAR.mkdir(parents=True, exist_ok=True)
-    log = VAR / f"http-{db.vendor}-gunicorn.log"
+    # Named after the database: another module may measure on its own database meanwhile.
+    log = VAR / f"{db.name.removesuffix('.sqlite3')}-{db.vendor}-gunicorn.log"
     log.unlink(missing_ok=True)
     with web_server(db.url, workers=WORKERS, threads=THREADS, log_path=log) as server:
-        url = server.url
+        target = _Target(server, db)
+        _warm_up(target, fixture)
         if "availability" in figures:
-            results += availability(url, fixture, quick=quick)
+            results += availability(target, fixture, quick=quick)
         if "bookings" in figures:
-            results += bookings(url, fixture, state, quick=quick)
+            results += bookings(target, fixture, state, quick=quick)
         if "contention" in figures:
-            results += contention(url, fixture, quick=quick)
+            results += contention(target, fixture, quick=quick)
         if "manage" in figures:
-            results += manage(url, fixture, state, quick=quick)
+            results += manage(target, fixture, state, quick=quick)
         peaks = {pid: round(peak_rss_mb(pid), 1) for pid in server.worker_pids()}
     if "pgbench" in figures:
         pg_results, rates = pgbench(db, quick=quick)
@@ -581,7 +622,10 @@ def measure(db: BenchDatabase, fixture: HttpFixture, *, figures: set[str]) -> li
 def run(db: BenchDatabase) -> Report:
     fixture = prepare(db, quick=db.quick)
     report = Report(f"HTTP API under load (gunicorn, {WORKERS} workers × {THREADS} threads)")
-    for result in measure(db, fixture, figures=set(FIGURES)):
+    # BENCH_HTTP_FIGURES=availability,bookings runs some figures only (for trying settings).
+    chosen = os.environ.get("BENCH_HTTP_FIGURES", "")
+    figures = {f for f in chosen.split(",") if f} or set(FIGURES)
+    for result in measure(db, fixture, figures=figures):
         report.add(result)
     report.markdown = NOTES
     return report

@@ -20,11 +20,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import resource
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -87,6 +89,10 @@ class LoadResult:
     statuses: Counter[int] = field(default_factory=Counter)
     errors: Counter[str] = field(default_factory=Counter)  # connection-level failures
     client_cpu_seconds: float = 0.0
+    #: CPU seconds used during the run by each group of watched processes (e.g. the gunicorn
+    #: workers, the database backends): with the request count, the CPU cost of one request,
+    #: which the load of other programs on the machine does not change much.
+    watched_cpu_seconds: dict[str, float] = field(default_factory=dict)
 
     @property
     def requests(self) -> int:
@@ -105,6 +111,19 @@ class LoadResult:
     def summary(self) -> dict[str, float]:
         return summarize(self.latencies_ms)
 
+    def cpu_ms_per_request(self) -> dict[str, float]:
+        """CPU milliseconds per completed request: the load generator's and each watched group's."""
+        if not self.requests:
+            return {}
+        groups = {"load generator": self.client_cpu_seconds, **self.watched_cpu_seconds}
+        return {name: 1000 * sec / self.requests for name, sec in groups.items()}
+
+    def cpu_bound_rate(self, cores: int | None = None) -> float:
+        """Requests/s the machine's cores could serve if CPU were the only limit: the cores'
+        time divided by the CPU one request costs in all measured processes together."""
+        per = sum(self.cpu_ms_per_request().values())
+        return (cores or os.cpu_count() or 1) * 1000 / per if per else 0.0
+
     def server_errors(self) -> int:
         return sum(n for status, n in self.statuses.items() if status >= 500)
 
@@ -112,11 +131,18 @@ class LoadResult:
         s = self.summary()
         statuses = ", ".join(f"{k}×{v}" for k, v in sorted(self.statuses.items()))
         errors = f"; connection errors {dict(self.errors)}" if self.errors else ""
+        cpu = ""
+        if self.watched_cpu_seconds and self.requests:
+            parts = ", ".join(f"{k} {v:.1f}" for k, v in self.cpu_ms_per_request().items())
+            cpu = (
+                f"; CPU ms per request: {parts} (all CPU-bound: ≈ {self.cpu_bound_rate():.0f}/s "
+                f"on {os.cpu_count()} idle cores)"
+            )
         return (
             f"{self.requests} requests in {self.seconds:.1f} s = {self.rate:.0f}/s, "
             f"{self.clients} clients; median {s['median']:.1f} ms, p95 {s['p95']:.1f} ms, "
             f"p99 {s['p99']:.1f} ms, max {s['max']:.0f} ms; status {statuses}{errors}; "
-            f"load generator used {self.client_cpu_share:.0%} of a core"
+            f"load generator used {self.client_cpu_share:.0%} of a core{cpu}"
         )
 
 
@@ -228,6 +254,22 @@ async def _run(
     return result
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a live process has used so far (0.0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    # After the command name: state is field 3, utime and stime are fields 14 and 15.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _watched(watch: Callable[[], dict[str, list[int]]] | None) -> dict[str, dict[int, float]]:
+    if watch is None:
+        return {}
+    return {name: {pid: cpu_seconds(pid) for pid in pids} for name, pids in watch().items()}
+
+
 def run_load(
     url: str,
     source: RequestSource,
@@ -237,13 +279,19 @@ def run_load(
     max_requests: int | None = None,
     timeout: float = 30.0,
     on_response: ResponseHook | None = None,
+    watch: Callable[[], dict[str, list[int]]] | None = None,
 ) -> LoadResult:
     """Drive the server at ``url`` with ``clients`` concurrent connections; see the module doc.
 
     ``source(i)`` is asked for client ``i``'s next request each time; returning None ends that
     client. Connection failures are counted in ``errors`` (no latency recorded) and the client
     reconnects; a response slower than ``timeout`` seconds counts as such a failure.
+
+    ``watch()`` names groups of process ids (asked before and after the run) whose CPU time
+    is reported in ``watched_cpu_seconds``; a process that appears or exits during the run is
+    counted only for the part seen.
     """
+    before = _watched(watch)
     usage0 = resource.getrusage(resource.RUSAGE_SELF)
     result = asyncio.run(
         _run(
@@ -260,4 +308,9 @@ def run_load(
     result.client_cpu_seconds = (usage1.ru_utime - usage0.ru_utime) + (
         usage1.ru_stime - usage0.ru_stime
     )
+    after = _watched(watch)
+    result.watched_cpu_seconds = {
+        name: sum(cpu - before.get(name, {}).get(pid, 0.0) for pid, cpu in pids.items())
+        for name, pids in after.items()
+    }
     return result
