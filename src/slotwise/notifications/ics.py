@@ -111,11 +111,15 @@ def calendar_mime_part(ics: bytes, *, method: str, filename: str = FILENAME) -> 
     Django's ``attach(filename, content, mimetype)`` cannot carry MIME parameters, so the
     part is built here and attached as it is.
     """
+    text = ics.decode()
     part = MIMEPart()
     part.set_content(
-        ics.decode(),
+        text,
         subtype="calendar",
         charset="utf-8",
+        # Names with accents would otherwise go out as raw 8-bit, which a server that does not
+        # announce 8BITMIME may refuse or mangle; iCalendar lines are short, so ASCII is 7bit.
+        cte="7bit" if text.isascii() else "quoted-printable",
         params={"method": method.upper(), "name": filename},
         disposition="attachment",
         filename=filename,
