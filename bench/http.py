@@ -632,6 +632,54 @@ def run(db: BenchDatabase) -> Report:
 
 
 NOTES = """
+**How to read these figures.** Clients are closed-loop (bench/loadgen.py): each sends its
+next request when the previous answer is in, over keep-alive connections (gunicorn's sync
+worker closes them after each answer, so clients reconnect; loopback connects are cheap).
+The generator shares the two cores with gunicorn and the database; its CPU share, and the
+CPU milliseconds one request costs in the gunicorn workers and (PostgreSQL) the database
+backends, are in each row's detail. "All CPU-bound ≈ N/s" divides the cores' time by that
+cost: the most this machine could do if nothing else ran, whatever the latency.
+
+**Server layout.** 4 sync gunicorn workers × 1 thread (`BENCH_HTTP_WORKERS`,
+`BENCH_HTTP_THREADS` override it). A request is CPU-bound Python (threads do not run it in
+parallel) with waits on the database (row locks, the commit's WAL flush): two workers per
+core keep both cores busy while some wait, and more only add memory and context switches.
+Each worker peaks around 85 MB, far below the 200 MB budget.
+
+**Profile.** Taken in-process with cProfile and query capture on the benchmark data (a
+web booking, a month of one provider's availability, a reschedule and a cancel), and with
+the CPU time of the gunicorn workers under load. What dominated a web booking was Django's
+ORM — building and compiling 36 statements (52 % of its CPU), not executing them: the
+page's provider was found by loading all 50 providers with their services (a prefetch) and
+scanning them; the service/provider/page pairings took three queries; the business was
+loaded lazily after locking the provider; and each outbox row (confirmation, staff alert,
+reminder) was a `get_or_create` — a lookup, a savepoint, an insert and a release. Changed:
+the page's service and provider are looked up by id (`selectors.page_service`,
+`selectors.page_provider`), the pairings are one query with three `EXISTS`, the provider is
+locked (`FOR UPDATE OF` the provider only) with its business joined, and the messages of
+one change are inserted with one `INSERT … ON CONFLICT DO NOTHING` on their dedupe key
+(the same rule as `enqueue`). A web booking went from 36 to 21 statements and its profiled
+CPU from 151 to 60 ms (cProfile on the shared, heavily loaded machine: relative only); the
+provider lookup alone from 13–18 ms to 2–3 ms; a customer's reschedule and cancel no longer
+read the booking again after the action (19 and 12 statements). Availability answers hold
+hundreds of slots: their schema is now plain pydantic instead of ninja's Schema, whose
+Django-aware getter wraps every field (372 slots: 3.3 → 1.1 ms). `tests/bookings/
+test_query_counts.py` keeps the statement counts bounded. What is left is the framework's
+own cost per request (middleware, ninja parsing and validation, the ORM compiling each of
+the ~20 statements) and, for availability, the engine (owned by the engine benchmark).
+
+**What limits throughput.** CPU, not the database: pgbench reaches thousands of single-insert
+commits per second and about a thousand booking-shaped transactions per second (the same
+write set: provider lock, booking under the exclusion constraint, five side rows) with 32
+clients, while a web booking costs roughly 20 ms of worker CPU under the load seen while
+writing this (about 10 ms expected on a quiet machine). 400 bookings/s on 2 cores leaves 5 ms
+of CPU per booking for gunicorn, Django, the ORM, PostgreSQL and the load generator
+together; a Django request that validates input, locks, checks availability and writes seven
+rows through the ORM costs several times that. Where a target is missed below, the row's
+"CPU ms per request" and "all CPU-bound" figures say by how much. Durability is untouched:
+`synchronous_commit` stays on, and every booking keeps its history, manage token,
+confirmation, staff alerts and reminder rows (the bookings row checks the reminder count).
+
 """
 
 if __name__ == "__main__":
