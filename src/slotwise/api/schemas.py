@@ -12,7 +12,14 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from ninja import Schema
-from pydantic import AfterValidator, AwareDatetime, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
 
 from slotwise.api.models import WEBHOOK_EVENTS
 
@@ -315,13 +322,16 @@ class ReminderRuleList(ListOut):
 # --- availability -----------------------------------------------------------------------------
 
 
-class SlotOut(Schema):
+class SlotOut(BaseModel):
+    """Plain pydantic (not ninja's Schema, which reads every field through a Django-aware
+    getter): an availability answer holds hundreds of slots, all built as dicts."""
+
     start: datetime
     end: datetime
     provider_ids: list[int]
 
 
-class AvailabilityOut(Schema):
+class AvailabilityOut(BaseModel):
     timezone: str
     slots: list[SlotOut]
 

@@ -208,12 +208,6 @@ def _manage_body(booking: Booking, now: datetime) -> dict[str, Any]:
     }
 
 
-def _fresh(booking: Booking) -> Booking:
-    return Booking.objects.select_related(
-        "business", "service", "provider", "customer", "booking_page"
-    ).get(pk=booking.pk)
-
-
 @router.get("/manage/{token}", response=responses(ManageOut), tags=["manage"])
 def manage(request: HttpRequest, token: str) -> dict[str, Any]:
     """The booking behind a manage link, what its customer may do now and until when.
@@ -258,14 +252,14 @@ def manage_cancel(request: HttpRequest, token: str, payload: ManageCancelIn) -> 
     """Cancel as the customer, if the booking's policy allows it now."""
     now = utcnow()
     booking = _booking_by_token(request, token, now)
-    actions.booking_cancel(
+    cancelled = actions.booking_cancel(
         booking_id=booking.pk,
         business_id=booking.business_id,
         actor=Actor.customer(booking.customer.name),
         now=now,
         reason=payload.reason,
     )
-    return _manage_body(_fresh(booking), now)
+    return _manage_body(cancelled, now)
 
 
 @router.post("/manage/{token}/reschedule", response=responses(ManageOut), tags=["manage"])
@@ -282,7 +276,7 @@ def manage_reschedule(
         ).first()
         if new_provider is None:
             raise errors.NotFound("Provider not found.")
-    actions.booking_reschedule(
+    moved = actions.booking_reschedule(
         booking_id=booking.pk,
         business_id=booking.business_id,
         actor=Actor.customer(booking.customer.name),
@@ -290,4 +284,4 @@ def manage_reschedule(
         new_provider=new_provider,
         now=now,
     )
-    return _manage_body(_fresh(booking), now)
+    return _manage_body(moved, now)
