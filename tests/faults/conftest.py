@@ -13,9 +13,11 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,9 +66,12 @@ def _run(command: list[str], database_url: str, timeout: float) -> str:
     return result.stdout
 
 
-def prepare(database_url: str, *, slug: str, providers: int) -> dict[str, Any]:
-    """Migrate ``database_url`` and seed one business; returns the seed's ids."""
-    run_manage(database_url, "migrate", "--noinput", "-v", "0")
+def prepare(
+    database_url: str, *, slug: str, providers: int, migrate: bool = True
+) -> dict[str, Any]:
+    """Migrate ``database_url`` (unless it is a migrated copy) and seed one business."""
+    if migrate:
+        run_manage(database_url, "migrate", "--noinput", "-v", "0")
     return run_appdata(database_url, "seed", "--slug", slug, "--providers", str(providers))
 
 
@@ -85,27 +90,67 @@ def _pg_server_url(db: dict[str, Any], name: str, **query: str) -> str:
     return f"postgres://{user}{password}@{host}{port}/{name}" + (f"?{suffix}" if suffix else "")
 
 
-@pytest.fixture
-def app_database(tmp_path: Path) -> Iterator[AppDatabase]:
-    """A fresh, empty database of the configured kind, removed after the test.
+@pytest.fixture(scope="session")
+def _migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AppDatabase]:
+    """A migrated, empty database of the configured kind, made once per run and cloned.
 
-    PostgreSQL: ``slotwise_faults_<pid>_<random>`` on the configured server, created here and
-    dropped here (with FORCE, in case a killed process left a connection behind). Commits do
-    not wait for the WAL flush on the shared server: the server is not crashed in these
-    tests, so durability is not what they check, and an fsync per request would only make
-    the shared machine slower for everyone. SQLite: a file in the test's temporary directory.
+    Migrating takes seconds; copying a migrated database takes a fraction of one. PostgreSQL:
+    ``slotwise_faults_<pid>_<random>_tpl`` on the configured server, dropped at the end of
+    the run. SQLite: a file in the run's temporary directory.
     """
     db = _configured_database()
     if not db["ENGINE"].endswith("postgresql"):
+        path = tmp_path_factory.mktemp("faults-template") / "template.sqlite3"
+        url = f"sqlite:///{path}"
+        run_manage(url, "migrate", "--noinput", "-v", "0")
+        yield AppDatabase("sqlite", url)
+        return
+    import psycopg
+
+    name = f"slotwise_faults_{os.getpid()}_{secrets.token_hex(4)}_tpl"
+    admin_url = _pg_server_url(db, "postgres")
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        url = _pg_server_url(db, name, options="-c synchronous_commit=off")
+        run_manage(url, "migrate", "--noinput", "-v", "0")
+        yield AppDatabase("postgresql", url)
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def app_database(_migrated_template: AppDatabase, tmp_path: Path) -> Iterator[AppDatabase]:
+    """A fresh migrated database of the configured kind, owned by one test and removed after.
+
+    PostgreSQL: ``slotwise_faults_<pid>_<random>`` on the configured server, a copy of the
+    run's template, dropped here (with FORCE, in case a killed process left a connection
+    behind). Commits do not wait for the WAL flush on the shared server: the server is not
+    crashed in these tests, so durability is not what they check, and an fsync per request
+    would only slow the shared machine down for everyone. SQLite: a copy of the template file
+    in the test's temporary directory.
+    """
+    template = _migrated_template
+    if template.vendor == "sqlite":
         path = tmp_path / "faults.sqlite3"
+        # The backup API copies a consistent database whatever state its WAL file is in.
+        source_path = template.url.removeprefix("sqlite:///")
+        with (
+            closing(sqlite3.connect(source_path)) as source,
+            closing(sqlite3.connect(path)) as target,
+        ):
+            source.backup(target)
         yield AppDatabase("sqlite", f"sqlite:///{path}")
         return
     import psycopg
 
+    db = _configured_database()
     name = f"slotwise_faults_{os.getpid()}_{secrets.token_hex(4)}"
+    template_name = template.url.rsplit("/", 1)[-1].split("?", 1)[0]
     admin_url = _pg_server_url(db, "postgres")
     with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_name}"')
     try:
         yield AppDatabase(
             "postgresql", _pg_server_url(db, name, options="-c synchronous_commit=off")

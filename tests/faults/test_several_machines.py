@@ -42,7 +42,7 @@ MESSAGES_PER_BOOKING = 3  # confirmation, provider's and business's "new booking
 
 
 def test_two_servers_two_workers_race_for_twenty_slots(app_database: AppDatabase, tmp_path) -> None:
-    seed = prepare(app_database.url, slug=SLUG, providers=2)
+    seed = prepare(app_database.url, slug=SLUG, providers=2, migrate=False)
     day = first_day() + timedelta(hours=9)
     times = [day + timedelta(minutes=30 * i) for i in range(TIMES)]
     provider_choices = [*seed["provider_ids"], None]
@@ -106,8 +106,8 @@ def test_two_servers_two_workers_race_for_twenty_slots(app_database: AppDatabase
         assert not any(t.is_alive() for t in threads), "a client hung"
 
         expected_mails = len(wins) * MESSAGES_PER_BOOKING
-        smtp.wait_for(lambda got: len(got) >= expected_mails, timeout=90, what="every email")
-        delivered_seconds = time.monotonic() - began
+        got = smtp.wait_for(lambda got: len(got) >= expected_mails, timeout=90, what="all mail")
+        delivered_seconds = max(r.at for r in got) - began
         # A duplicate would come after the originals: leave time for one to show up.
         time.sleep(2.0)
         for w in workers:
@@ -122,7 +122,7 @@ def test_two_servers_two_workers_race_for_twenty_slots(app_database: AppDatabase
     report = (
         f"\n{app_database.vendor}: {tally.summary()}\nattempts {tally.requests} in "
         f"{race_seconds:.1f} s, slowest {tally.max_seconds:.2f} s; {len(received)} emails, "
-        f"all delivered {delivered_seconds:.1f} s after the start; sent per worker {sent_by}; "
+        f"the last one {delivered_seconds:.1f} s after the start; sent per worker {sent_by}; "
         f"counts {found['counts']}\nsamples {tally.samples[:3]}"
     )
     print(report)

@@ -70,7 +70,7 @@ def _wait_progress(tally: Tally, *, more: int, timeout: float = 60) -> None:
 
 
 def test_killed_web_workers_leave_no_partial_booking(app_database: AppDatabase, tmp_path) -> None:
-    seed = prepare(app_database.url, slug=SLUG, providers=2)
+    seed = prepare(app_database.url, slug=SLUG, providers=2, migrate=False)
     base = first_day()
     tally, stop = Tally(), threading.Event()
     killed: list[int] = []
