@@ -272,7 +272,28 @@ class _workers:
         self.stack.close()
 
 
-PROFILE = """**Profile.** (filled in below)"""
+PROFILE = """\
+**Profile.** One worker delivering 1,000 queued emails (SQLite, aiosmtpd sink), sampled with
+`py-spy record -r 200` (CPU samples, start-up of about 2.5 s included in both).
+
+*Before* (6,347 samples, about 29 ms of CPU per message): handing the email to Django's
+SMTP backend 44 % — the worker never opened the connection, so the backend opened and closed
+a new SMTP session (connect, EHLO, QUIT) for every message, and `EmailMessage.message()`
+(17 %) spent most of its time parsing headers, the standard header registry building a new
+class with `type()` for each one; rendering 30 %, of which a third was a query per message
+for the booking; one more `SELECT` per message to re-read the claimed row (6 %); queries
+17 % in all. Batches of 20.
+
+*After* (1,833 samples, about 6.7 ms per message; 5.3 ms of user+system CPU): rendering
+34 % (templates 15 %, calendar invite 8 %, link token insert 4 %), handing over 27 % (mostly
+the socket write and waiting for the server's reply), the per-message "sent" commit 11 %,
+writing the MIME bytes 4 % (was about 25 %). What changed: one SMTP connection kept open
+across messages and batches; batches of 100 loaded with their bookings in one query; no
+per-message re-read (a batch is given back before its lease can run out instead); MIME bytes
+written directly for the usual shape of email (`render.wire_bytes`, checked against
+Django's output per kind); envelope addresses parsed once per address. Kept as they were:
+lease-based claims, SKIP LOCKED on PostgreSQL, backoff, reminders re-checked and sent under
+the booking's row lock, and one committed "sent" mark right after each acceptance."""
 
 
 if __name__ == "__main__":

@@ -57,6 +57,8 @@ class Received:
     rcpt_tos: tuple[str, ...]
     data: bytes
     at: float = field(default_factory=time.monotonic)
+    #: The client's (address, port): messages with the same peer came over one connection.
+    peer: tuple[str, int] | None = None
 
     @cached_property
     def message(self) -> email.message.EmailMessage:
@@ -86,6 +88,7 @@ class _Handler:
                 mail_from=envelope.mail_from,
                 rcpt_tos=tuple(envelope.rcpt_tos),
                 data=envelope.original_content or envelope.content,
+                peer=tuple(session.peer) if session.peer else None,
             )
         )
         if self.server.delay:

@@ -369,3 +369,72 @@ def test_reminder_claimed_after_the_appointment_started_is_dropped(world, smtp_d
     reminder = one(booking, K.REMINDER)
     assert reminder.status == S.CANCELLED and reminder.sent_at is None
     assert len(smtp_down.received) == 0
+
+
+# --- batches ----------------------------------------------------------------------------
+
+
+def test_a_batch_goes_over_one_smtp_connection(world, smtp_server):
+    for hour in (9, 11, 16):
+        book(world, at(world, 4, hour))
+    now = at(world, 1, 12)
+    assert worker.run_once(worker_id="w", now=clock(now)) == 6
+    assert len(smtp_server.received) == 6
+    assert len({r.peer for r in smtp_server.received}) == 1
+
+
+def test_a_connection_passed_in_stays_open_for_the_next_batch(world, smtp_server):
+    for hour in (9, 11, 16):
+        book(world, at(world, 4, hour))
+    now = at(world, 1, 12)
+    conn = worker.new_mail_connection()
+    try:
+        assert worker.run_once(worker_id="w", now=clock(now), limit=3, mail_connection=conn) == 3
+        assert conn.connection is not None  # still open
+        assert worker.run_once(worker_id="w", now=clock(now), limit=3, mail_connection=conn) == 3
+    finally:
+        worker.close_quietly(conn)
+    assert len({r.peer for r in smtp_server.received}) == 1
+    assert set(smtp_server.count_by_message_id().values()) == {1}
+
+
+def test_unreachable_server_fails_the_whole_batch_at_once(world, smtp_down):
+    for hour in (9, 11, 16):
+        book(world, at(world, 4, hour))
+    now = at(world, 1, 12)
+    assert worker.run_once(worker_id="w", now=clock(now)) == 6
+    due = Message.objects.filter(next_attempt_at__lte=now + timedelta(minutes=1))
+    for m in Message.objects.exclude(kind=K.REMINDER):
+        assert (m.status, m.attempts) == (S.AWAITING_RETRY, 1)
+        assert m.next_attempt_at == now + timedelta(seconds=30)
+        assert "Connection" in m.last_error
+    assert not due.filter(status=S.INFLIGHT).exists()
+
+
+def test_backoff_base_is_configurable(world, smtp_down):
+    booking = book(world)
+    now = at(world, 1, 12)
+    worker.run_once(worker_id="w", now=clock(now), backoff_base=timedelta(seconds=2))
+    for m in immediate(booking):
+        assert m.next_attempt_at == now + timedelta(seconds=2)
+
+
+def test_a_batch_is_given_back_before_its_lease_runs_out(world, smtp_server):
+    """A worker that fell behind never sends a row another worker may have taken over."""
+    for hour in (9, 11, 16):
+        book(world, at(world, 4, hour))
+    start = at(world, 1, 12)
+    lease = timedelta(seconds=20)
+    ticks = iter([start, start, start + timedelta(seconds=1), start + timedelta(seconds=19)])
+
+    def slow_clock() -> datetime:
+        return next(ticks, start + timedelta(seconds=30))
+
+    assert worker.run_once(worker_id="w", now=slow_clock, lease=lease) == 6
+    # Claimed at 12:00:00 with a 20 s lease: the third message would start at 19 s, within
+    # the margin, so it and the rest go back, due at once and with the attempt not counted.
+    assert len(smtp_server.received) == 2
+    rest = Message.objects.filter(next_attempt_at__lte=start).exclude(status=S.SENT)
+    assert rest.count() == 4
+    for m in rest:
+        assert (m.status, m.attempts, m.locked_by) == (S.QUEUED, 0, "")

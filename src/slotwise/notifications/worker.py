@@ -362,13 +362,27 @@ def _hand_over(email: Any, mail_connection: Any) -> int:
         return int(mail_connection.send_messages([email]))
     from slotwise.notifications.render import wire_bytes
 
-    recipients = [mail_connection.prep_address(a) for a in email.recipients()]
+    recipients = [_envelope_address(mail_connection, a) for a in email.recipients()]
     if not recipients:
         return 0
-    sender = mail_connection.prep_address(email.from_email)
+    sender = _envelope_address(mail_connection, email.from_email)
     # Raises SMTPRecipientsRefused / SMTPDataError unless the server took the message.
     session.sendmail(sender, recipients, wire_bytes(email))
     return 1
+
+
+_ENVELOPE_CACHE: dict[str, str] = {}
+
+
+def _envelope_address(backend: SMTPBackend, address: str) -> str:
+    """``backend.prep_address(address)``, remembered: the same senders and customers recur."""
+    found = _ENVELOPE_CACHE.get(address)
+    if found is None:
+        found = backend.prep_address(address)  # raises ValueError for a bad address
+        if len(_ENVELOPE_CACHE) >= 4096:
+            _ENVELOPE_CACHE.clear()
+        _ENVELOPE_CACHE[address] = found
+    return found
 
 
 def _mark_sent(message: Message, *, worker_id: str, now: datetime) -> str:
