@@ -30,7 +30,7 @@ Drawn = tuple[Value, bool]
 
 #: Every fuzz test runs the same examples each time, quickly, whatever the fixtures.
 FUZZ = settings(
-    max_examples=25,
+    max_examples=20,
     deadline=None,
     derandomize=True,
     database=None,
@@ -82,15 +82,18 @@ odd_text: st.SearchStrategy[Drawn] = st.one_of(
         "\udfff",
         "tab\tnew\nline\r\n",
     ),
-    st.text(
-        alphabet=st.characters(blacklist_categories=["Cc", "Cs"]), min_size=1, max_size=30
-    ).map(lambda s: (s, False)),
+    st.text(alphabet=st.characters(blacklist_categories=["Cc", "Cs"]), min_size=1, max_size=30).map(
+        lambda s: (s, False)
+    ),
 )
 
 
-def text(max_length: int, *, required: bool = True) -> st.SearchStrategy[Drawn]:
-    """A text field of ``max_length`` characters."""
-    too_long = bad("x" * (max_length + 1), "é" * HUGE, "😀" * (max_length + 1), "y" * HUGE)
+def text(max_length: int | None, *, required: bool = True) -> st.SearchStrategy[Drawn]:
+    """A text field of ``max_length`` characters (None: a text area without a limit)."""
+    if max_length is None:
+        too_long = odd("é" * HUGE, "y" * HUGE)
+    else:
+        too_long = bad("x" * (max_length + 1), "é" * HUGE, "😀" * (max_length + 1), "y" * HUGE)
     options = [nul_text, too_long, odd_text, odd(["first", "second"])]
     if required:
         options.append(bad("", "   ", "\t\n"))
@@ -179,10 +182,23 @@ def integer(
     return st.one_of(*options)
 
 
+def money(*, required: bool = True) -> st.SearchStrategy[Drawn]:
+    """An amount with two decimals and at most ten digits, not negative."""
+    options = [
+        bad("-1", "-0.01", "NaN", "Infinity", "-Infinity", "1e9999", "12345678901.00", "1.234"),
+        bad("abc", "\x00", "9" * HUGE, "0x10", "1,5"),
+        odd("0", "0.00", "99999999.99", " 40 ", "٤٠", ["40", "50"]),
+    ]
+    if required:
+        options.append(bad(""))
+    return st.one_of(*options)
+
+
 def choice(*, valid: Sequence[str] = ()) -> st.SearchStrategy[Drawn]:
     """A choice field: anything outside ``valid`` is refused."""
+    wrong = ["", "nonsense", "\x00", "x" * HUGE, "-1", "99999999999999999999"]
     return st.one_of(
-        bad("", "nonsense", "\x00", "x" * HUGE, "-1", "99999999999999999999"),
+        bad(*(v for v in wrong if v not in valid)),
         st.text(max_size=10).filter(lambda s: s.strip() not in valid).map(lambda s: (s, True)),
     )
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
@@ -33,6 +34,59 @@ class TimeInput(forms.TimeInput):
         super().__init__(attrs, format="%H:%M")
 
 
+#: Dates staff may type (as the API allows): beyond them, moving a time between zones or to the
+#: next day overflows Python's calendar, and nobody books there anyway.
+YEARS = range(1970, 3000)
+
+
+class BoundedDateField(forms.DateField):
+    """A date between the years 1970 and 2999."""
+
+    def validate(self, value: Any) -> None:
+        super().validate(value)
+        if value and value.year not in YEARS:
+            raise forms.ValidationError(
+                _("Give a date between the years %(first)d and %(last)d."),
+                code="out_of_range",
+                params={"first": YEARS[0], "last": YEARS[-1]},
+            )
+
+
+class RowsField(forms.ModelMultipleChoiceField):
+    """Several rows by id; ids the database cannot hold are refused before any query."""
+
+    def _check_values(self, value: Iterable[Any]) -> Any:
+        for pk in value:
+            try:
+                ok = 0 < int(str(pk)) < 2**63
+            except ValueError:
+                ok = False
+            if not ok:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": pk},
+                )
+        return super()._check_values(value)
+
+
+def local_datetime(day: date, clock: time, tz: ZoneInfo) -> datetime:
+    """``day`` at ``clock`` on the wall clocks of ``tz``; refused when that time never happens.
+
+    When the clocks go forward (e.g. 02:30 on 30 March 2031 in Berlin) the hour is skipped;
+    Python would quietly read it as a time an hour off. When they go back, the earlier of the
+    two is meant.
+    """
+    wall = datetime.combine(day, clock, tzinfo=tz)
+    if wall.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != wall.replace(tzinfo=None):
+        raise forms.ValidationError(
+            _("%(time)s does not exist on %(day)s: the clocks change that night."),
+            code="nonexistent",
+            params={"time": clock.strftime("%H:%M"), "day": day.isoformat()},
+        )
+    return wall
+
+
 def add_domain_error(form: forms.BaseForm, exc: Any) -> None:
     """Show a DomainError on the form: on its field when the form has it, else on top."""
     field = exc.details.get("field") if hasattr(exc, "details") else None
@@ -60,8 +114,8 @@ class BookingFilterForm(forms.Form):
     source = forms.ChoiceField(
         label=_("Source"), required=False, choices=[("", _("Any source")), *Booking.Source.choices]
     )
-    date_from = forms.DateField(label=_("From"), required=False, widget=DateInput())
-    date_to = forms.DateField(label=_("To (inclusive)"), required=False, widget=DateInput())
+    date_from = BoundedDateField(label=_("From"), required=False, widget=DateInput())
+    date_to = BoundedDateField(label=_("To (inclusive)"), required=False, widget=DateInput())
 
     def __init__(self, *args: Any, business: Business, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -98,7 +152,7 @@ class SlotForm(forms.Form):
     override = forms.BooleanField(
         label=_("Book a time outside working hours (override)"), required=False
     )
-    override_date = forms.DateField(label=_("Date"), required=False, widget=DateInput())
+    override_date = BoundedDateField(label=_("Date"), required=False, widget=DateInput())
     override_time = forms.TimeField(label=_("Start time"), required=False, widget=TimeInput())
 
     def __init__(self, *args: Any, tz: ZoneInfo, **kwargs: Any) -> None:
@@ -111,14 +165,16 @@ class SlotForm(forms.Form):
             day, clock = data.get("override_date"), data.get("override_time")
             if not day or not clock:
                 raise forms.ValidationError(_("For an override, give both a date and a time."))
-            data["start"] = datetime.combine(day, clock, tzinfo=self.tz)
+            data["start"] = local_datetime(day, clock, self.tz)
         else:
             raw = data.get("slot") or ""
             try:
                 start = datetime.fromisoformat(raw)
-            except ValueError:
-                raise forms.ValidationError(_("Choose one of the free times.")) from None
-            if start.tzinfo is None:
+                # Far-away instants cannot even be moved to UTC (OverflowError).
+                in_range = start.tzinfo is not None and start.astimezone(UTC).year in YEARS
+            except (ValueError, OverflowError):
+                in_range = False
+            if not in_range:
                 raise forms.ValidationError(_("Choose one of the free times."))
             data["start"] = start
         return data
@@ -302,6 +358,7 @@ class BookingPageForm(forms.ModelForm):
             "providers": forms.CheckboxSelectMultiple,
             "intro": forms.Textarea(attrs={"rows": 3}),
         }
+        field_classes = {"services": RowsField, "providers": RowsField}
 
     def __init__(self, *args: Any, business: Business, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -339,6 +396,7 @@ class ProviderForm(forms.ModelForm):
             "receives_notifications": _("Receives booking notifications by email"),
         }
         widgets = {"services": forms.CheckboxSelectMultiple}
+        field_classes = {"services": RowsField}
 
     def __init__(self, *args: Any, business: Business, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -359,11 +417,27 @@ HoursFormSet = forms.formset_factory(HoursRowForm, extra=2, can_delete=True)
 
 
 class TimeOffForm(forms.Form):
-    start_date = forms.DateField(label=_("From date"), widget=DateInput())
+    start_date = BoundedDateField(label=_("From date"), widget=DateInput())
     start_time = forms.TimeField(label=_("From time"), widget=TimeInput(), initial="00:00")
-    end_date = forms.DateField(label=_("Until date"), widget=DateInput())
+    end_date = BoundedDateField(label=_("Until date"), widget=DateInput())
     end_time = forms.TimeField(label=_("Until time"), widget=TimeInput(), initial="23:59")
     reason = forms.CharField(label=_("Reason"), required=False, max_length=200)
+
+    def __init__(self, *args: Any, tz: ZoneInfo | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.tz = tz or ZoneInfo("UTC")
+
+    def clean(self) -> dict[str, Any]:
+        """Adds ``start`` and ``end``: the dates and times as instants in the business's zone."""
+        data = super().clean() or {}
+        for edge in ("start", "end"):
+            day, clock = data.get(f"{edge}_date"), data.get(f"{edge}_time")
+            if day is not None and clock is not None:
+                try:
+                    data[edge] = local_datetime(day, clock, self.tz)
+                except forms.ValidationError as exc:
+                    self.add_error(f"{edge}_time", exc)
+        return data
 
 
 class NotificationSettingsForm(forms.ModelForm):

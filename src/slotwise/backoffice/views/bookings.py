@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from slotwise.backoffice.access import staff_required
 from slotwise.backoffice.forms import (
+    YEARS,
     BookingFilterForm,
     CancelForm,
     PaymentForm,
@@ -196,10 +197,12 @@ def _pick_provider(providers: list[Provider], raw: str | None, default: Provider
 
 
 def _parse_day(raw: str | None) -> date | None:
+    """A day from the picker's link; far-away years (whose neighbours overflow) are None."""
     try:
-        return date.fromisoformat(raw or "")
+        day = date.fromisoformat(raw or "")
     except ValueError:
         return None
+    return day if day.year in YEARS else None
 
 
 @staff_required

@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from slotwise.backoffice.access import staff_required
+from slotwise.backoffice.forms import YEARS
 from slotwise.bookings import selectors
 from slotwise.catalog.models import Provider, WorkingHours
 from slotwise.core.clock import utcnow
@@ -21,10 +22,12 @@ DEFAULT_FIRST_HOUR, DEFAULT_LAST_HOUR = 8, 18
 
 
 def _parse_day(raw: str | None, default: date) -> date:
+    """The day asked for; ``default`` for nonsense and far-away years (whose weeks overflow)."""
     try:
-        return date.fromisoformat(raw or "")
+        day = date.fromisoformat(raw or "")
     except ValueError:
         return default
+    return day if day.year in YEARS else default
 
 
 def _minutes(local: datetime, day: date) -> int:

@@ -5,7 +5,6 @@ business."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from django.contrib import messages
@@ -207,15 +206,15 @@ def provider_hours(request: HttpRequest, pk: int) -> HttpResponse:
 def provider_time_off(request: HttpRequest, pk: int) -> HttpResponse:
     business = request.business  # type: ignore[attr-defined]
     provider = get_object_or_404(Provider, business=business, pk=pk)
-    form = TimeOffForm(request.POST)
+    form = TimeOffForm(request.POST, tz=business.tz)
     if form.is_valid():
         d = form.cleaned_data
         try:
             catalog.time_off_create(
                 business=business,
                 provider=provider,
-                start=datetime.combine(d["start_date"], d["start_time"], tzinfo=business.tz),
-                end=datetime.combine(d["end_date"], d["end_time"], tzinfo=business.tz),
+                start=d["start"],
+                end=d["end"],
                 reason=d["reason"],
             )
         except errors.DomainError as exc:

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 
 from slotwise.backoffice.access import staff_required
 from slotwise.backoffice.forms import (
+    YEARS,
     CustomerCreateForm,
     CustomerPickForm,
     DetailsForm,
@@ -221,6 +222,9 @@ def _customer_step(request: HttpRequest, state: dict[str, Any]) -> HttpResponse:
             state["customer_id"] = customer.pk
             _save(request, state)
             return _next("customer")
+        if request.POST.get("action") == "pick":
+            # The list may not be on the page again (no search was posted): say it on top.
+            messages.error(request, _("Choose a customer from the list."))
     results = list(selectors.customer_search(business=business, term=query)) if query else []
     if not query and state.get("customer_id"):
         results = list(Customer.objects.filter(business=business, pk=state["customer_id"]))
@@ -321,15 +325,17 @@ def _iso_utc(value: str) -> str:
 
     try:
         return datetime.fromisoformat(value).astimezone(UTC).isoformat()
-    except ValueError:
+    except (ValueError, OverflowError):
         return ""
 
 
 def _parse_day(raw: str | None) -> date | None:
+    """A day from the picker's link; far-away years (whose neighbours overflow) are None."""
     try:
-        return date.fromisoformat(raw or "")
+        day = date.fromisoformat(raw or "")
     except ValueError:
         return None
+    return day if day.year in YEARS else None
 
 
 def _details_step(request: HttpRequest, state: dict[str, Any]) -> HttpResponse:
