@@ -663,16 +663,21 @@ CPU from 151 to 60 ms (cProfile on the shared, heavily loaded machine: relative 
 provider lookup alone from 13–18 ms to 2–3 ms; a customer's reschedule and cancel no longer
 read the booking again after the action (19 and 12 statements). Availability answers hold
 hundreds of slots: their schema is now plain pydantic instead of ninja's Schema, whose
-Django-aware getter wraps every field (372 slots: 3.3 → 1.1 ms). `tests/bookings/
-test_query_counts.py` keeps the statement counts bounded. What is left is the framework's
+Django-aware getter wraps every field (372 slots: 3.3 → 1.1 ms). Under contention nearly
+every attempt loses to a booking already committed: a web booking for a chosen provider now
+checks for an overlapping booking before taking the write lock (SQLite) or queueing for the
+provider's row lock (PostgreSQL), so losers get their 409 without serializing behind the
+winners; the check under the lock still decides. `tests/bookings/test_query_counts.py` keeps
+the statement counts bounded. What is left is the framework's
 own cost per request (middleware, ninja parsing and validation, the ORM compiling each of
 the ~20 statements) and, for availability, the engine (owned by the engine benchmark).
 
 **What limits throughput.** CPU, not the database: pgbench reaches thousands of single-insert
 commits per second and about a thousand booking-shaped transactions per second (the same
 write set: provider lock, booking under the exclusion constraint, five side rows) with 32
-clients, while a web booking costs roughly 20 ms of worker CPU under the load seen while
-writing this (about 10 ms expected on a quiet machine). 400 bookings/s on 2 cores leaves 5 ms
+clients, while a web booking cost 20–25 ms of worker CPU under the load seen while writing
+this (CPU time per request inflates on an overloaded machine; the rows above are from a
+quiet one). 400 bookings/s on 2 cores leaves 5 ms
 of CPU per booking for gunicorn, Django, the ORM, PostgreSQL and the load generator
 together; a Django request that validates input, locks, checks availability and writes seven
 rows through the ORM costs several times that. Where a target is missed below, the row's

@@ -135,6 +135,15 @@ def booking_create_web(
         )
     elif service.business_id != business.pk or not page.services.filter(pk=service.pk).exists():
         raise errors.InvalidInput(_("This service is not offered on this page."), field="service")
+    if provider is not None:
+        # When many customers race for one time, nearly all of them lose to a booking that is
+        # already committed: tell them before taking the write lock (SQLite) or queueing for
+        # the provider's row lock (PostgreSQL). Only a shortcut: the check under the lock
+        # below is what decides.
+        _end, blocked_start, blocked_end = _common.blocked_range(start, service)
+        _common.ensure_no_overlap(
+            provider=provider, blocked_start=blocked_start, blocked_end=blocked_end
+        )
 
     with _common.write_transaction():
         if provider is None:
