@@ -39,6 +39,8 @@ PAGE_SIZE = 25
 
 def get_booking(request: HttpRequest, reference: str) -> Booking:
     """The current business's booking; any other business's is a 404."""
+    if "\x00" in reference:  # PostgreSQL refuses NUL in text: no booking has one
+        raise Http404(_("Booking not found."))
     try:
         return selectors.booking_get(business=request.business, reference=reference)  # type: ignore[attr-defined]
     except errors.NotFound:
