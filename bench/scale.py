@@ -36,6 +36,7 @@ NEW_INDEXES = (
     "booking_provider_busy_idx",
     "booking_provider_confirmed_idx",
     "customer_business_email_ci_idx",
+    "event_customer_changes_idx",
 )
 
 #: Tables filled by the million-row load; their secondary indexes and constraints are
@@ -374,7 +375,9 @@ def fill_bookings(
                 FROM scale_new n
             ) y
         ) x
-        ON CONFLICT (reference) DO NOTHING
+        WHERE NOT EXISTS (
+            SELECT 1 FROM bookings_booking o WHERE o.reference = 'SW-' || {digits}
+        )
         """,
         {"now": now, "alphabet": ALPHABET},
     )
@@ -509,14 +512,15 @@ def defer_indexes() -> Deferred:
 
     Loading into bare tables and building each index once is several times faster than
     maintaining nine indexes row by row; adding the constraints back checks every row.
-    Primary keys and unique constraints stay, so the load itself cannot duplicate anything.
+    Unique constraints go too (re-adding one checks that no value repeats); primary keys
+    stay.
     """
     tables = list(BULK_TABLES)
     constraints = _rows(
         """
         SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid)
         FROM pg_constraint c
-        WHERE c.conrelid::regclass::text = ANY(%s) AND c.contype IN ('f', 'x')
+        WHERE c.conrelid::regclass::text = ANY(%s) AND c.contype IN ('f', 'x', 'u')
         ORDER BY c.contype, c.conname
         """,
         [tables],
