@@ -34,6 +34,12 @@ REQUIRED: list[tuple[str, str | None, list[str], str]] = [
         ["provider_id", "start"],
         "any provider: each candidate's confirmed bookings that day",
     ),
+    (
+        "bookings_bookingevent",
+        "event_customer_changes_idx",
+        ["business_id", "created_at"],
+        "dashboard: the newest changes customers made",
+    ),
     ("bookings_booking", None, ["business_id", "start"], "backoffice list and dashboard"),
     ("bookings_booking", None, ["reference"], "booking by reference"),
     ("bookings_bookingevent", None, ["booking_id"], "a booking's history"),
