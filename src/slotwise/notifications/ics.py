@@ -7,7 +7,9 @@ update or remove the event they already have instead of adding a second one.
 
 from __future__ import annotations
 
+import email.policy
 from datetime import UTC, datetime
+from email.headerregistry import BaseHeader, HeaderRegistry
 from email.message import MIMEPart
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -18,6 +20,30 @@ from icalendar import STATUS, Calendar, Event, vCalAddress
 
 if TYPE_CHECKING:
     from slotwise.bookings.models import Booking
+
+
+class CachedHeaderRegistry(HeaderRegistry):
+    """The standard header registry, building each header class once instead of per header.
+
+    The stdlib registry creates a new class with ``type()`` every time a header is set or
+    parsed, a large part of the cost of building and serializing an email; the classes it
+    creates for one header name are all alike, so reusing the first gives the same result.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._classes: dict[str, type[BaseHeader]] = {}
+
+    def __getitem__(self, name: str) -> type[BaseHeader]:
+        key = name.lower()
+        cls = self._classes.get(key)
+        if cls is None:
+            cls = self._classes[key] = super().__getitem__(name)
+        return cls
+
+
+#: ``email.policy.default`` with cached header classes, for the MIME parts built here.
+PART_POLICY = email.policy.default.clone(header_factory=CachedHeaderRegistry())
 
 #: iTIP methods this module writes. PUBLISH is for a plain "add to calendar" download.
 METHODS = ("REQUEST", "CANCEL", "PUBLISH")
@@ -112,7 +138,7 @@ def calendar_mime_part(ics: bytes, *, method: str, filename: str = FILENAME) -> 
     part is built here and attached as it is.
     """
     text = ics.decode()
-    part = MIMEPart()
+    part = MIMEPart(policy=PART_POLICY)
     part.set_content(
         text,
         subtype="calendar",
