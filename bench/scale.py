@@ -5,8 +5,9 @@ businesses, 1,000 providers and about 1,000,000 bookings over two years of histo
 months ahead, each with the rows a real booking leaves behind — history events, customer link
 tokens, outbox messages (sent confirmations and staff alerts, sent, queued and cancelled
 reminders, cancellation emails, rating requests) and some ratings. Every constraint holds:
-for speed the big tables' secondary indexes, foreign keys and the no-overlap exclusion
-constraint are dropped during the load and added back afterwards, which checks every row.
+for speed the big tables' secondary indexes, foreign keys, unique constraints and the
+no-overlap exclusion constraint are dropped during the load and added back afterwards, which
+checks every row.
 
 The fill happens in two steps so that one run compares a small database with a big one on
 the same data where it matters: first only the bookings near today (what availability
@@ -206,10 +207,11 @@ def fill_catalog(shape: Shape, *, now: datetime) -> None:
     )
 
 
-def add_history_provider(
+def adopt_business(
     *, business_id: int, provider_ids: Iterable[int], customers: int, now: datetime
 ) -> None:
-    """Let an existing business's providers get bulk history too (the HTTP benchmark's)."""
+    """Give an existing business (the HTTP benchmark's) customers, and its providers bulk
+    bookings like everyone else's."""
     _exec(
         """
         INSERT INTO catalog_customer (business_id, name, email, phone, timezone, created_at)
@@ -1007,7 +1009,7 @@ def run(db: BenchDatabase) -> Report:
     _exec("SET synchronous_commit = off")
     fill_catalog(shape, now=now)
     if http_business is not None:
-        add_history_provider(
+        adopt_business(
             business_id=http_business,
             provider_ids=http_providers,
             customers=shape.customers_per_business,
@@ -1044,10 +1046,12 @@ def run(db: BenchDatabase) -> Report:
     total = near + history
     report.add(
         Result(
-            "bulk load (history step, indexes rebuilt, VACUUM ANALYZE)",
-            big_load,
+            "bulk load: catalog and bookings with their rows, indexes and VACUUM ANALYZE",
+            small_load + big_load,
             "s",
-            detail=f"{history:,} bookings; first step {near:,} bookings in {small_load:.0f} s",
+            target="a few minutes",
+            detail=f"{total:,} bookings: {near:,} from yesterday on in {small_load:.0f} s, "
+            f"{history:,} of history in {big_load:.0f} s",
         )
     )
     big = timings(work, quick=db.quick)
@@ -1100,6 +1104,8 @@ def run(db: BenchDatabase) -> Report:
             for k in big
         ],
         "",
+        INDEX_NOTES.strip(),
+        "",
         "Query plans on the big database (EXPLAIN ANALYZE, BUFFERS):",
         "",
         plans_table(plans_without if NEW_INDEXES else None, plans_with),
@@ -1107,6 +1113,25 @@ def run(db: BenchDatabase) -> Report:
     ]
     report.markdown = "\n".join(md)
     return report
+
+
+INDEX_NOTES = """
+Indexes added for these figures (migrations bookings 0003–0004, catalog 0002):
+
+- `booking_provider_busy_idx` (provider, blocked_end, blocked_start) where the status holds
+  time: the availability loader and the overlap check ask for a provider's bookings with
+  blocked_start < window end and blocked_end > window start. Through (provider,
+  blocked_start) that condition reads every booking before the window — all the history;
+  entered by blocked_end it reads only the bookings from the window on, which the booking
+  horizon bounds however many years are behind.
+- `booking_provider_confirmed_idx` (provider, start) where confirmed: "any provider" counts
+  each free candidate's confirmed bookings that day; confirmed bookings are the upcoming
+  ones, so the index stays small.
+- `customer_business_email_ci_idx` (business, UPPER(email)): a web booking finds the
+  returning customer with email__iexact.
+- `event_customer_changes_idx` (business, created_at DESC) for customers' cancels and
+  reschedules: the dashboard reads the newest few in order.
+"""
 
 
 def compare_http(small: list[Result], big: list[Result]) -> list[Result]:
