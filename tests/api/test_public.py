@@ -85,6 +85,27 @@ def test_page_availability(anon: Api, world: Any) -> None:
     )
 
 
+def test_page_availability_of_one_provider(anon: Api, world: Any) -> None:
+    window = {"start": "2030-06-03T09:00:00+02:00", "end": "2030-06-03T11:00:00+02:00"}
+    ask = {"service_id": world.service.pk, **window}
+    alex = anon.get(f"{PAGE}/availability", provider_id=world.alex.pk, **ask).json()
+    assert {tuple(s["provider_ids"]) for s in alex["slots"]} == {(world.alex.pk,)}
+    assert len(alex["slots"]) == 4
+    # On the page but not offering the service: no slots (not an error).
+    world.blake.services.clear()
+    blake = anon.get(f"{PAGE}/availability", provider_id=world.blake.pk, **ask).json()
+    assert blake["slots"] == []
+    # A provider of the business who is not on the page: as unknown as any other id.
+    world.page.providers.remove(world.blake)
+    assert_error(
+        anon.get(f"{PAGE}/availability", provider_id=world.blake.pk, **ask), 404, "not_found"
+    )
+    # A page without "any provider" asks for one.
+    world.page.any_provider = False
+    world.page.save()
+    assert_error(anon.get(f"{PAGE}/availability", **ask), 422, "invalid_input")
+
+
 def test_web_booking_and_the_whole_self_service_story(anon: Api, world: Any) -> None:
     created = web_book(anon, world)
     assert created["booking"]["status"] == "confirmed"

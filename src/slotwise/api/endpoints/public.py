@@ -125,13 +125,18 @@ def public_page_availability(
     tz = zone(query.timezone, found.business.tz)
     start, end = window(query.start, query.end, now)
     service = _page_service(found, query.service_id)
-    provider = _page_provider(found, query.provider_id)
-    if provider is None and not found.any_provider:
+    provider: Provider | None = None
+    if query.provider_id is not None:
+        # The usual case in one query: on the page, active and offering the service.
+        offering = loaders.providers_for(
+            service=service, page=found, provider_ids=[query.provider_id]
+        )
+        if not offering:
+            _page_provider(found, query.provider_id)  # 404 unless the page offers them at all
+            return slots_body([], tz)
+        provider = offering[0]
+    elif not found.any_provider:
         raise errors.InvalidInput("Please choose a provider.", field="provider_id")
-    if provider is not None and not loaders.providers_for(
-        service=service, page=found, provider_ids=[provider.pk]
-    ):
-        return slots_body([], tz)
     slots = loaders.slots_for(
         service=service, window_start=start, window_end=end, now=now, page=found, provider=provider
     )
