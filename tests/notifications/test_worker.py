@@ -438,3 +438,16 @@ def test_a_batch_is_given_back_before_its_lease_runs_out(world, smtp_server):
     assert rest.count() == 4
     for m in rest:
         assert (m.status, m.attempts, m.locked_by) == (S.QUEUED, 0, "")
+
+
+def test_a_row_that_cannot_be_rendered_fails_alone(world, smtp_server):
+    """Whether emails are rendered ahead for the batch (PostgreSQL) or one by one (SQLite)."""
+    booking = book(world)
+    now = at(world, 1, 12)
+    broken = one(booking, K.CONFIRMATION)
+    Message.objects.filter(pk=broken.pk).update(kind="no_such_kind")
+    assert worker.run_once(worker_id="w", now=clock(now)) == 2
+    broken.refresh_from_db()
+    assert broken.status == S.FAILED and "unknown kind" in broken.last_error
+    assert one(booking, K.STAFF_CREATED).status == S.SENT
+    assert len(smtp_server.received) == 1
