@@ -7,7 +7,8 @@ IMMEDIATE write lock. Delivery is at-least-once with a stable Message-ID, so the
 after a crash is recognisable as the same mail.
 
 A batch costs one claim (one short transaction), one query that loads every claimed row with
-its booking, one mail connection, and then per message: render, hand to the server, and one
+its booking, one mail connection, and then per message: render (on PostgreSQL the whole batch
+is rendered first, see ``prepare_emails``), hand to the server, and one
 ``UPDATE … SET status = 'sent'`` committed as soon as the server has accepted it. That last
 commit is never deferred or grouped: it bounds what a crash can resend to the one message in
 hand (see docs/notifications.md, "Crashes and duplicates").
