@@ -109,8 +109,6 @@ def fill_outbox(count: int) -> tuple[list[str], dict[str, int]]:
     """
     from zoneinfo import ZoneInfo
 
-    from django.db import transaction
-
     from slotwise.bookings.policy import SelfServicePolicy
     from slotwise.core.clock import utcnow
     from slotwise.notifications.models import Message
@@ -134,8 +132,6 @@ def fill_outbox(count: int) -> tuple[list[str], dict[str, int]]:
     now = utcnow()
     first = (now + timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
     made = 0
-    with transaction.atomic():
-        pass  # a fresh connection: the first booking below opens its own transaction
     while Message.objects.count() < count:
         for provider in providers:
             start = first + timedelta(hours=made // len(providers))
@@ -173,6 +169,8 @@ def run(db: BenchDatabase) -> Report:
     seeded = time.monotonic() - t0
     logs = VAR / "delivery-logs"
     logs.mkdir(parents=True, exist_ok=True)
+    for old in logs.glob(f"*-{db.vendor}.log"):
+        old.unlink()  # the launcher appends: keep only this run's lines
 
     receiver = start_receiver()
     peaks: list[float] = []
@@ -290,6 +288,8 @@ class _workers:
         self.db, self.receiver, self.logs, self.launch = db, receiver, logs, launch
 
     def __enter__(self) -> list[Any]:
+        from django.conf import settings
+
         workers = []
         for i in range(1, WORKERS + 1):
             workers.append(
@@ -297,6 +297,8 @@ class _workers:
                     self.launch(
                         self.db.url,
                         email_url=self.receiver.url,
+                        # Message-IDs name the site's host: the same as the expected ones.
+                        extra_env={"SITE_URL": settings.SITE_URL},
                         log_path=self.logs / f"worker{i}-{self.db.vendor}.log",
                         args=("--worker-id", f"bench-w{i}", "--poll", "0.2"),
                     )

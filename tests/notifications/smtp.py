@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import email
 import email.message
+import email.parser
 import email.policy
 import logging
 import socket
@@ -66,9 +67,11 @@ class Received:
         assert isinstance(parsed, email.message.EmailMessage)
         return parsed
 
-    @property
+    @cached_property
     def message_id(self) -> str:
-        return str(self.message["Message-ID"])
+        # Headers only: counting thousands of messages must not parse every body.
+        head = email.parser.BytesHeaderParser(policy=email.policy.default).parsebytes(self.data)
+        return str(head["Message-ID"])
 
     @property
     def subject(self) -> str:
