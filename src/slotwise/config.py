@@ -46,7 +46,10 @@ def database_from_url(url: str, *, base_dir: Path) -> dict[str, Any]:
         name = unquote(parts.path.lstrip("/"))
         if not name:
             raise ConfigError("DATABASE_URL for PostgreSQL needs a database name")
-        options = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        # JIT compilation costs more than it saves on short OLTP queries (it was most of the
+        # worker's claim query on a big outbox), so it is off unless the URL asks for it.
+        options: dict[str, str] = {"options": "-c jit=off"}
+        options.update({k: v[-1] for k, v in parse_qs(parts.query).items()})
         return {
             "ENGINE": "django.db.backends.postgresql",
             "NAME": name,

@@ -34,7 +34,7 @@ def test_postgres_url():
         "db.internal",
         "6543",
     )
-    assert db["OPTIONS"] == {"sslmode": "require"}
+    assert db["OPTIONS"] == {"options": "-c jit=off", "sslmode": "require"}
 
 
 @pytest.mark.parametrize("url", ["mysql://x/y", "postgres://host/", "nonsense"])
@@ -71,3 +71,11 @@ def test_secret_key_is_generated_once_and_kept(tmp_path):
     assert secret_key(None, var_dir=tmp_path) == first
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
     assert secret_key("explicit", var_dir=tmp_path) == "explicit"
+
+
+def test_postgres_url_may_set_its_own_server_options():
+    db = database_from_url(
+        "postgres://db.internal/slotwise?options=-c%20jit%3Don%20-c%20work_mem%3D64MB",
+        base_dir=Path(),
+    )
+    assert db["OPTIONS"] == {"options": "-c jit=on -c work_mem=64MB"}
