@@ -26,8 +26,8 @@ from typing import Any
 
 from django.core.mail import EmailMultiAlternatives, mailers
 from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
+from django.db import DatabaseError, transaction
 from django.db import connection as db_connection
-from django.db import transaction
 from django.db.models import Case, F, Q, Value, When
 
 from slotwise.bookings.models import Booking
@@ -197,15 +197,22 @@ def prepare_emails(batch: Sequence[Message], *, now: datetime) -> dict[int, Prep
     from slotwise.notifications.render import build_email
 
     prepared: dict[int, Prepared] = {}
-    with transaction.atomic():
-        for message in batch:
-            if message.channel != Message.Channel.EMAIL:
-                continue
-            try:
-                with transaction.atomic():  # a savepoint: one failure spoils no other token
+    try:
+        with transaction.atomic():
+            for message in batch:
+                if message.channel != Message.Channel.EMAIL:
+                    continue
+                try:
                     prepared[message.pk] = build_email(message, now=now)
-            except Exception as exc:
-                prepared[message.pk] = exc
+                except DatabaseError:
+                    raise  # the transaction is spoilt: leave it (see below)
+                except Exception as exc:
+                    # Not a database error, so the transaction and the other tokens stand
+                    # (no savepoint per email: that would cost two more round trips each).
+                    prepared[message.pk] = exc
+    except DatabaseError:
+        log.warning("rendering the batch ahead failed; rendering one by one", exc_info=True)
+        return {}
     return prepared
 
 
