@@ -5,6 +5,12 @@ may be a 5xx, and every response must be documented (status code, content type, 
 About half of the generated ids, references and tokens are swapped for real ones of the
 business, so the success paths are exercised too and not only "not found". Bounded to a few
 examples per operation so it runs in the normal test suite.
+
+The same operations are then called without a valid key: with no Authorization header, with
+a made-up key, with a revoked key and with another business's key. Every answer must still
+be documented and never a 5xx; each keyed operation answers 401 to the first three; and the
+other business's key, aimed at this business's ids, changes none of its rows and reads none
+of them back.
 """
 
 from __future__ import annotations
@@ -27,11 +33,17 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from slotwise.api.services import webhook_endpoint_create
+from slotwise.api.models import ApiKey, WebhookEndpoint
+from slotwise.api.services import api_key_create, api_key_revoke, webhook_endpoint_create
 from slotwise.bookings.actions import CustomerDetails, booking_create_web
+from slotwise.bookings.models import Booking, BookingPage
+from slotwise.catalog.models import Customer, Provider, Service, TimeOff, WorkingHours
 from slotwise.catalog.services import time_off_create
+from slotwise.core.models import Business
+from slotwise.notifications.models import NotificationSettings, ReminderRule
 from slotwise.wsgi import application
-from tests.api.conftest import key_for
+from tests.api.conftest import NOW, key_for
+from tests.conftest import build_world
 from tests.factories import MONDAY, custom_booking
 
 CHECKS = [
@@ -120,7 +132,7 @@ def _aim(case: Any, real: dict[str, Any]) -> None:
 @pytest.mark.django_db
 @schema.parametrize()
 @settings(
-    max_examples=20,
+    max_examples=6,
     deadline=None,
     suppress_health_check=list(HealthCheck),
     phases=[Phase.explicit, Phase.generate],
@@ -130,3 +142,89 @@ def test_api_conforms_to_its_schema(case: Any, real: dict[str, Any]) -> None:
     cache.clear()  # rate limits would otherwise answer every later manage request with 429
     _aim(case, real)
     case.call_and_validate(headers=real["headers"], checks=CHECKS)
+
+
+# --- without a valid key -------------------------------------------------------------------
+
+
+def _revoked_key(business: Business) -> str:
+    key, raw = api_key_create(business=business, name="Old integration", now=NOW)
+    api_key_revoke(business=business, key_id=key.pk, now=NOW)
+    return raw
+
+
+@pytest.fixture
+def strangers(real: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """Authorization headers that must not open the business's data, by name."""
+    business = Business.objects.get(slug=real["business"])
+    other = build_world("globex", "America/New_York").business
+    return {
+        "no key": {},
+        "made-up key": {"Authorization": "Bearer sw_live_" + "x" * 40},
+        "revoked key": {"Authorization": f"Bearer {_revoked_key(business)}"},
+        "other business": {"Authorization": f"Bearer {key_for(other)}"},
+    }
+
+
+def _rows_of(slug: str) -> str:
+    """Every row the business owns, as one string: compared before and after a request."""
+    business = Business.objects.get(slug=slug)
+    scoped = [
+        Service.objects.filter(business=business),
+        Provider.objects.filter(business=business),
+        Customer.objects.filter(business=business),
+        BookingPage.objects.filter(business=business),
+        Booking.objects.filter(business=business),
+        WebhookEndpoint.objects.filter(business=business),
+        ApiKey.objects.filter(business=business),
+        ReminderRule.objects.filter(business=business),
+        NotificationSettings.objects.filter(business=business),
+        TimeOff.objects.filter(provider__business=business),
+        WorkingHours.objects.filter(provider__business=business),
+    ]
+    return repr([list(rows.order_by("pk").values_list()) for rows in scoped])
+
+
+def _secrets_of(real: dict[str, Any]) -> list[str]:
+    # The other business has a customer of the same name and email; these are this one's only.
+    return [real["reference"], "web@example.test", "Web Customer"]
+
+
+@pytest.mark.django_db
+@schema.parametrize()
+@settings(
+    max_examples=2,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    phases=[Phase.generate],
+    derandomize=True,
+)
+def test_api_without_a_valid_key(
+    case: Any, real: dict[str, Any], strangers: dict[str, dict[str, str]]
+) -> None:
+    # Probes with a method the operation does not have (TRACE, …) are answered 405 first.
+    keyed = bool(case.operation.definition.raw.get("security")) and (
+        case.method.upper() == case.operation.method.upper()
+    )
+    _aim(case, real)
+    for name, headers in strangers.items():
+        cache.clear()
+        before = _rows_of(real["business"]) if keyed else ""
+        response = case.call(headers=headers)
+        case.validate_response(response, checks=CHECKS)
+        if not keyed:
+            continue
+        if name != "other business":
+            assert response.status_code == 401, (
+                name,
+                case.method,
+                case.formatted_path,
+                response.status_code,
+            )
+            assert response.json()["code"] == "unauthorized"
+            continue
+        # Another business's key: its own (empty) lists, or "not found" for these ids.
+        assert _rows_of(real["business"]) == before, (case.method, case.path)
+        if response.status_code < 300:
+            leaked = [s for s in _secrets_of(real) if s in response.text]
+            assert not leaked, (case.method, case.formatted_path, leaked, response.text[:500])

@@ -30,7 +30,7 @@ Drawn = tuple[Value, bool]
 
 #: Every fuzz test runs the same examples each time, quickly, whatever the fixtures.
 FUZZ = settings(
-    max_examples=20,
+    max_examples=12,
     deadline=None,
     derandomize=True,
     database=None,

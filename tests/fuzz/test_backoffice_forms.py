@@ -325,7 +325,7 @@ def _refused(response: Any) -> bool:
 
 
 @pytest.mark.parametrize("form", FORMS, ids=[f.name for f in FORMS])
-@settings(FUZZ, max_examples=20)
+@settings(FUZZ, max_examples=12)
 @given(data=st.data())
 def test_settings_forms_refuse_hostile_input(
     owner_client: Client, world: World, other_world: World, form: Form, data: st.DataObject
@@ -354,7 +354,7 @@ def test_control_valid_settings_are_written(owner_client: Client, world: World, 
 # --- single buttons: notification switches, member role, revoke, delete --------------------
 
 
-@settings(FUZZ, max_examples=15)
+@settings(FUZZ, max_examples=10)
 @given(
     fields=st.dictionaries(
         st.sampled_from(
@@ -374,7 +374,7 @@ def test_notification_switches_take_any_post(
     assert response.status_code in (200, 302)
 
 
-@settings(FUZZ, max_examples=15)
+@settings(FUZZ, max_examples=10)
 @given(role=hostile.choice(valid=[r for r, _label in Membership.Role.choices]))
 def test_member_role_refuses_unknown_roles(
     owner_client: Client, world: World, role: hostile.Drawn
@@ -532,7 +532,7 @@ def _finish(client: Client) -> Any:
 
 
 @pytest.mark.parametrize("step", STEPS, ids=[_step_id(s) for s in STEPS])
-@settings(FUZZ, max_examples=20)
+@settings(FUZZ, max_examples=12)
 @given(data=st.data())
 def test_wizard_steps_refuse_hostile_input(
     owner_client: Client, world: World, other_world: World, step: Step, data: st.DataObject

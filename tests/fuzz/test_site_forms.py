@@ -251,7 +251,7 @@ def test_reschedule_by_link_refuses_hostile_input(
     assert hostile.shows_error(shown), attack
 
 
-@settings(FUZZ, max_examples=12)
+@settings(FUZZ, max_examples=8)
 @given(
     params=st.fixed_dictionaries(
         {}, optional={"month": months, "day": days, "start": starts, "tz": zones}
