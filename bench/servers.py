@@ -282,7 +282,8 @@ def notification_worker(
     worker = WorkerProcess(process, process.pid, log_path)
     try:
         deadline = time.monotonic() + START_TIMEOUT
-        while process.poll() is None and "started" not in log_tail(log_path, 5):
+        # The whole log, not its tail: a busy worker logs many lines right after "started".
+        while process.poll() is None and "started" not in log_tail(log_path, 10**9):
             if time.monotonic() > deadline:
                 raise RuntimeError(
                     f"worker did not start within {START_TIMEOUT:.0f} s; "
