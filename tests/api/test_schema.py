@@ -132,7 +132,7 @@ def _aim(case: Any, real: dict[str, Any]) -> None:
 @pytest.mark.django_db
 @schema.parametrize()
 @settings(
-    max_examples=6,
+    max_examples=4,
     deadline=None,
     suppress_health_check=list(HealthCheck),
     phases=[Phase.explicit, Phase.generate],
@@ -193,7 +193,7 @@ def _secrets_of(real: dict[str, Any]) -> list[str]:
 @pytest.mark.django_db
 @schema.parametrize()
 @settings(
-    max_examples=2,
+    max_examples=1,
     deadline=None,
     suppress_health_check=list(HealthCheck),
     phases=[Phase.generate],
