@@ -47,6 +47,7 @@ def production_env(database_url: str, **overrides: str) -> dict[str, str]:
     unless ``EMAIL_URL`` is given. ``overrides`` win over everything.
     """
     env = dict(os.environ)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the browser tests; never in production
     paths = [str(ROOT / "src"), str(ROOT)]
     if env.get("PYTHONPATH"):
         paths.append(env["PYTHONPATH"])
