@@ -18,7 +18,9 @@ concurrency, not an open-loop arrival rate.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
+import functools
 import json
 import os
 import resource
@@ -293,17 +295,25 @@ def run_load(
     """
     before = _watched(watch)
     usage0 = resource.getrusage(resource.RUSAGE_SELF)
-    result = asyncio.run(
-        _run(
-            url,
-            source,
-            clients=clients,
-            duration=duration,
-            max_requests=max_requests,
-            timeout=timeout,
-            on_response=on_response,
-        )
+    run = functools.partial(
+        _run,
+        url,
+        source,
+        clients=clients,
+        duration=duration,
+        max_requests=max_requests,
+        timeout=timeout,
+        on_response=on_response,
     )
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:  # the usual case: no event loop in this thread
+        result = asyncio.run(run())
+    else:
+        # Called from code that already runs an event loop in this thread (e.g. a test session
+        # that drove a browser through Playwright's sync API): run ours in a thread of its own.
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+            result = pool.submit(lambda: asyncio.run(run())).result()
     usage1 = resource.getrusage(resource.RUSAGE_SELF)
     result.client_cpu_seconds = (usage1.ru_utime - usage0.ru_utime) + (
         usage1.ru_stime - usage0.ru_stime

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 from collections.abc import Iterator
@@ -9,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from bench.loadgen import Request, Response, run_load
+from bench.loadgen import LoadResult, Request, Response, run_load
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -106,3 +107,21 @@ def test_a_dead_server_counts_connection_errors() -> None:
     )
     assert result.requests == 0
     assert sum(result.errors.values()) == 6
+
+
+def test_runs_from_a_thread_whose_event_loop_is_running(server: str) -> None:
+    """Playwright's sync API leaves a running loop behind in the test session's thread; a
+    load run started from such a thread must still work (it takes a thread of its own)."""
+
+    async def inside_a_running_loop() -> LoadResult:
+        return run_load(
+            server,
+            lambda _: Request("POST", "/keep", {"n": 2}),
+            clients=2,
+            duration=30,
+            max_requests=6,
+        )
+
+    result = asyncio.run(inside_a_running_loop())
+    assert result.requests == 6
+    assert result.statuses == {201: 6}

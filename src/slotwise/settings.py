@@ -113,8 +113,9 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_TRUSTED_ORIGINS = [SITE_URL]
 SECURE_CONTENT_TYPE_NOSNIFF = True
-# Site-wide; pages whose URL carries a customer's token send "no-referrer" instead
-# (core/security.py), so a link token never leaves the page, not even to our own pages.
+# Site-wide, and pinned on pages whose URL carries a customer's token (core/security.py), so
+# a link token is never sent to another site. Not "no-referrer": browsers then post forms with
+# "Origin: null", which the CSRF check refuses.
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"

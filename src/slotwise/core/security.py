@@ -69,12 +69,14 @@ def _refuse(
 
 
 class SecretUrlReferrerPolicyMiddleware:
-    """``Referrer-Policy: no-referrer`` on every response of a URL that carries a token.
+    """Responses of a URL that carries a token: ``same-origin`` referrers and no caching.
 
-    The site-wide policy (``same-origin``) already keeps URLs from other sites, but a
-    customer's manage or rating link is a password: it is not even sent to our own pages, so
-    it cannot end up in an access log line's Referer field. Such pages are not stored by
-    shared caches either.
+    A customer's manage or rating link is a password. ``Referrer-Policy: same-origin`` keeps
+    it from ever being sent to another site (it is set here explicitly, whatever the
+    site-wide policy becomes); within the site it reaches only our own logs, which redact it
+    (core/logfilters.py). ``no-referrer`` would be stricter but breaks the pages' own forms:
+    under it browsers send ``Origin: null`` with a POST, which CSRF protection must refuse.
+    Such pages are not stored by shared caches either.
     """
 
     def __init__(self, get_response: Handler) -> None:
@@ -84,7 +86,7 @@ class SecretUrlReferrerPolicyMiddleware:
         response = self.get_response(request)
         match = request.resolver_match
         if match is not None and SECRET_URL_PARAMETERS & set(match.kwargs):
-            response["Referrer-Policy"] = "no-referrer"
+            response["Referrer-Policy"] = "same-origin"
             if "Cache-Control" not in response:
                 response["Cache-Control"] = "private, no-store"
         return response
