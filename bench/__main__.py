@@ -26,6 +26,7 @@ MODULES: list[tuple[str, tuple[str, ...]]] = [
     ("http", ("sqlite", "postgresql")),
     ("delivery", ("sqlite", "postgresql")),
     ("scale", ("postgresql",)),
+    ("profile", ("sqlite", "postgresql")),
 ]
 OUTPUT = ROOT / "docs" / "benchmark-results.md"
 
@@ -36,10 +37,11 @@ def render(command: str, runs: list[dict]) -> str:
         "# Benchmark results",
         "",
         "Written by `make bench`; do not edit by hand. What the figures mean, and what limits",
-        "them, is in [benchmarks.md](benchmarks.md).",
+        "them, is in [benchmarks.md](benchmarks.md). Each section is the latest full run of one",
+        "module on one database, and names the command that reruns it.",
         "",
-        f"- Command: `{command}`",
-        f"- Date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
+        f"- Last command: `{command}`",
+        f"- Written: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
         f"- Machine: {facts.get('cores', '?')} cores ({facts.get('cpu', 'unknown CPU')}), "
         f"{facts.get('memory', '?')} memory, {facts.get('os', '')}",
         f"- Python {facts.get('python', '?')}; "
@@ -97,13 +99,20 @@ def main() -> int:
         if not (only or args.database or args.quick)
         else shlex.join(["python", "-m", "bench", *sys.argv[1:]])
     )
-    if runs and not (only or args.database or args.quick):
-        OUTPUT.write_text(render(command, runs))
-        print(f"wrote {OUTPUT.relative_to(ROOT)}")
-    else:
+    if args.quick:
         out = VAR / "results.md"
         out.write_text(render(command, runs))
-        print(f"partial run: wrote {out.relative_to(ROOT)} (docs/ is written by a full run)")
+        print(f"quick run: wrote {out.relative_to(ROOT)} (docs/ holds full runs only)")
+    else:
+        # The latest full run of every module and database: this run's and earlier ones'.
+        latest = []
+        for module, vendors in MODULES:
+            for vendor in vendors:
+                path = results_path(module, vendor)
+                if path.exists() and not (data := json.loads(path.read_text()))["quick"]:
+                    latest.append(data)
+        OUTPUT.write_text(render(command, latest))
+        print(f"wrote {OUTPUT.relative_to(ROOT)}")
     if failed:
         print("failed:", ", ".join(failed))
         return 1
