@@ -40,7 +40,7 @@ def render(command: str, runs: list[dict]) -> str:
         "them, is in [benchmarks.md](benchmarks.md). Each section is the latest full run of one",
         "module on one database, and names the command that reruns it.",
         "",
-        f"- Last command: `{command}`",
+        f"- Command: `{command}` (a section rerun alone names its own command)",
         f"- Written: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
         f"- Machine: {facts.get('cores', '?')} cores ({facts.get('cpu', 'unknown CPU')}), "
         f"{facts.get('memory', '?')} memory, {facts.get('os', '')}",
@@ -74,13 +74,18 @@ def main() -> int:
     parser.add_argument("--only", default="", help="comma-separated module names")
     parser.add_argument("--database", choices=["sqlite", "postgresql"], default=None)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument(
+        "--write-only",
+        action="store_true",
+        help="run nothing; rewrite docs/benchmark-results.md from the latest results",
+    )
     args = parser.parse_args()
     only = {m for m in args.only.split(",") if m}
     VAR.mkdir(parents=True, exist_ok=True)
     failed = []
     runs = []
     for module, vendors in MODULES:
-        if only and module not in only:
+        if args.write_only or (only and module not in only):
             continue
         for vendor in vendors:
             if args.database and vendor != args.database:
@@ -96,9 +101,11 @@ def main() -> int:
             runs.append(json.loads(results_path(module, vendor).read_text()))
     command = (
         "make bench"
-        if not (only or args.database or args.quick)
+        if not (only or args.database or args.quick or args.write_only)
         else shlex.join(["python", "-m", "bench", *sys.argv[1:]])
     )
+    if args.write_only:
+        command = "make bench"
     if args.quick:
         out = VAR / "results.md"
         out.write_text(render(command, runs))

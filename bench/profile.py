@@ -172,7 +172,9 @@ def run(db: BenchDatabase) -> Report:
     )
     report.markdown = (
         "Own time of every function, grouped by where it lives; a row says how much of one "
-        "request is spent in that layer's code.\n\n" + "\n".join(lines)
+        "request is spent in that layer's code. cProfile's clock is wall time: on PostgreSQL "
+        "the driver's row includes waiting for the server (above all, a commit waiting for its "
+        "WAL flush); on SQLite it is nearly all CPU.\n\n" + "\n".join(lines)
     )
     return report
 
