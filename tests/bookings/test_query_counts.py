@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 
 from slotwise.bookings import actions
 from slotwise.bookings.actor import Actor
@@ -37,9 +38,14 @@ def crowded(world: World) -> World:
     return world
 
 
+#: On SQLite a change's outbox rows are inserted after one read of the dedupe keys that exist
+#: (notifications.outbox._insert); PostgreSQL does both in its INSERT … ON CONFLICT.
+OUTBOX_READ = 1 if connection.vendor == "sqlite" else 0
+
+
 def test_web_booking_with_a_chosen_provider(crowded: World, django_assert_max_num_queries) -> None:
     start = factories.local(crowded.business, 2030, 6, 3, 10)
-    with django_assert_max_num_queries(20):
+    with django_assert_max_num_queries(20 + OUTBOX_READ):
         booking, _ = actions.booking_create_web(
             page=crowded.page,
             service=crowded.service,
@@ -66,7 +72,7 @@ def test_customer_reschedule_and_cancel(crowded: World, django_assert_max_num_qu
         now=NOW,
     )
     actor = Actor.customer("Customer 2")
-    with django_assert_max_num_queries(18):
+    with django_assert_max_num_queries(18 + OUTBOX_READ):
         moved = actions.booking_reschedule(
             booking_id=booking.pk, actor=actor, new_start=start + timedelta(hours=2), now=NOW
         )
@@ -75,7 +81,7 @@ def test_customer_reschedule_and_cancel(crowded: World, django_assert_max_num_qu
     assert {m.due_at for m in reminders} == {
         moved.start - timedelta(minutes=m) for m in (60, 120, 24 * 60)
     }
-    with django_assert_max_num_queries(11):
+    with django_assert_max_num_queries(11 + OUTBOX_READ):
         actions.booking_cancel(booking_id=booking.pk, actor=actor, now=NOW, reason="ill")
     assert not reminders.filter(status__in=Message.PENDING).exists()
     assert Provider.objects.filter(business=crowded.business).count() == 22

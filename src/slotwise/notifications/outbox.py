@@ -15,6 +15,8 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from django.db import connection
+
 from slotwise.notifications.models import Message, NotificationSettings
 from slotwise.notifications.webhooks import enqueue_booking_event
 
@@ -124,9 +126,26 @@ def _build(
 
 def _insert(messages: Iterable[Message | None]) -> None:
     """Store the messages of one change in one statement; existing dedupe keys are skipped."""
-    rows = [m for m in messages if m is not None]
-    if rows:
+    unique: dict[str, Message] = {}
+    for m in messages:
+        if m is not None:
+            unique.setdefault(m.dedupe_key, m)  # one change may name a recipient twice
+    rows = list(unique.values())
+    if not rows:
+        return
+    if connection.vendor == "postgresql":
+        # ON CONFLICT DO NOTHING skips only rows whose dedupe key exists.
         Message.objects.bulk_create(rows, ignore_conflicts=True)
+        return
+    # SQLite's INSERT OR IGNORE would also drop a row that breaks a NOT NULL or CHECK
+    # constraint, silently. Writers are serialized there, so leaving out the keys that exist
+    # and inserting the rest plainly is just as safe, and a broken row fails the change.
+    taken = set(
+        Message.objects.filter(dedupe_key__in=[m.dedupe_key for m in rows]).values_list(
+            "dedupe_key", flat=True
+        )
+    )
+    Message.objects.bulk_create([m for m in rows if m.dedupe_key not in taken])
 
 
 def on_booking_created(booking: Booking, *, notify_customer: bool, now: datetime) -> None:

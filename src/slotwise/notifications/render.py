@@ -121,6 +121,7 @@ def _booking_of(message: Message) -> Booking:
         assert booking is not None
         if all(Booking._meta.get_field(name).is_cached(booking) for name in _BOOKING_RELATED):  # type: ignore[union-attr]
             return booking
+    assert message.booking_id is not None  # rows without a booking are refused before this
     return Booking.objects.select_related(*_BOOKING_RELATED).get(pk=message.booking_id)
 
 
@@ -180,7 +181,7 @@ def _direct_bytes(m: EmailMultiAlternatives) -> bytes | None:
     headers += [(k, v) for k, v in m.extra_headers.items() if k != "Message-ID"]
     if any("\n" in str(v) or "\r" in str(v) for _, v in headers):
         return None  # let Django refuse it with its own error
-    text = _text_part("plain", m.body)
+    text = _text_part("plain", str(m.body))
     page = _text_part("html", html[0])
     inner = _boundary(text, page)
     alternative = _multipart("alternative", inner, [text, page])

@@ -28,7 +28,7 @@ from django.core.mail import EmailMultiAlternatives, mailers
 from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
 from django.db import DatabaseError, transaction
 from django.db import connection as db_connection
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import Case, F, ForeignKey, Q, Value, When
 
 from slotwise.bookings.models import Booking
 from slotwise.core.clock import utcnow
@@ -351,10 +351,11 @@ def _adopt_relations(fresh: Booking, loaded: Booking | None) -> None:
         return
     for name in ("business", "service", "provider", "customer", "booking_page"):
         field = Booking._meta.get_field(name)
-        if field.is_cached(loaded) and getattr(fresh, field.attname) == getattr(  # type: ignore[union-attr]
+        assert isinstance(field, ForeignKey)
+        if field.is_cached(loaded) and getattr(fresh, field.attname) == getattr(
             loaded, field.attname
         ):
-            field.set_cached_value(fresh, field.get_cached_value(loaded))  # type: ignore[union-attr]
+            field.set_cached_value(fresh, field.get_cached_value(loaded))
 
 
 def _cancel(message: Message, reason: str) -> str:
