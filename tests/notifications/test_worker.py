@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import pytest
 from django.core.mail import mailers
 
 from slotwise.bookings import actions
@@ -451,3 +452,30 @@ def test_a_row_that_cannot_be_rendered_fails_alone(world, smtp_server):
     assert broken.status == S.FAILED and "unknown kind" in broken.last_error
     assert one(booking, K.STAFF_CREATED).status == S.SENT
     assert len(smtp_server.received) == 1
+
+
+@pytest.mark.filterwarnings("ignore:Directly creating EmailBackend instances is deprecated")
+def test_a_subclass_of_the_smtp_backend_sends_through_its_own_code():
+    """Only Django's own SMTP backend gets the fast path; a subclass (e.g. one that signs
+    messages) must see every message in its send_messages."""
+    from django.core.mail import EmailMessage
+    from django.core.mail.backends.smtp import EmailBackend
+
+    from slotwise.notifications.worker import _hand_over
+
+    class RawSession:
+        def sendmail(self, *args):  # would bypass the subclass
+            raise AssertionError("the subclass was bypassed")
+
+    class SigningBackend(EmailBackend):
+        seen: list[str] = []
+
+        def send_messages(self, messages):
+            self.seen += [m.subject for m in messages]
+            return len(messages)
+
+    backend = SigningBackend(host="127.0.0.1", port=1)
+    backend.connection = RawSession()
+    email = EmailMessage("Hello", "Body", "a@example.test", ["b@example.test"])
+    assert _hand_over(email, backend) == 1
+    assert SigningBackend.seen == ["Hello"]

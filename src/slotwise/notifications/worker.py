@@ -406,11 +406,12 @@ def _send(
 def _hand_over(email: Any, mail_connection: Any) -> int:
     """Give one email to the mail server; how many it accepted (1, or raises).
 
-    With Django's SMTP backend the bytes are made by ``render.wire_bytes`` (the same bytes,
-    made faster) and handed to its open SMTP session; other backends send as usual.
+    With Django's own SMTP backend the bytes are made by ``render.wire_bytes`` (the same bytes,
+    made faster) and handed to its open SMTP session; other backends — subclasses included,
+    which may sign or change a message on its way — send as usual.
     """
     session = getattr(mail_connection, "connection", None)
-    if not isinstance(mail_connection, SMTPBackend) or session is None:
+    if type(mail_connection) is not SMTPBackend or session is None:
         return int(mail_connection.send_messages([email]))
     from slotwise.notifications.render import wire_bytes
 
