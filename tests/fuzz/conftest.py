@@ -6,32 +6,16 @@ Monday, so every generated date is judged against one fixed "now".
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-import time_machine
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.test import Client
 
 from tests.conftest import World
 
-NOW = datetime(2030, 6, 1, 8, 0, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def frozen_clock() -> Iterator[time_machine.Traveller]:
-    with time_machine.travel(NOW, tick=False) as traveller:
-        yield traveller
-
-
-@pytest.fixture(autouse=True)
-def empty_rate_limits() -> Iterator[None]:
-    cache.clear()
-    yield
-    cache.clear()
+# The customer pages' still clock and empty rate limits, shared (autouse) by the fuzz tests.
+from tests.site.conftest import NOW, empty_rate_limits, frozen_clock  # noqa: F401
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ commit together or not at all. Nothing here sends anything; the worker does.
 
 Each change builds its messages first and inserts them with one statement (``_insert``): a
 web booking's confirmation, staff alerts and reminder are one round trip, not a lookup, a
-savepoint and an insert each. A message whose dedupe key exists already is left as it is, the
-same rule ``enqueue`` applies to a single message.
+savepoint and an insert each. A message whose dedupe key exists already is left as it is,
+as the unique dedupe key requires.
 """
 
 from __future__ import annotations
@@ -41,56 +41,6 @@ def event_context(booking: Booking, **extra: Any) -> dict[str, Any]:
     }
 
 
-def enqueue(
-    booking: Booking,
-    *,
-    kind: str,
-    recipient: str,
-    recipient_name: str = "",
-    audience: str = "customer",
-    now: datetime,
-    due_at: datetime | None = None,
-    context: dict[str, Any] | None = None,
-    reminder_minutes: int | None = None,
-    key: str | None = None,
-) -> Message | None:
-    """Queue one message; a second call with the same dedupe key is a no-op."""
-    built = _build(
-        booking,
-        kind=kind,
-        recipient=recipient,
-        recipient_name=recipient_name,
-        audience=audience,
-        now=now,
-        due_at=due_at,
-        context=context,
-        reminder_minutes=reminder_minutes,
-        key=key,
-    )
-    if built is None:
-        return None
-    message, _ = Message.objects.get_or_create(
-        dedupe_key=built.dedupe_key,
-        defaults={f: getattr(built, f) for f in _FIELDS},
-    )
-    return message
-
-
-_FIELDS = (
-    "business_id",
-    "booking",
-    "kind",
-    "recipient",
-    "recipient_name",
-    "audience",
-    "context",
-    "reminder_minutes",
-    "due_at",
-    "next_attempt_at",
-    "created_at",
-)
-
-
 def _build(
     booking: Booking,
     *,
@@ -104,7 +54,7 @@ def _build(
     reminder_minutes: int | None = None,
     key: str | None = None,
 ) -> Message | None:
-    """The unsaved message ``enqueue`` would store; None without a recipient."""
+    """One unsaved message with its dedupe key; None without a recipient."""
     if not recipient:
         return None
     due = due_at or now
