@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+import time_machine
 
 from slotwise.bookings.models import BookingPage
 from slotwise.catalog.models import Customer, Provider, Service
 from slotwise.core.models import Business
 from tests import factories
+from tests.support.clock import suite_now
 
 
 @pytest.fixture(scope="session")
@@ -23,6 +26,21 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: N
         is_file = db["ENGINE"].endswith("sqlite3")
         root, dot, ext = name.rpartition(".") if is_file else (name, "", "")
         db["TEST"]["NAME"] = f"{root}_{os.getpid()}{dot}{ext}" if dot else f"{name}_{os.getpid()}"
+
+
+@pytest.fixture(autouse=True)
+def _frozen_clock(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Start every in-process test at the same instant (see tests/support/clock.py).
+
+    The clock ticks on from there, so timeouts and waits behave; a test that needs another
+    instant travels again inside this one. Tests marked ``slow`` start real processes, which
+    keep the real clock, so they do too.
+    """
+    if request.node.get_closest_marker("slow"):
+        yield
+        return
+    with time_machine.travel(suite_now(), tick=True):
+        yield
 
 
 @dataclass
