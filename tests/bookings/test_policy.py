@@ -35,7 +35,7 @@ MOMENTS = {
 def expected(
     action: Action, allow_c: bool, allow_r: bool, deadline: int, status: str, now: datetime
 ):
-    """The rules as written in PRODUCT.md, stated independently of the implementation."""
+    """The rules as written in docs/guide.md, stated independently of the implementation."""
     permitted = allow_c if action is Action.CANCEL else allow_r
     if not permitted:
         return errors.NotAllowed

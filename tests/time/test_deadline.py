@@ -1,11 +1,11 @@
 """The self-service window closes at one exact instant, also when the clocks change inside it.
 
-The product rule (PRODUCT.md): the customer may change a booking while "now is no later than
-start - latest change time", in absolute time. So the window is still open AT the deadline
-and closed one microsecond after it. A 24-hour window before 09:00 on the Sunday of a clock
-change closes 24 real hours earlier, which is 08:00 or 10:00 (09:30 or 08:30 on Lord Howe)
-on Saturday's clock; the tests prove this on the manage page and on the manage API, with
-the clock stopped by time-machine.
+The rule (docs/guide.md, "The exact rules of self-service"): the customer may change a
+booking while "now is no later than start - latest change time", in absolute time. So the
+window is still open AT the deadline and closed one microsecond after it. A 24-hour window
+before 09:00 on the Sunday of a clock change closes 24 real hours earlier, which is 08:00 or
+10:00 (09:30 or 08:30 on Lord Howe) on Saturday's clock; the tests prove this on the manage
+page and on the manage API, with the clock stopped by time-machine.
 """
 
 from __future__ import annotations
