@@ -197,21 +197,22 @@ def reschedule_provider_scope(
     booked_any_provider: bool,
     page_any_provider: bool,
     chosen_provider_id: int | None = None,
+    chose_any: bool = False,
 ) -> int | None:
     """Whose times a customer's reschedule looks at: a provider id, or None for "any".
 
     The customer keeps the provider the booking is with, unless they booked "any available
     provider" on a page that still offers it (then the times are pooled), or they explicitly
-    chose another provider (allowed only where the page offers "any provider"). A choice the
-    page does not allow is refused rather than quietly replaced.
+    choose another provider or "any" (allowed only where the page offers "any provider").
+    A choice the page does not allow is refused rather than quietly replaced.
     """
-    if chosen_provider_id is not None and chosen_provider_id != booking_provider_id:
+    if chose_any or (chosen_provider_id is not None and chosen_provider_id != booking_provider_id):
         if not page_any_provider:
             raise errors.NotAllowed(
                 _("This booking can only be moved to another time with the same provider."),
                 field="provider",
             )
-        return chosen_provider_id
+        return None if chose_any else chosen_provider_id
     if chosen_provider_id is None and booked_any_provider and page_any_provider:
         return None
     return booking_provider_id

@@ -222,6 +222,12 @@ def manage(request: HttpRequest, token: str) -> dict[str, Any]:
 
 
 class ManageAvailabilityQuery(Schema):
+    provider_id: Id | None = Field(
+        None,
+        description="Another provider's times (only where the page offers any provider). "
+        "Default: the booking's provider, or every provider of the page for a booking made "
+        "for any provider.",
+    )
     start: Instant | None = Field(None, description="Default: now.")
     end: Instant | None = Field(None, description="Default: start + 7 days; at most 62 days.")
     timezone: str | None = Field(None, max_length=64, description="Default: the business's.")
@@ -231,7 +237,9 @@ class ManageAvailabilityQuery(Schema):
 def manage_availability(
     request: HttpRequest, token: str, query: Query[ManageAvailabilityQuery]
 ) -> dict[str, Any]:
-    """Times the booking can be moved to (same provider, or any where the page allows it)."""
+    """Times the booking can be moved to: its own provider's, unless it was booked for "any
+    provider" (then every provider's, pooled; each slot lists who is free) or another provider
+    is asked for where the page allows it."""
     now = utcnow()
     booking = _booking_by_token(request, token, now)
     refusal = policy.customer_refusal(policy.Action.RESCHEDULE, facts_of(booking), now)
@@ -240,13 +248,27 @@ def manage_availability(
     tz = zone(query.timezone, booking.business.tz)
     start, end = window(query.start, query.end, now)
     page = booking.booking_page
+    scope = policy.reschedule_provider_scope(
+        booking_provider_id=booking.provider_id,
+        booked_any_provider=booking.booked_any_provider,
+        page_any_provider=page is not None and page.any_provider,
+        chosen_provider_id=query.provider_id,
+    )
+    provider: Provider | None = booking.provider
+    if scope is None:
+        provider = None
+    elif scope != booking.provider_id:
+        found = loaders.providers_for(service=booking.service, page=page, provider_ids=[scope])
+        if not found:
+            raise errors.NotFound("This provider is not offered for this booking.")
+        provider = found[0]
     slots = loaders.slots_for(
         service=booking.service,
         window_start=start,
         window_end=end,
         now=now,
         page=page,
-        provider=None if page is not None and page.any_provider else booking.provider,
+        provider=provider,
         exclude_booking_id=booking.pk,
     )
     return slots_body(slots, tz)
@@ -271,7 +293,9 @@ def manage_cancel(request: HttpRequest, token: str, payload: ManageCancelIn) -> 
 def manage_reschedule(
     request: HttpRequest, token: str, payload: ManageRescheduleIn
 ) -> dict[str, Any]:
-    """Move the booking as the customer, if its policy allows it now and the slot is free."""
+    """Move the booking as the customer, if its policy allows it now and the slot is free.
+    Without ``provider_id`` the booking keeps its provider; another provider only where the
+    page offers any provider (else 403 ``not_allowed``)."""
     now = utcnow()
     booking = _booking_by_token(request, token, now)
     new_provider = None
