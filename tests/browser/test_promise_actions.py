@@ -189,3 +189,44 @@ def test_close_a_booking_with_confirmation_and_undo(live_server, phone_page, sho
     assert rating.status == Message.Status.CANCELLED
     assert "Closing undone" in page.locator("ol.timeline").inner_text()
     assert_accessible(page)
+
+
+def test_the_changed_pages_on_a_desktop(live_server, desktop_page, shop):
+    _booking, link = _web_booking(shop, _at(shop, 4, 10), None)
+    day = _at(shop, 5, 14)
+    _busy(shop, shop.alex, day)
+    page = desktop_page
+    page.goto(f"{live_server.url}{link}reschedule/?tz=Europe/Berlin&day={day.date().isoformat()}")
+    assert "Blake" in page.locator("#times a.time", has_text="14:00").inner_text()
+    assert_accessible(page)
+    screenshot(page, "promise-reschedule-any-provider-desktop")
+
+    start = _at(shop, 4, 12)
+    page.goto(
+        f"{live_server.url}/book/acme/book/?service={shop.service.pk}&provider={shop.alex.pk}"
+        f"&tz=Europe/Berlin&day={start.date().isoformat()}"
+    )
+    page.locator("#times a.time", has_text="12:00").click()
+    page.get_by_label("Your name").fill("Dana Doe")
+    page.get_by_label("Email").fill("dana@example.test")
+    _busy(shop, shop.alex, start)
+    page.get_by_role("button", name="Confirm booking").click()
+    page.get_by_text("Your details are kept").wait_for()
+    assert_accessible(page)
+    screenshot(page, "promise-taken-time-desktop")
+
+    ended = (utcnow() - timedelta(hours=3)).replace(second=0, microsecond=0)
+    closed = factories.custom_booking(
+        shop.business,
+        service=shop.service,
+        provider=shop.blake,
+        customer=shop.customer,
+        start=ended,
+        now=ended - timedelta(days=1),
+        override_availability=True,
+    )
+    sign_in(page, live_server.url)
+    page.goto(f"{live_server.url}/backoffice/bookings/{closed.reference}/no-show/")
+    page.get_by_role("heading", name="Mark as no-show").wait_for()
+    assert_accessible(page)
+    screenshot(page, "promise-close-no-show-confirm-desktop")
