@@ -145,3 +145,24 @@ def test_undo_is_refused_once_the_rating_request_left(world):
         actions.booking_close_undo(
             booking_id=booking.pk, actor=STAFF, now=booking.end + timedelta(minutes=2)
         )
+
+
+def test_completion_webhook_waits_for_the_undo_window_and_is_withdrawn(world):
+    from slotwise.api.models import WebhookEndpoint
+
+    WebhookEndpoint.objects.create(
+        business=world.business,
+        url="https://hooks.example.test/in",
+        events=["booking.completed"],
+        secret="s3cret",
+        created_at=datetime(2030, 1, 1, tzinfo=UTC),
+    )
+    booking = _booking(world)
+    actions.booking_complete(booking_id=booking.pk, actor=STAFF, now=booking.end)
+    (hook,) = Message.objects.filter(booking=booking, kind=Message.Kind.WEBHOOK)
+    assert hook.due_at == hook.next_attempt_at == booking.end + timedelta(minutes=10)
+    actions.booking_close_undo(
+        booking_id=booking.pk, actor=STAFF, now=booking.end + timedelta(minutes=3)
+    )
+    hook.refresh_from_db()
+    assert hook.status == Message.Status.CANCELLED
