@@ -65,8 +65,8 @@ def booking(world: World) -> Booking:
 
 @pytest.fixture
 def past_booking(world: World) -> Booking:
-    """A confirmed booking that started an hour ago (so it can be completed)."""
-    start = (utcnow() - timedelta(hours=1)).replace(second=0, microsecond=0)
+    """A confirmed booking that ended an hour ago (so it can be completed)."""
+    start = (utcnow() - timedelta(hours=2)).replace(second=0, microsecond=0)
     return factories.custom_booking(
         world.business,
         service=world.service,

@@ -176,13 +176,66 @@ def test_complete_and_no_show(staff_client, past_booking, world):
 
 def test_complete_before_start_is_refused_with_a_message(staff_client, booking):
     response = staff_client.post(url("booking_complete", booking), follow=True)
-    assert "has not started yet" in response.content.decode()
+    assert "has not ended yet" in response.content.decode()
     booking.refresh_from_db()
     assert booking.status == Booking.Status.CONFIRMED
 
 
-def test_complete_needs_post(staff_client, past_booking):
-    assert staff_client.get(url("booking_complete", past_booking)).status_code == 405
+def test_complete_asks_for_confirmation_first(staff_client, past_booking):
+    for name, button in (
+        ("booking_complete", "Mark completed"),
+        ("booking_no_show", "Mark no-show"),
+    ):
+        page = staff_client.get(url(name, past_booking))
+        assert page.status_code == 200
+        body = page.content.decode()
+        assert f">{button}</button>" in body and "undo this for 10 minutes" in body
+        past_booking.refresh_from_db()
+        assert past_booking.status == Booking.Status.CONFIRMED  # a GET changes nothing
+        assert Message.Kind.RATING_REQUEST not in kinds(past_booking)
+
+
+def test_close_confirmation_of_a_running_appointment_says_why_not(staff_client, world):
+    from tests import factories
+
+    start = (utcnow() - timedelta(minutes=20)).replace(second=0, microsecond=0)
+    running = factories.custom_booking(
+        world.business,
+        service=world.service,
+        provider=world.alex,
+        customer=world.customer,
+        start=start,
+        now=start - timedelta(days=1),
+        override_availability=True,
+    )
+    body = staff_client.get(url("booking_complete", running)).content.decode()
+    assert "has not ended yet" in body and ">Mark completed</button>" not in body
+    detail = staff_client.get(url("booking_detail", running)).content.decode()
+    assert "once the appointment has ended" in detail and "Mark completed" not in detail
+    staff_client.post(url("booking_complete", running))
+    running.refresh_from_db()
+    assert running.status == Booking.Status.CONFIRMED
+
+
+def test_undo_completed_from_the_detail_page(staff_client, past_booking):
+    staff_client.post(url("booking_complete", past_booking))
+    detail = staff_client.get(url("booking_detail", past_booking)).content.decode()
+    assert "Undo “completed”" in detail and "You can undo this until" in detail
+    response = staff_client.post(url("booking_close_undo", past_booking), follow=True)
+    assert "confirmed again" in response.content.decode()
+    past_booking.refresh_from_db()
+    assert past_booking.status == Booking.Status.CONFIRMED
+    statuses = set(
+        Message.objects.filter(booking=past_booking, kind=Message.Kind.RATING_REQUEST).values_list(
+            "status", flat=True
+        )
+    )
+    assert statuses == {Message.Status.CANCELLED}
+    assert "Closing undone" in response.content.decode()
+
+
+def test_undo_needs_post(staff_client, past_booking):
+    assert staff_client.get(url("booking_close_undo", past_booking)).status_code == 405
 
 
 def test_record_payment_and_refund(staff_client, booking, staff_user):
@@ -270,4 +323,4 @@ def test_reschedule_of_a_cancelled_booking_shows_the_rule_and_changes_nothing(
 def test_complete_buttons_follow_the_close_rule(staff_client, booking, world):
     page = staff_client.get(url("booking_detail", booking)).content.decode()
     assert "Mark completed" not in page
-    assert "once the appointment has started" in page
+    assert "once the appointment has ended" in page

@@ -38,6 +38,7 @@ def test_foreign_booking_pages_are_404(owner_client, theirs, name):
         ("booking_cancel", {"version": 1, "reason": "x", "notify_customer": "on"}),
         ("booking_complete", {}),
         ("booking_no_show", {}),
+        ("booking_close_undo", {}),
         ("payment_add", {"amount": "10", "method": "cash", "status": "paid"}),
         ("booking_reschedule", {"version": 1, "provider": 1, "slot": "2031-01-06T10:00:00+00:00"}),
     ],

@@ -391,7 +391,7 @@ def test_complete_queues_rating_request_and_rating_is_once(world):
 
 def test_no_show_cancels_reminders(world):
     booking = book(world, at(world, 6, 10), now=at(world, 1, 9))
-    actions.booking_mark_no_show(booking_id=booking.pk, actor=STAFF, now=at(world, 6, 10, 30))
+    actions.booking_mark_no_show(booking_id=booking.pk, actor=STAFF, now=at(world, 6, 11))
     booking.refresh_from_db()
     assert booking.status == "no_show"
     with refused("not_allowed"):

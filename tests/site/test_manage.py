@@ -176,9 +176,10 @@ def test_reschedule_to_a_taken_time_shows_fresh_times(client, world, booked):
     assert booking.start == MONDAY_9
 
 
-def test_any_provider_page_offers_other_providers_times(client, world, booked):
+def test_any_provider_page_offers_other_providers_times_when_chosen(client, world, booked):
     booking, url = booked
-    # Alex is busy on Tuesday 10:00; Blake is free, and the page allows any provider.
+    # Alex is busy on Tuesday 10:00; Blake is free, and the page allows any provider: the
+    # customer who booked Alex gets Blake only by choosing Blake.
     factories.custom_booking(
         world.business,
         service=world.service,
@@ -187,7 +188,9 @@ def test_any_provider_page_offers_other_providers_times(client, world, booked):
         start=datetime(2030, 6, 4, 8, 0, tzinfo=UTC),
         now=NOW,
     )
-    confirm = client.get(url + "reschedule/?start=2030-06-04T08:00Z")
+    kept = client.get(url + "reschedule/?start=2030-06-04T08:00Z")
+    assert "That time is no longer available" in kept.text
+    confirm = client.get(url + f"reschedule/?provider={world.blake.pk}&start=2030-06-04T08:00Z")
     assert "different person" in confirm.text
     assert f'name="provider" value="{world.blake.pk}"' in confirm.text
     form = {"version": "1", "start": "2030-06-04T08:00Z", "provider": str(world.blake.pk)}

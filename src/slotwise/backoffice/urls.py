@@ -23,6 +23,11 @@ urlpatterns = [
     path("bookings/<str:reference>/cancel/", bookings.booking_cancel, name="booking_cancel"),
     path("bookings/<str:reference>/complete/", bookings.booking_complete, name="booking_complete"),
     path("bookings/<str:reference>/no-show/", bookings.booking_no_show, name="booking_no_show"),
+    path(
+        "bookings/<str:reference>/undo-close/",
+        bookings.booking_close_undo,
+        name="booking_close_undo",
+    ),
     path("bookings/<str:reference>/payments/", bookings.payment_add, name="payment_add"),
     path("bookings/<str:reference>/clone/", wizard.wizard_clone, name="booking_clone"),
     path("calendar/", calendar.calendar, name="calendar"),

@@ -103,6 +103,9 @@ class Booking(models.Model):
     max_reschedules = models.PositiveIntegerField(null=True, blank=True)
 
     reschedule_count = models.PositiveIntegerField(default=0)
+    #: A web booking made for "any available provider": its reschedule looks at every
+    #: provider's times; otherwise the customer keeps the provider they chose.
+    booked_any_provider = models.BooleanField(default=False)
     version = models.PositiveIntegerField(default=1)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancelled_by = models.CharField(max_length=20, blank=True)
@@ -172,6 +175,7 @@ class BookingEvent(models.Model):
         NO_SHOW = "no_show", _("Marked as no-show")
         PAYMENT_RECORDED = "payment_recorded", _("Payment recorded")
         RATED = "rated", _("Rated")
+        CLOSE_UNDONE = "close_undone", _("Closing undone")
 
     class ActorKind(models.TextChoices):
         CUSTOMER = "customer", _("Customer")

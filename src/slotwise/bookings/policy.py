@@ -146,3 +146,73 @@ def _status_word(status: str) -> str:
         "completed": str(_("completed")),
         "no_show": str(_("marked as a no-show")),
     }.get(status, status)
+
+
+#: How long after closing a booking (completed or no-show) staff may still undo it; the rating
+#: request waits this long, so an undone "completed" never reaches the customer.
+CLOSE_UNDO_MINUTES = 10
+
+
+def closing_refusal(*, status: str, end: datetime, now: datetime) -> errors.DomainError | None:
+    """Why staff may not mark the booking completed or a no-show now, or None when they may.
+
+    Only a confirmed booking whose appointment has ended: "completed" in the middle of the
+    appointment would ask the customer for a rating while they are still in the chair.
+    """
+    if status != "confirmed":
+        return errors.InvalidState(_("Only a confirmed booking can be closed."), status=status)
+    if now < end:
+        return errors.InvalidState(
+            _("The appointment has not ended yet; it can be closed once it is over."),
+            status=status,
+        )
+    return None
+
+
+def close_undo_refusal(
+    *, status: str, closed_at: datetime | None, now: datetime, rated: bool
+) -> errors.DomainError | None:
+    """Why staff may not undo closing the booking, or None: only within the undo window."""
+    if status not in ("completed", "no_show") or closed_at is None:
+        return errors.InvalidState(_("This booking has not been closed."), status=status)
+    if rated:
+        return errors.InvalidState(_("The customer has already rated this booking."), status=status)
+    if now > close_undo_until(closed_at):
+        return errors.InvalidState(
+            _("Closing can only be undone within %(span)s.")
+            % {"span": describe_minutes(CLOSE_UNDO_MINUTES)},
+            status=status,
+        )
+    return None
+
+
+def close_undo_until(closed_at: datetime) -> datetime:
+    """The last instant at which closing a booking can be undone."""
+    return closed_at + timedelta(minutes=CLOSE_UNDO_MINUTES)
+
+
+def reschedule_provider_scope(
+    *,
+    booking_provider_id: int,
+    booked_any_provider: bool,
+    page_any_provider: bool,
+    chosen_provider_id: int | None = None,
+    chose_any: bool = False,
+) -> int | None:
+    """Whose times a customer's reschedule looks at: a provider id, or None for "any".
+
+    The customer keeps the provider the booking is with, unless they booked "any available
+    provider" on a page that still offers it (then the times are pooled), or they explicitly
+    choose another provider or "any" (allowed only where the page offers "any provider").
+    A choice the page does not allow is refused rather than quietly replaced.
+    """
+    if chose_any or (chosen_provider_id is not None and chosen_provider_id != booking_provider_id):
+        if not page_any_provider:
+            raise errors.NotAllowed(
+                _("This booking can only be moved to another time with the same provider."),
+                field="provider",
+            )
+        return None if chose_any else chosen_provider_id
+    if chosen_provider_id is None and booked_any_provider and page_any_provider:
+        return None
+    return booking_provider_id

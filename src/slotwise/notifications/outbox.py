@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection
+from django.db.models import Q
 
 from slotwise.notifications.models import Message, NotificationSettings
 from slotwise.notifications.webhooks import enqueue_booking_event
@@ -224,11 +225,42 @@ def on_booking_cancelled(
     )
 
 
-def on_booking_completed(booking: Booking, *, now: datetime) -> None:
-    """Ask the customer for a rating; no reminder is due any more."""
+def on_booking_completed(
+    booking: Booking, *, now: datetime, send_at: datetime | None = None
+) -> None:
+    """Ask the customer for a rating; no reminder is due any more.
+
+    The rating request and the webhook wait until ``send_at`` (the end of the undo window), so
+    a completion that staff undo never reaches the customer or an integration.
+    """
     cancel_reminders(booking, now=now)
-    _insert([_to_customer(booking, kind=K.RATING_REQUEST, now=now)])
-    enqueue_booking_event(booking, event="booking.completed", now=now, data={})
+    rating = _to_customer(booking, kind=K.RATING_REQUEST, now=now)
+    if rating is not None and send_at is not None:
+        rating.due_at = rating.next_attempt_at = send_at
+    _insert([rating])
+    enqueue_booking_event(booking, event="booking.completed", now=now, data={}, due_at=send_at)
+
+
+def completion_messages_sent(booking: Booking) -> bool:
+    """Whether the rating request or completion webhook has left (or is leaving) already."""
+    return _completion_messages(booking).exclude(status__in=Message.PENDING).exists()
+
+
+def on_booking_close_undone(booking: Booking, *, now: datetime) -> int:
+    """Withdraw the waiting rating request and completion webhook; returns how many."""
+    return (
+        _completion_messages(booking)
+        .filter(status__in=Message.PENDING)
+        .update(status=Message.Status.CANCELLED, last_error="closing undone by staff")
+    )
+
+
+def _completion_messages(booking: Booking) -> Any:
+    return (
+        Message.objects.filter(booking=booking)
+        .filter(Q(kind=K.RATING_REQUEST) | Q(kind=K.WEBHOOK, context__event="booking.completed"))
+        .exclude(status=Message.Status.CANCELLED)
+    )
 
 
 def on_booking_closed_without_visit(booking: Booking, *, now: datetime) -> None:

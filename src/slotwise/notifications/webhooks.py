@@ -58,11 +58,14 @@ def booking_payload(booking: Booking) -> dict[str, Any]:
     }
 
 
-def enqueue_booking_event(booking: Booking, *, event: str, now: datetime, data: dict) -> None:
+def enqueue_booking_event(
+    booking: Booking, *, event: str, now: datetime, data: dict, due_at: datetime | None = None
+) -> None:
     """Queue one delivery of ``event`` to every active endpoint of the business subscribed to it.
 
     ``data`` adds event facts to the body (old times of a reschedule, who cancelled and why).
-    Calling it twice for the same booking version and event queues nothing new.
+    Calling it twice for the same booking version and event queues nothing new. ``due_at``
+    holds the delivery back (a completion waits until it can no longer be undone).
     """
     from slotwise.api.models import WebhookEndpoint
 
@@ -94,8 +97,8 @@ def enqueue_booking_event(booking: Booking, *, event: str, now: datetime, data: 
                 "recipient_name": "",
                 "audience": "webhook",
                 "context": {"event": event, "endpoint_id": endpoint.pk, "payload": payload},
-                "due_at": now,
-                "next_attempt_at": now,
+                "due_at": due_at or now,
+                "next_attempt_at": due_at or now,
                 "created_at": now,
             },
         )

@@ -63,6 +63,7 @@ class TimeChoice:
     provider_ids: tuple[int, ...]
     selected: bool = False
     current: bool = False  # the booking's own time, when rescheduling
+    provider_name: str = ""  # who the time is with, when several providers' times are pooled
 
 
 @dataclass

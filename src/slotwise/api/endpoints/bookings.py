@@ -315,7 +315,8 @@ def reschedule_booking(
 
 @router.post("/bookings/{reference}/complete", response=responses(BookingOut), tags=["bookings"])
 def complete_booking(request: HttpRequest, reference: str) -> dict[str, Any]:
-    """The appointment took place (once it has started); the customer is asked for a rating."""
+    """The appointment took place: only once it has ended (before: 409 ``invalid_state``).
+    The customer is asked for a rating when the undo window has passed."""
     business = business_of(request)
     booking = actions.booking_complete(
         booking_id=booking_for(business, reference).pk,
@@ -328,8 +329,24 @@ def complete_booking(request: HttpRequest, reference: str) -> dict[str, Any]:
 
 @router.post("/bookings/{reference}/no-show", response=responses(BookingOut), tags=["bookings"])
 def no_show_booking(request: HttpRequest, reference: str) -> dict[str, Any]:
+    """The customer did not come: only once the appointment has ended (before: 409
+    ``invalid_state``)."""
     business = business_of(request)
     booking = actions.booking_mark_no_show(
+        booking_id=booking_for(business, reference).pk,
+        business_id=business.pk,
+        actor=_actor(request),
+        now=utcnow(),
+    )
+    return _out(booking)
+
+
+@router.post("/bookings/{reference}/undo-close", response=responses(BookingOut), tags=["bookings"])
+def undo_close_booking(request: HttpRequest, reference: str) -> dict[str, Any]:
+    """Put a booking marked completed or no-show back to confirmed, within 10 minutes of
+    closing it; the waiting rating request is withdrawn. Later: 409 ``invalid_state``."""
+    business = business_of(request)
+    booking = actions.booking_close_undo(
         booking_id=booking_for(business, reference).pk,
         business_id=business.pk,
         actor=_actor(request),

@@ -6,18 +6,20 @@ A manage token is the customer's proof; unknown, malformed and expired tokens al
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.http import HttpRequest
-from ninja import Query, Router, Schema, Status
+from django.http import HttpRequest, HttpResponse
+from ninja import Header, Query, Router, Schema, Status
 from pydantic import Field
 
-from slotwise.api import present
+from slotwise.api import present, services
 from slotwise.api.endpoints._common import check_slug, responses, zone
 from slotwise.api.endpoints.bookings import slots_body, window
 from slotwise.api.errors import RateLimited
+from slotwise.api.models import IdempotencyRecord
 from slotwise.api.schemas import (
     AvailabilityOut,
     Id,
@@ -149,32 +151,97 @@ def public_page_availability(
     tags=["public"],
 )
 def public_page_book(
-    request: HttpRequest, business: str, page: str, payload: WebBookingIn
+    request: HttpRequest,
+    business: str,
+    page: str,
+    payload: WebBookingIn,
+    response: HttpResponse,
+    idempotency_key: str | None = Header(
+        None,
+        alias="Idempotency-Key",
+        max_length=200,
+        description="A random key of 16 to 200 characters (a UUID, say). A retry with the same "
+        "key and body returns the booking the first request made, with a fresh manage_url.",
+    ),
 ) -> Status[dict[str, Any]]:
     """Book on the page as the customer. The page's self-service settings are copied onto the
     booking; ``manage_url`` is the customer's link to cancel or reschedule."""
     found = _page(business, page)
-    booking, token = actions.booking_create_web(
-        page=found,
-        service=_page_service(found, payload.service_id),
-        provider=_page_provider(found, payload.provider_id),
-        start=payload.start,
-        customer=actions.CustomerDetails(
-            name=payload.customer.name,
-            email=payload.customer.email,
-            phone=payload.customer.phone,
-            timezone=_customer_zone(payload.customer.timezone),
-        ),
-        now=utcnow(),
-        notes=payload.notes,
+    now = utcnow()
+    record = None
+    if idempotency_key is not None:
+        record, earlier = web_idempotency_claim(
+            page=found, key=idempotency_key, body=request.body, now=now
+        )
+        if earlier is not None:
+            response["Idempotent-Replayed"] = "true"
+            return Status(201, _web_booking_body(earlier, _replay_token(earlier, now)))
+    try:
+        booking, token = actions.booking_create_web(
+            page=found,
+            service=_page_service(found, payload.service_id),
+            provider=_page_provider(found, payload.provider_id),
+            start=payload.start,
+            customer=actions.CustomerDetails(
+                name=payload.customer.name,
+                email=payload.customer.email,
+                phone=payload.customer.phone,
+                timezone=_customer_zone(payload.customer.timezone),
+            ),
+            now=now,
+            notes=payload.notes,
+            # Marked done in the booking's own transaction: both commit or neither does.
+            also=(
+                None
+                if record is None
+                else lambda made, _token: services.idempotency_complete(record=record, booking=made)
+            ),
+        )
+    except Exception:
+        if record is not None:
+            services.idempotency_release(record=record)  # refused: a retry may run
+        raise
+    return Status(201, _web_booking_body(booking, token))
+
+
+def _web_booking_body(booking: Booking, token: str) -> dict[str, Any]:
+    return {"booking": present.public_booking(booking), "manage_url": present.manage_url(token)}
+
+
+#: A public key is the customer's proof on a retry, so it must be hard to guess.
+PUBLIC_KEY_MIN_LENGTH = 16
+
+
+def web_idempotency_claim(
+    *, page: BookingPage, key: str, body: bytes, now: datetime
+) -> tuple[IdempotencyRecord, Booking | None]:
+    """Claim a web booking's ``Idempotency-Key`` (or find the booking it made).
+
+    Stored hashed with the page, so it never meets a staff API key of the business nor a key
+    of another page. The body's hash must match the first request's, as for the staff API.
+    """
+    key = key.strip()
+    if len(key) < PUBLIC_KEY_MIN_LENGTH or len(key) > 200 or not key.isprintable():
+        raise errors.InvalidInput(
+            "The Idempotency-Key must be 16 to 200 printable characters.",
+            field="Idempotency-Key",
+        )
+    scoped = "web:" + hashlib.sha256(f"{page.pk}:{key}".encode()).hexdigest()
+    return services.idempotency_claim(
+        business=page.business,
+        key=scoped,
+        request_hash=hashlib.sha256(body).hexdigest(),
+        now=now,
     )
-    return Status(
-        201,
-        {
-            "booking": present.public_booking(booking),
-            "manage_url": present.manage_url(token),
-        },
-    )
+
+
+def _replay_token(booking: Booking, now: datetime) -> str:
+    """A fresh manage token for a replayed web booking.
+
+    The first token exists only as a hash, so it cannot be sent again. The retry proves itself
+    as the first request did (same key, same body), and the first link keeps working.
+    """
+    return actions.token_issue(booking=booking, purpose=BookingToken.Purpose.MANAGE, now=now)
 
 
 def _customer_zone(name: str) -> str:
@@ -222,6 +289,12 @@ def manage(request: HttpRequest, token: str) -> dict[str, Any]:
 
 
 class ManageAvailabilityQuery(Schema):
+    provider_id: Id | None = Field(
+        None,
+        description="Another provider's times (only where the page offers any provider). "
+        "Default: the booking's provider, or every provider of the page for a booking made "
+        "for any provider.",
+    )
     start: Instant | None = Field(None, description="Default: now.")
     end: Instant | None = Field(None, description="Default: start + 7 days; at most 62 days.")
     timezone: str | None = Field(None, max_length=64, description="Default: the business's.")
@@ -231,7 +304,9 @@ class ManageAvailabilityQuery(Schema):
 def manage_availability(
     request: HttpRequest, token: str, query: Query[ManageAvailabilityQuery]
 ) -> dict[str, Any]:
-    """Times the booking can be moved to (same provider, or any where the page allows it)."""
+    """Times the booking can be moved to: its own provider's, unless it was booked for "any
+    provider" (then every provider's, pooled; each slot lists who is free) or another provider
+    is asked for where the page allows it."""
     now = utcnow()
     booking = _booking_by_token(request, token, now)
     refusal = policy.customer_refusal(policy.Action.RESCHEDULE, facts_of(booking), now)
@@ -240,13 +315,27 @@ def manage_availability(
     tz = zone(query.timezone, booking.business.tz)
     start, end = window(query.start, query.end, now)
     page = booking.booking_page
+    scope = policy.reschedule_provider_scope(
+        booking_provider_id=booking.provider_id,
+        booked_any_provider=booking.booked_any_provider,
+        page_any_provider=page is not None and page.any_provider,
+        chosen_provider_id=query.provider_id,
+    )
+    provider: Provider | None = booking.provider
+    if scope is None:
+        provider = None
+    elif scope != booking.provider_id:
+        found = loaders.providers_for(service=booking.service, page=page, provider_ids=[scope])
+        if not found:
+            raise errors.NotFound("This provider is not offered for this booking.")
+        provider = found[0]
     slots = loaders.slots_for(
         service=booking.service,
         window_start=start,
         window_end=end,
         now=now,
         page=page,
-        provider=None if page is not None and page.any_provider else booking.provider,
+        provider=provider,
         exclude_booking_id=booking.pk,
     )
     return slots_body(slots, tz)
@@ -271,7 +360,9 @@ def manage_cancel(request: HttpRequest, token: str, payload: ManageCancelIn) -> 
 def manage_reschedule(
     request: HttpRequest, token: str, payload: ManageRescheduleIn
 ) -> dict[str, Any]:
-    """Move the booking as the customer, if its policy allows it now and the slot is free."""
+    """Move the booking as the customer, if its policy allows it now and the slot is free.
+    Without ``provider_id`` the booking keeps its provider; another provider only where the
+    page offers any provider (else 403 ``not_allowed``)."""
     now = utcnow()
     booking = _booking_by_token(request, token, now)
     new_provider = None

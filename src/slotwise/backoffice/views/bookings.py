@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -13,7 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from slotwise.backoffice.access import staff_required
 from slotwise.backoffice.forms import (
@@ -26,6 +26,7 @@ from slotwise.backoffice.forms import (
 )
 from slotwise.backoffice.views._util import _posted
 from slotwise.bookings import actions, policy, selectors
+from slotwise.bookings.actions.complete import last_closed_at
 from slotwise.bookings.actor import Actor
 from slotwise.bookings.models import Booking, Payment
 from slotwise.catalog.models import Provider
@@ -117,8 +118,9 @@ def _detail_context(request: HttpRequest, booking: Booking, **extra: Any) -> dic
         "rating": getattr(booking, "rating", None),
         "clones": list(booking.clones.all()),
         "is_confirmed": booking.status == Booking.Status.CONFIRMED,
-        "can_close": policy.close_refusal(status=booking.status, start=booking.start, now=now)
+        "can_close": policy.closing_refusal(status=booking.status, end=booking.end, now=now)
         is None,
+        "undo_until": _undo_until(booking, now),
         "payment_form": extra.pop("payment_form", None) or PaymentForm(),
         **extra,
     }
@@ -237,10 +239,67 @@ def booking_cancel(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 def _close(request: HttpRequest, reference: str, *, no_show: bool) -> HttpResponse:
+    """The confirmation step (GET) and the close itself (POST): completed or no-show."""
     booking = get_booking(request, reference)
-    action = actions.booking_mark_no_show if no_show else actions.booking_complete
+    now = utcnow()
+    if request.method == "POST":
+        action = actions.booking_mark_no_show if no_show else actions.booking_complete
+        try:
+            action(
+                booking_id=booking.pk,
+                business_id=request.business.pk,  # type: ignore[attr-defined]
+                actor=Actor.staff(request.user),
+                now=now,
+            )
+        except errors.DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            span = policy.describe_minutes(policy.CLOSE_UNDO_MINUTES)
+            messages.success(
+                request,
+                (
+                    _("Marked as a no-show. You can undo this for %(span)s.")
+                    if no_show
+                    else _(
+                        "Marked as completed. You can undo this for %(span)s; the customer is "
+                        "asked for a rating after that."
+                    )
+                )
+                % {"span": span},
+            )
+        return redirect("backoffice:booking_detail", reference=booking.reference)
+    refusal = policy.closing_refusal(status=booking.status, end=booking.end, now=now)
+    return render(
+        request,
+        "backoffice/bookings/close.html",
+        {
+            "booking": booking,
+            "no_show": no_show,
+            "refusal": refusal.message if refusal is not None else "",
+            "undo_span": policy.describe_minutes(policy.CLOSE_UNDO_MINUTES),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def booking_complete(request: HttpRequest, reference: str) -> HttpResponse:
+    return _close(request, reference, no_show=False)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def booking_no_show(request: HttpRequest, reference: str) -> HttpResponse:
+    return _close(request, reference, no_show=True)
+
+
+@require_POST
+@staff_required
+def booking_close_undo(request: HttpRequest, reference: str) -> HttpResponse:
+    """Put a booking just marked completed or no-show back to confirmed (within the window)."""
+    booking = get_booking(request, reference)
     try:
-        action(
+        actions.booking_close_undo(
             booking_id=booking.pk,
             business_id=request.business.pk,  # type: ignore[attr-defined]
             actor=Actor.staff(request.user),
@@ -249,25 +308,20 @@ def _close(request: HttpRequest, reference: str, *, no_show: bool) -> HttpRespon
     except errors.DomainError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(
-            request,
-            _("Marked as a no-show.")
-            if no_show
-            else _("Marked as completed. The customer is asked for a rating."),
-        )
+        messages.success(request, _("Undone: the booking is confirmed again."))
     return redirect("backoffice:booking_detail", reference=booking.reference)
 
 
-@require_POST
-@staff_required
-def booking_complete(request: HttpRequest, reference: str) -> HttpResponse:
-    return _close(request, reference, no_show=False)
-
-
-@require_POST
-@staff_required
-def booking_no_show(request: HttpRequest, reference: str) -> HttpResponse:
-    return _close(request, reference, no_show=True)
+def _undo_until(booking: Booking, now: datetime) -> datetime | None:
+    """Until when closing this booking can still be undone (None: it cannot)."""
+    if booking.status not in (Booking.Status.COMPLETED, Booking.Status.NO_SHOW):
+        return None
+    closed_at = last_closed_at(booking)
+    rated = hasattr(booking, "rating")
+    if policy.close_undo_refusal(status=booking.status, closed_at=closed_at, now=now, rated=rated):
+        return None
+    assert closed_at is not None
+    return policy.close_undo_until(closed_at)
 
 
 @require_POST

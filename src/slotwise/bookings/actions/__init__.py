@@ -6,7 +6,11 @@ the lock, writes history and outbox rows, and raises a DomainError that changes 
 
 from slotwise.bookings.actions.cancel import booking_cancel
 from slotwise.bookings.actions.clone import booking_clone, clone_prefill
-from slotwise.bookings.actions.complete import booking_complete, booking_mark_no_show
+from slotwise.bookings.actions.complete import (
+    booking_close_undo,
+    booking_complete,
+    booking_mark_no_show,
+)
 from slotwise.bookings.actions.create import (
     CustomerDetails,
     booking_create_custom,
@@ -21,6 +25,7 @@ __all__ = [
     "CustomerDetails",
     "booking_cancel",
     "booking_clone",
+    "booking_close_undo",
     "booking_complete",
     "booking_create_custom",
     "booking_create_web",

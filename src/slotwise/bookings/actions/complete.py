@@ -1,13 +1,20 @@
-"""Close a booking after the appointment: completed (asks for a rating) or no-show."""
+"""Close a booking after the appointment: completed (asks for a rating) or no-show; undo it.
+
+Closing is allowed once the appointment has ended, and can be undone for
+``policy.CLOSE_UNDO_MINUTES``; the rating request waits until then, so an undone
+"completed" never reaches the customer.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from django.utils.translation import gettext as _
+
 from slotwise.bookings import policy
 from slotwise.bookings.actions import _common
 from slotwise.bookings.actor import Actor
-from slotwise.bookings.models import Booking, BookingEvent
+from slotwise.bookings.models import Booking, BookingEvent, Rating
 from slotwise.core import errors
 from slotwise.notifications import outbox
 
@@ -15,7 +22,8 @@ from slotwise.notifications import outbox
 def booking_complete(
     *, booking_id: int, actor: Actor, now: datetime, business_id: int | None = None
 ) -> Booking:
-    """Mark a confirmed booking as done once it has started; queues the rating request."""
+    """Mark a confirmed booking as done once it has ended; the rating request is queued for
+    the end of the undo window."""
     return _close(
         booking_id=booking_id,
         actor=actor,
@@ -53,7 +61,7 @@ def _close(
         raise errors.NotAllowed()
     with _common.write_transaction():
         booking = _common.lock_booking(booking_id, business_id=business_id)
-        refusal = policy.close_refusal(status=booking.status, start=booking.start, now=now)
+        refusal = policy.closing_refusal(status=booking.status, end=booking.end, now=now)
         if refusal is not None:
             raise refusal
         old = {"status": booking.status}
@@ -62,7 +70,61 @@ def _close(
         booking.save(update_fields=["status", "version", "updated_at"])
         _common.record(booking, kind=kind, actor=actor, now=now, old=old, new={"status": status})
         if status == Booking.Status.COMPLETED:
-            outbox.on_booking_completed(booking, now=now)
+            outbox.on_booking_completed(booking, now=now, send_at=policy.close_undo_until(now))
         else:
             outbox.on_booking_closed_without_visit(booking, now=now)
     return booking
+
+
+def booking_close_undo(
+    *, booking_id: int, actor: Actor, now: datetime, business_id: int | None = None
+) -> Booking:
+    """Put a booking marked completed or no-show back to confirmed, within the undo window.
+
+    The waiting rating request (and completion webhook) is withdrawn in the same transaction.
+    """
+    if actor.is_customer:
+        raise errors.NotAllowed()
+    with _common.write_transaction():
+        booking = _common.lock_booking(booking_id, business_id=business_id)
+        closed_at = last_closed_at(booking)
+        refusal = policy.close_undo_refusal(
+            status=booking.status,
+            closed_at=closed_at,
+            now=now,
+            rated=Rating.objects.filter(booking=booking).exists(),
+        )
+        # The booking row is locked, so no other close or undo runs; a rating request the
+        # worker has already claimed or sent cannot be called back, so the undo is refused.
+        if refusal is None and outbox.completion_messages_sent(booking):
+            refusal = errors.InvalidState(
+                _("The rating request has already been sent."), status=booking.status
+            )
+        if refusal is not None:
+            raise refusal
+        old = {"status": booking.status}
+        booking.status = Booking.Status.CONFIRMED
+        booking.version += 1
+        booking.save(update_fields=["status", "version", "updated_at"])
+        _common.record(
+            booking,
+            kind=BookingEvent.Kind.CLOSE_UNDONE,
+            actor=actor,
+            now=now,
+            old=old,
+            new={"status": booking.status},
+        )
+        outbox.on_booking_close_undone(booking, now=now)
+    return booking
+
+
+def last_closed_at(booking: Booking) -> datetime | None:
+    """When the booking was last marked completed or a no-show (None if it never was)."""
+    event = (
+        BookingEvent.objects.filter(
+            booking=booking, kind__in=(BookingEvent.Kind.COMPLETED, BookingEvent.Kind.NO_SHOW)
+        )
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    return event.created_at if event is not None else None

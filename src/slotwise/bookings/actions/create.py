@@ -112,11 +112,14 @@ def booking_create_web(
     customer: CustomerDetails,
     now: datetime,
     notes: str = "",
+    also: Callable[[Booking, str], object] | None = None,
 ) -> tuple[Booking, str]:
     """A customer books on a page; the page's current self-service settings are copied.
 
     ``provider=None`` means "any available provider" (only where the page allows it). Returns
-    the booking and a fresh manage-link token for the confirmation page.
+    the booking and a fresh manage-link token for the confirmation page. ``also`` runs inside
+    the booking's transaction with the booking and its token (the idempotency key of a web
+    booking is marked done there), so both commit or neither does.
     """
     start = _common.require_aware(start, "start")
     business = page.business
@@ -145,6 +148,7 @@ def booking_create_web(
             provider=provider, blocked_start=blocked_start, blocked_end=blocked_end
         )
 
+    booked_any_provider = provider is None
     with _common.write_transaction():
         if provider is None:
             candidates = loaders.providers_for(service=service, page=page)
@@ -181,6 +185,7 @@ def booking_create_web(
             price=service.price,
             notes=notes.strip(),
             page=page,
+            booked_any_provider=booked_any_provider,
         )
         _common.record(
             booking,
@@ -191,6 +196,8 @@ def booking_create_web(
         )
         token = token_issue(booking=booking, purpose=BookingToken.Purpose.MANAGE, now=now)
         outbox.on_booking_created(booking, notify_customer=True, now=now)
+        if also is not None:
+            also(booking, token)
     return booking, token
 
 
@@ -207,6 +214,7 @@ def _insert(
     notes: str,
     page: BookingPage | None = None,
     cloned_from: Booking | None = None,
+    booked_any_provider: bool = False,
 ) -> Booking:
     """Write the booking row, with its policy snapshot, once nothing overlaps it."""
     end, blocked_start, blocked_end = _common.blocked_range(start, service)
@@ -233,6 +241,7 @@ def _insert(
         currency=service.currency,
         notes=notes,
         cloned_from=cloned_from,
+        booked_any_provider=booked_any_provider,
     )
 
 

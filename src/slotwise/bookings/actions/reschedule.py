@@ -46,12 +46,14 @@ def booking_reschedule(
                 raise refusal
             notify_customer = True
             override_availability = False
-            moving_provider = new_provider is not None and new_provider.pk != booking.provider_id
-            if moving_provider and (page is None or not page.any_provider):
-                raise errors.NotAllowed(
-                    _("This booking can only be moved to another time with the same provider."),
-                    field="provider",
-                )
+            # Re-checked here for every face: the customer keeps their provider unless the page
+            # lets them choose another ("any provider"); no provider given keeps the booking's.
+            policy.reschedule_provider_scope(
+                booking_provider_id=booking.provider_id,
+                booked_any_provider=booking.booked_any_provider,
+                page_any_provider=page is not None and page.any_provider,
+                chosen_provider_id=new_provider.pk if new_provider is not None else None,
+            )
         elif booking.status != Booking.Status.CONFIRMED:
             raise errors.InvalidState(
                 _("Only a confirmed booking can be rescheduled."), status=booking.status

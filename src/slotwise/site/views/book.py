@@ -6,17 +6,25 @@ the calendar and the times in place. The confirm is one POST to ``booking_create
 
 from __future__ import annotations
 
+import hashlib
+import json
+import secrets
+import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from slotwise.api import services as api_services
+from slotwise.api.errors import IdempotencyConflict, IdempotencyInProgress
+from slotwise.api.models import IdempotencyRecord
 from slotwise.bookings import actions, selectors
-from slotwise.bookings.models import BookingPage
+from slotwise.bookings.models import Booking, BookingPage, BookingToken
 from slotwise.catalog.models import Provider, Service
 from slotwise.core import errors
 from slotwise.scheduling import loaders
@@ -112,6 +120,13 @@ def _confirm(
     request: HttpRequest, page: BookingPage, choices: Choices, zone: common.ReaderZone
 ) -> HttpResponse:
     form = DetailsForm(request.POST)
+    retry_day = common.parse_day(request.POST.get("retry_day"))
+    if choices.step == "time" and retry_day is not None:
+        # "Confirm" after a taken time without picking a new one: ask again, details kept.
+        form.is_valid()
+        return _render(
+            request, page, choices, zone, form=form, slot_taken=_("Please choose a new time.")
+        )
     if choices.step != "details" or choices.service is None:
         # The form was tampered with or the page changed; start again from what is known.
         return redirect(_url(page, choices, zone, {"start": None}))
@@ -119,6 +134,41 @@ def _confirm(
         return _render(request, page, choices, zone, form=form)
     assert choices.start is not None
     data = form.cleaned_data
+    now = common.now()
+    # The form's one-time key makes a double submit (or a retry after a lost answer) show the
+    # booking the first submit made, instead of "this time was just taken" by the customer.
+    key = _posted_key(request)
+    record = None
+    if key:
+        try:
+            record, earlier = api_services.idempotency_claim(
+                business=page.business,
+                key=_scoped_key(page, key),
+                request_hash=_request_hash(choices, data),
+                now=now,
+            )
+        except IdempotencyConflict:
+            form.add_error(
+                None,
+                _(
+                    "This form was already used for a booking with other details. "
+                    "Check the details and confirm again."
+                ),
+            )
+            return _render(request, page, choices, zone, form=form, new_key=True)
+        except IdempotencyInProgress:
+            record, earlier = None, _wait_for_booking(page, key)
+            if earlier is None:
+                form.add_error(
+                    None,
+                    _("Your booking is still being confirmed. Please wait a moment and reload."),
+                )
+                return _render(request, page, choices, zone, form=form)
+        if earlier is not None:
+            token = actions.token_issue(
+                booking=earlier, purpose=BookingToken.Purpose.MANAGE, now=now
+            )
+            return redirect(reverse("site:manage", args=[token]) + "?new=1")
     try:
         _booking, token = actions.booking_create_web(
             page=page,
@@ -131,19 +181,59 @@ def _confirm(
                 phone=data["phone"],
                 timezone=zone.name,
             ),
-            now=common.now(),
+            now=now,
             notes=data["notes"],
+            also=None
+            if record is None
+            else lambda made, _t: api_services.idempotency_complete(record=record, booking=made),
         )
-    except errors.SlotUnavailable as exc:
-        return _render(request, page, choices, zone, form=form, slot_taken=exc.message)
-    except errors.InvalidInput as exc:
-        target = exc.details.get("field")
+    except errors.DomainError as exc:
+        if record is not None:
+            api_services.idempotency_release(record=record)  # refused: the key may be used again
+        if isinstance(exc, errors.SlotUnavailable):
+            return _render(request, page, choices, zone, form=form, slot_taken=exc.message)
+        target = exc.details.get("field") if isinstance(exc, errors.InvalidInput) else None
         form.add_error(target if target in form.fields else None, exc.message)
         return _render(request, page, choices, zone, form=form)
-    except errors.DomainError as exc:
-        form.add_error(None, exc.message)
-        return _render(request, page, choices, zone, form=form)
     return redirect(reverse("site:manage", args=[token]) + "?new=1")
+
+
+def _posted_key(request: HttpRequest) -> str:
+    """The form's one-time key, when it looks like one we made (else none: no replay)."""
+    key = request.POST.get("booking_key", "")
+    return key if 16 <= len(key) <= 64 and key.replace("-", "").replace("_", "").isalnum() else ""
+
+
+def _scoped_key(page: BookingPage, key: str) -> str:
+    # Hashed with the page, so a form key never meets an API client's key.
+    return "site:" + hashlib.sha256(f"{page.pk}:{key}".encode()).hexdigest()
+
+
+def _request_hash(choices: Choices, data: dict[str, Any]) -> str:
+    assert choices.start is not None
+    facts = {
+        "service": choices.service.pk if choices.service else None,
+        "provider": choices.provider_param,
+        "start": common.start_param(choices.start),
+        **{k: data[k] for k in ("name", "email", "phone", "notes")},
+    }
+    return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()
+
+
+def _wait_for_booking(page: BookingPage, key: str) -> Booking | None:
+    """The booking a concurrent submit of the same form is making, once it has committed."""
+    for _attempt in range(25):
+        record = (
+            IdempotencyRecord.objects.filter(business=page.business, key=_scoped_key(page, key))
+            .select_related("booking")
+            .first()
+        )
+        if record is None:
+            return None  # that submit was refused: nothing to show
+        if record.booking is not None:
+            return record.booking
+        time.sleep(0.2)
+    return None
 
 
 def _url(
@@ -173,10 +263,12 @@ def _render(
     *,
     form: DetailsForm,
     slot_taken: str = "",
+    new_key: bool = False,
 ) -> HttpResponse:
     now = common.now()
     tz = zone.tz
     context: dict[str, Any] = {
+        "booking_key": (not new_key and _posted_key(request)) or secrets.token_urlsafe(24),
         "page": page,
         "business": page.business,
         "choices": choices,
@@ -193,6 +285,13 @@ def _render(
         },
     }
     service = choices.service
+    retry_day = common.parse_day(request.POST.get("retry_day"))
+    if slot_taken and choices.step == "time" and retry_day is not None and service is not None:
+        # Still choosing a new time after a taken one: the details step, without a time.
+        context["step"] = "details"
+        context["slot_days"] = _free_days(page, choices, zone, retry_day, now)
+        context["tz_hidden"] = {"service": service.pk, "provider": choices.provider_param}
+        return render(request, "site/book/page.html", context)
     if service is not None and choices.step in ("time", "details"):
         notice = ""
         start = choices.start
@@ -246,7 +345,47 @@ def _render(
             "day": picker.day.isoformat() if picker.day else "",
         }
         if context["step"] == "details" and slot_taken:
-            context["slot_choices"] = picker.times
+            taken_day = start.astimezone(tz).date() if start is not None else picker.day
+            context["slot_days"] = _free_days(page, choices, zone, taken_day or now.date(), now)
     if request.htmx and not request.htmx.history_restore_request and "picker" in context:
         return render(request, "site/_picker.html", context)
     return render(request, "site/book/page.html", context)
+
+
+#: After a taken time: how many days of free times to offer, and how far to look for them.
+TAKEN_DAYS_SHOWN = 3
+TAKEN_LOOKAHEAD_DAYS = 14
+
+
+@dataclass
+class FreeDay:
+    day: date
+    label: str
+    times: list[tuple[str, str]]  # (start parameter, '09:30')
+
+
+def _free_days(
+    page: BookingPage, choices: Choices, zone: common.ReaderZone, day: date, now: datetime
+) -> list[FreeDay]:
+    """The remaining free times from ``day`` on (a few days of them), so a customer whose time
+    was just taken picks another one on the same form, their details kept."""
+    assert choices.service is not None
+    tz = zone.tz
+    window_start = datetime.combine(day, datetime.min.time(), tzinfo=tz)
+    slots = loaders.slots_for(
+        service=choices.service,
+        window_start=window_start,
+        window_end=window_start + timedelta(days=TAKEN_LOOKAHEAD_DAYS),
+        now=now,
+        page=page,
+        provider=choices.provider,
+    )
+    days = picker_mod.by_day(slots, tz)
+    return [
+        FreeDay(
+            day=d,
+            label=common.long_day(d),
+            times=[(common.start_param(x.start), common.clock_time(x.start, tz)) for x in found],
+        )
+        for d, found in sorted(days.items())[:TAKEN_DAYS_SHOWN]
+    ]

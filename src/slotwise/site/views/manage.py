@@ -7,6 +7,7 @@ submit or a stale page acts once and then shows the current state with a friendl
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -20,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from slotwise.bookings import actions, policy, selectors
 from slotwise.bookings.actions.cancel import facts_of
 from slotwise.bookings.actor import Actor
-from slotwise.bookings.models import Booking
+from slotwise.bookings.models import Booking, BookingPage
 from slotwise.catalog.models import Provider
 from slotwise.core import errors
 from slotwise.notifications import ics
@@ -164,12 +165,60 @@ def manage_cancel(request: HttpRequest, booking: Booking, token: str) -> HttpRes
     return render(request, "site/manage/cancel.html", context)
 
 
-def _reschedule_scope(booking: Booking) -> tuple[Any, Provider | None]:
-    """(page, provider) to look for slots: the booking's provider, or any where the page says."""
+ANY = "any"
+
+
+@dataclass
+class RescheduleScope:
+    """Whose times the reschedule page shows, and the provider choice it offers."""
+
+    page: BookingPage | None
+    provider: Provider | None  # None: every provider of the page, pooled
+    param: str  # the customer's explicit choice as a link parameter ("", "any" or an id)
+    options: list[Provider]  # whom the customer may choose ([] when there is no choice)
+
+
+def _reschedule_scope(booking: Booking, raw: str) -> RescheduleScope:
+    """The booking's provider, unless it was booked for "any provider" or the customer chose
+    another provider (or "any") that the page offers; the rule is ``policy``'s."""
     page = booking.booking_page
-    if page is not None and page.any_provider:
-        return page, None
-    return page, booking.provider
+    page_any = page is not None and page.any_provider
+    options = loaders.providers_for(service=booking.service, page=page) if page_any else []
+    chose_any = raw == ANY
+    chosen = common.parse_id(raw) if not chose_any else None
+    if chosen not in (None, booking.provider_id) and not any(p.pk == chosen for p in options):
+        chosen = None  # not offered (any more): show the default scope
+    try:
+        scope = policy.reschedule_provider_scope(
+            booking_provider_id=booking.provider_id,
+            booked_any_provider=booking.booked_any_provider,
+            page_any_provider=page_any,
+            chosen_provider_id=chosen,
+            chose_any=chose_any,
+        )
+    except errors.NotAllowed:
+        scope, chose_any, chosen = booking.provider_id, False, None
+    provider = (
+        None
+        if scope is None
+        else booking.provider
+        if scope == booking.provider_id
+        else next(p for p in options if p.pk == scope)
+    )
+    param = ANY if chose_any else str(chosen) if chosen is not None else ""
+    return RescheduleScope(
+        page=page, provider=provider, param=param, options=options if len(options) > 1 else []
+    )
+
+
+def _with_names(picker: picker_mod.Picker, booking: Booking, pool: list[Provider]) -> None:
+    """Pooled times: each says who it would be with (the customer's own provider when free)."""
+    for choice in picker.times:
+        ids = choice.provider_ids
+        if booking.provider_id in ids:
+            choice.provider_name = booking.provider.name
+        else:
+            choice.provider_name = next((p.name for p in pool if p.pk in ids), "")
 
 
 @require_http_methods(["GET", "POST"])
@@ -186,7 +235,8 @@ def manage_reschedule(request: HttpRequest, booking: Booking, token: str) -> Htt
     now = common.now()
     zone = _zone(request, booking)
     tz = zone.tz
-    page, provider = _reschedule_scope(booking)
+    scope = _reschedule_scope(booking, request.GET.get("provider", ""))
+    page, provider = scope.page, scope.provider
     start = common.parse_start(request.GET.get("start"))
     day = common.parse_day(request.GET.get("day"))
     if start is not None:
@@ -195,7 +245,9 @@ def manage_reschedule(request: HttpRequest, booking: Booking, token: str) -> Htt
 
     def url_for(params: dict[str, Any]) -> str:
         return common.with_query(
-            base, {"tz": zone.name, **params}, anchor="times" if "day" in params else ""
+            base,
+            {"tz": zone.name, "provider": scope.param, **params},
+            anchor="times" if "day" in params else "",
         )
 
     picker = picker_mod.picker_for(
@@ -212,19 +264,35 @@ def manage_reschedule(request: HttpRequest, booking: Booking, token: str) -> Htt
     )
     current = common.start_param(booking.start)
     for choice in picker.times:
-        choice.current = choice.value == current
+        # The booking's own time is "current" only with its own provider.
+        choice.current = choice.value == current and (
+            provider is None or provider.pk == booking.provider_id
+        )
+    pool = loaders.providers_for(service=booking.service, page=page) if provider is None else []
+    if provider is None:
+        _with_names(picker, booking, pool)
     context = _booking_context(request, booking, token, zone, now)
     context.update(
         picker=picker,
         notice="",
-        tz_hidden={"month": request.GET.get("month", ""), "day": day.isoformat() if day else ""},
+        scope=scope,
+        provider_options=scope.options,
+        tz_hidden={
+            "month": request.GET.get("month", ""),
+            "day": day.isoformat() if day else "",
+            "provider": scope.param,
+        },
     )
     chosen = next((t for t in picker.times if t.selected), None)
     if start is not None and chosen is None:
         context["notice"] = str(errors.SlotUnavailable.default_message)
     if chosen is not None and start is not None:
-        new_provider = selectors.reschedule_provider(
-            booking=booking, free_provider_ids=chosen.provider_ids
+        new_provider = (
+            provider
+            if provider is not None
+            else selectors.reschedule_provider(
+                booking=booking, free_provider_ids=chosen.provider_ids
+            )
         )
         end = start + (booking.end - booking.start)
         context.update(
@@ -233,6 +301,7 @@ def manage_reschedule(request: HttpRequest, booking: Booking, token: str) -> Htt
             provider_changes=new_provider.pk != booking.provider_id,
             start_value=chosen.value,
             change_time_url=url_for({"day": day.isoformat() if day else ""}),
+            booked_any=booking.booked_any_provider,
         )
         return render(request, "site/manage/reschedule_confirm.html", context)
     if request.htmx and not request.htmx.history_restore_request:
@@ -245,14 +314,18 @@ def _reschedule_post(request: HttpRequest, booking: Booking, token: str) -> Http
     if start is None:
         messages.warning(request, str(errors.SlotUnavailable.default_message))
         return redirect(_manage_url(request, token, "site:manage_reschedule"))
-    page, _scope_provider = _reschedule_scope(booking)
+    page = booking.booking_page
     provider_id = common.parse_id(request.POST.get("provider"))
     new_provider = None
     if provider_id is not None and provider_id != booking.provider_id:
         found = loaders.providers_for(
             service=booking.service, page=page, provider_ids=[provider_id]
         )
-        new_provider = found[0] if found else None
+        if not found:
+            # Never fall back to the booking's provider quietly: the customer chose someone.
+            messages.warning(request, _("This provider is not available for this booking."))
+            return redirect(_manage_url(request, token, "site:manage_reschedule"))
+        new_provider = found[0]
     zone = _zone(request, booking)
     try:
         moved = actions.booking_reschedule(
