@@ -14,6 +14,12 @@ from django.utils.translation import gettext_lazy as _
 from slotwise.bookings.models import CHANGE_DEADLINE_CHOICES, Booking, Payment
 from slotwise.catalog.models import Customer, Provider, Service
 from slotwise.core.models import Business
+from slotwise.core.validators import (
+    EMAIL_MAX_LENGTH,
+    validate_email_address,
+    validate_line,
+    validate_text,
+)
 
 TIMEZONE_CHOICES = [("", _("Same as the business"))] + [
     (z, z) for z in sorted(available_timezones()) if "/" in z and not z.startswith("Etc/")
@@ -220,9 +226,17 @@ class CustomerPickForm(forms.Form):
 
 
 class CustomerCreateForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=200)
-    email = forms.EmailField(label=_("Email"))
-    phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
+    name = forms.CharField(label=_("Name"), max_length=200, validators=[validate_line])
+    # The address rule every form and the API share (core/validators.py).
+    email = forms.CharField(
+        label=_("Email"),
+        max_length=EMAIL_MAX_LENGTH,
+        validators=[validate_email_address],
+        widget=forms.EmailInput,
+    )
+    phone = forms.CharField(
+        label=_("Phone"), max_length=40, required=False, validators=[validate_line]
+    )
     timezone = forms.ChoiceField(
         label=_("Customer's time zone"),
         choices=TIMEZONE_CHOICES,
@@ -264,6 +278,7 @@ class DetailsForm(forms.Form):
         label=_("Notes"),
         required=False,
         max_length=4000,
+        validators=[validate_text],
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("Visible to staff; included in the provider's email."),
     )

@@ -253,7 +253,7 @@ def _reminder(booking: Booking, *, minutes: int, now: datetime) -> Message | Non
         booking,
         kind=K.REMINDER,
         recipient=booking.customer.email,
-        recipient_name=booking.customer.name,
+        recipient_name=booking.contact.name,
         now=now,
         due_at=due,
         reminder_minutes=minutes,

@@ -33,9 +33,7 @@ MANAGE = "manage"
 
 
 def _zone(request: HttpRequest, booking: Booking) -> common.ReaderZone:
-    return common.reader_zone(
-        request, known=booking.customer.timezone, fallback=booking.business.tz
-    )
+    return common.reader_zone(request, known=booking.contact.timezone, fallback=booking.business.tz)
 
 
 def _manage_url(request: HttpRequest, token: str, name: str = "site:manage", **extra: Any) -> str:
