@@ -188,4 +188,14 @@ def customer_get_or_create(
     existing = Customer.objects.filter(business=business, email__iexact=checked["email"]).first()
     if existing is not None:
         return existing, False
-    return customer_save(business=business, changes=checked), True
+    customer = Customer(business=business)
+    record_apply(customer, checked)
+    # The fields' own rules (lengths, a known zone) without record_save's extra round trips:
+    # a web booking runs this under its write lock, where every query counts.
+    try:
+        customer.clean_fields(exclude=["business"])
+    except ValidationError as exc:
+        fields = {f: " ".join(m) for f, m in exc.message_dict.items()}
+        raise errors.InvalidInput(" ".join(fields.values()), field=next(iter(fields))) from None
+    customer.save()
+    return customer, True
