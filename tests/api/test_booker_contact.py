@@ -79,3 +79,14 @@ def test_staff_api_still_books_for_the_customer_record(api: Api, world: Any, vic
     assert booking.contact.name == "Quentin Victim"
     assert booking.contact_name == "Quentin Victim"
     assert Customer.objects.get(pk=victim.pk).name == "Quentin Victim"
+
+
+def test_the_bookers_changes_are_recorded_under_the_name_they_gave(
+    anon: Api, world: Any, victim: Customer
+) -> None:
+    created = _book_as_someone_else(anon, world)
+    response = anon.post(f"/api/v1/manage/{token_of(created)}/cancel", {"reason": "x"})
+    assert response.status_code == 200, response.content
+    booking = Booking.objects.get(reference=created["booking"]["reference"])
+    labels = list(booking.events.values_list("kind", "actor_label"))
+    assert labels == [("created", "Mallory Mask"), ("cancelled", "Mallory Mask")]

@@ -139,7 +139,7 @@ def manage_cancel(request: HttpRequest, booking: Booking, token: str) -> HttpRes
             actions.booking_cancel(
                 booking_id=booking.pk,
                 business_id=booking.business_id,
-                actor=Actor.customer(booking.customer.name),
+                actor=Actor.customer(booking.contact.name),
                 now=common.now(),
                 reason=reason,
                 expected_version=_version(request),
@@ -256,7 +256,7 @@ def _reschedule_post(request: HttpRequest, booking: Booking, token: str) -> Http
         moved = actions.booking_reschedule(
             booking_id=booking.pk,
             business_id=booking.business_id,
-            actor=Actor.customer(booking.customer.name),
+            actor=Actor.customer(booking.contact.name),
             new_start=start,
             now=common.now(),
             new_provider=new_provider,
