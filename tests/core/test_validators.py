@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from django.core.exceptions import ValidationError
 
-from slotwise.backoffice.forms import CustomerCreateForm
+from slotwise.backoffice.forms import CustomerCreateForm, ProviderForm
 from slotwise.backoffice.forms import DetailsForm as WizardDetailsForm
 from slotwise.bookings import actions
 from slotwise.bookings.models import Booking
@@ -186,3 +186,12 @@ def test_web_booking_refuses_bad_details_and_writes_nothing(
     assert refused.value.details["field"] == field
     assert not Booking.objects.exists()
     assert Customer.objects.filter(business=world.business).count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("value", BAD_EMAILS[:8])
+def test_the_provider_form_uses_the_same_address_rule(world: World, value: str) -> None:
+    data = {"name": "Pat", "email": value, "phone": ""}
+    assert "email" in ProviderForm(data, business=world.business).errors
+    assert "email" not in ProviderForm({**data, "email": ""}, business=world.business).errors
+    assert "name" in ProviderForm({**data, "name": "Pat\r\nX"}, business=world.business).errors

@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
 from django import forms
+from django.core.validators import EmailValidator
 from django.utils.translation import gettext_lazy as _
 
 from slotwise.bookings.models import CHANGE_DEADLINE_CHOICES, Booking, Payment
@@ -20,6 +21,12 @@ from slotwise.core.validators import (
     validate_line,
     validate_text,
 )
+
+
+def _optional_email(value: str) -> None:
+    if value.strip():
+        validate_email_address(value)
+
 
 TIMEZONE_CHOICES = [("", _("Same as the business"))] + [
     (z, z) for z in sorted(available_timezones()) if "/" in z and not z.startswith("Etc/")
@@ -416,6 +423,13 @@ class ProviderForm(forms.ModelForm):
     def __init__(self, *args: Any, business: Business, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["services"].queryset = Service.objects.filter(business=business)  # type: ignore[attr-defined]
+        # The address rule every form and the API share; a provider may have none.
+        email = self.fields["email"]
+        email.validators = [v for v in email.validators if not isinstance(v, EmailValidator)] + [
+            _optional_email
+        ]
+        for name in ("name", "phone"):
+            self.fields[name].validators.append(validate_line)
 
 
 class HoursRowForm(forms.Form):
