@@ -176,7 +176,8 @@ def public_booking(b: Booking) -> dict[str, Any]:
         "service_name": b.service.name,
         "provider_id": b.provider_id,
         "provider_name": b.provider.name,
-        "customer_name": b.customer.name,
+        # What the booker typed: the stored customer record is never shown to them.
+        "customer_name": b.contact.name,
         "customer_email": b.customer.email,
         "price": money(b.price),
         "currency": b.currency,

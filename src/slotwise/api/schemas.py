@@ -11,6 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from ninja import Schema
 from pydantic import (
     AfterValidator,
@@ -22,6 +23,7 @@ from pydantic import (
 )
 
 from slotwise.api.models import WEBHOOK_EVENTS
+from slotwise.core import validators
 
 # --- building blocks --------------------------------------------------------------------------
 
@@ -49,6 +51,47 @@ def Text(max_length: int, min_length: int = 0) -> Any:
         AfterValidator(_no_nul),
     ]
 
+
+def _django_rule(rule: Any) -> Any:
+    """A core/validators.py rule as a pydantic validator (its refusal becomes a 422)."""
+
+    def check(value: str) -> str:
+        try:
+            return rule(value)  # type: ignore[no-any-return]
+        except DjangoValidationError as exc:
+            raise ValueError(" ".join(str(m) for m in exc.messages)) from None
+
+    return AfterValidator(check)
+
+
+def Line(max_length: int, min_length: int = 0) -> Any:
+    """One line of text (a name, a phone): no control characters, no line breaks."""
+    return Annotated[
+        str,
+        StringConstraints(max_length=max_length, min_length=min_length),
+        _django_rule(validators.validate_line),
+    ]
+
+
+def Note(max_length: int) -> Any:
+    """Free text (notes, a reason): line breaks allowed, other control characters not."""
+    return Annotated[
+        str, StringConstraints(max_length=max_length), _django_rule(validators.validate_text)
+    ]
+
+
+#: One email address, by the same rule as every form (see docs/api.md).
+Email = Annotated[
+    str,
+    StringConstraints(max_length=validators.EMAIL_MAX_LENGTH, min_length=3),
+    _django_rule(validators.validate_email_address),
+]
+#: The same, or empty (a provider without an address).
+OptionalEmail = Annotated[
+    str,
+    StringConstraints(max_length=validators.EMAIL_MAX_LENGTH),
+    _django_rule(lambda v: validators.validate_email_address(v) if v.strip() else ""),
+]
 
 #: An ISO 8601 instant with an offset (``2030-06-03T09:00:00+02:00`` or ``…Z``).
 Instant = Annotated[AwareDatetime, AfterValidator(_sane_instant)]
@@ -131,9 +174,9 @@ class WorkingHoursOut(Schema):
 
 
 class ProviderIn(In):
-    name: Text(200, 1)  # type: ignore[valid-type]
-    email: Text(254) = ""  # type: ignore[valid-type]
-    phone: Text(40) = ""  # type: ignore[valid-type]
+    name: Line(200, 1)  # type: ignore[valid-type]
+    email: OptionalEmail = ""
+    phone: Line(40) = ""  # type: ignore[valid-type]
     working_hours: list[WorkingHoursIn] = Field(default_factory=list, max_length=100)
     service_ids: list[Id] = Field(default_factory=list, max_length=500)
     active: bool = True
@@ -141,9 +184,9 @@ class ProviderIn(In):
 
 
 class ProviderPatch(In):
-    name: Text(200, 1) = None  # type: ignore[valid-type]
-    email: Text(254) = None  # type: ignore[valid-type]
-    phone: Text(40) = None  # type: ignore[valid-type]
+    name: Line(200, 1) = None  # type: ignore[valid-type]
+    email: OptionalEmail = None  # type: ignore[assignment]
+    phone: Line(40) = None  # type: ignore[valid-type]
     working_hours: list[WorkingHoursIn] = Field(None, max_length=100)  # type: ignore[assignment]
     service_ids: list[Id] = Field(None, max_length=500)  # type: ignore[assignment]
     active: bool = None  # type: ignore[assignment]
@@ -186,17 +229,17 @@ class TimeOffList(ListOut):
 
 
 class CustomerIn(In):
-    name: Text(200, 1)  # type: ignore[valid-type]
-    email: Text(254, 3)  # type: ignore[valid-type]
-    phone: Text(40) = ""  # type: ignore[valid-type]
-    timezone: Text(64) = Field("", description="IANA zone, e.g. Europe/Berlin; empty = unknown.")  # type: ignore[valid-type]
+    name: Line(200, 1)  # type: ignore[valid-type]
+    email: Email
+    phone: Line(40) = ""  # type: ignore[valid-type]
+    timezone: Line(64) = Field("", description="IANA zone, e.g. Europe/Berlin; empty = unknown.")  # type: ignore[valid-type]
 
 
 class CustomerPatch(In):
-    name: Text(200, 1) = None  # type: ignore[valid-type]
-    email: Text(254, 3) = None  # type: ignore[valid-type]
-    phone: Text(40) = None  # type: ignore[valid-type]
-    timezone: Text(64) = None  # type: ignore[valid-type]
+    name: Line(200, 1) = None  # type: ignore[valid-type]
+    email: Email = None  # type: ignore[assignment]
+    phone: Line(40) = None  # type: ignore[valid-type]
+    timezone: Line(64) = None  # type: ignore[valid-type]
 
 
 class CustomerOut(Schema):
@@ -340,13 +383,13 @@ class AvailabilityOut(BaseModel):
 
 
 class CustomerDetailsIn(In):
-    name: Text(200, 1)  # type: ignore[valid-type]
-    email: Text(254, 3)  # type: ignore[valid-type]
-    phone: Text(40) = ""  # type: ignore[valid-type]
+    name: Line(200, 1)  # type: ignore[valid-type]
+    email: Email
+    phone: Line(40) = ""  # type: ignore[valid-type]
 
 
 class WebCustomerIn(CustomerDetailsIn):
-    timezone: Text(64) = ""  # type: ignore[valid-type]
+    timezone: Line(64) = ""  # type: ignore[valid-type]
 
 
 class BookingIn(In):
@@ -361,7 +404,7 @@ class BookingIn(In):
         default_factory=SelfServiceIn, description="Fixed for the life of the booking."
     )
     notify_customer: bool = True
-    notes: Text(5000) = ""  # type: ignore[valid-type]
+    notes: Note(5000) = ""  # type: ignore[valid-type]
     price: Money | None = None
     override_availability: bool = Field(
         False, description="Book outside working hours (never over another booking)."
@@ -546,7 +589,7 @@ class WebBookingIn(In):
     provider_id: Id | None = Field(None, description="Empty: any available provider.")
     start: Instant
     customer: WebCustomerIn
-    notes: Text(2000) = ""  # type: ignore[valid-type]
+    notes: Note(2000) = ""  # type: ignore[valid-type]
 
 
 class PublicBookingOut(Schema):
@@ -589,7 +632,7 @@ class ManageOut(Schema):
 
 
 class ManageCancelIn(In):
-    reason: Text(2000) = ""  # type: ignore[valid-type]
+    reason: Note(2000) = ""  # type: ignore[valid-type]
 
 
 class ManageRescheduleIn(In):

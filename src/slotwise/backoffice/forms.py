@@ -9,11 +9,24 @@ from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
 from django import forms
+from django.core.validators import EmailValidator
 from django.utils.translation import gettext_lazy as _
 
 from slotwise.bookings.models import CHANGE_DEADLINE_CHOICES, Booking, Payment
 from slotwise.catalog.models import Customer, Provider, Service
 from slotwise.core.models import Business
+from slotwise.core.validators import (
+    EMAIL_MAX_LENGTH,
+    validate_email_address,
+    validate_line,
+    validate_text,
+)
+
+
+def _optional_email(value: str) -> None:
+    if value.strip():
+        validate_email_address(value)
+
 
 TIMEZONE_CHOICES = [("", _("Same as the business"))] + [
     (z, z) for z in sorted(available_timezones()) if "/" in z and not z.startswith("Etc/")
@@ -220,9 +233,17 @@ class CustomerPickForm(forms.Form):
 
 
 class CustomerCreateForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=200)
-    email = forms.EmailField(label=_("Email"))
-    phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
+    name = forms.CharField(label=_("Name"), max_length=200, validators=[validate_line])
+    # The address rule every form and the API share (core/validators.py).
+    email = forms.CharField(
+        label=_("Email"),
+        max_length=EMAIL_MAX_LENGTH,
+        validators=[validate_email_address],
+        widget=forms.EmailInput,
+    )
+    phone = forms.CharField(
+        label=_("Phone"), max_length=40, required=False, validators=[validate_line]
+    )
     timezone = forms.ChoiceField(
         label=_("Customer's time zone"),
         choices=TIMEZONE_CHOICES,
@@ -264,6 +285,7 @@ class DetailsForm(forms.Form):
         label=_("Notes"),
         required=False,
         max_length=4000,
+        validators=[validate_text],
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("Visible to staff; included in the provider's email."),
     )
@@ -401,6 +423,13 @@ class ProviderForm(forms.ModelForm):
     def __init__(self, *args: Any, business: Business, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["services"].queryset = Service.objects.filter(business=business)  # type: ignore[attr-defined]
+        # The address rule every form and the API share; a provider may have none.
+        email = self.fields["email"]
+        email.validators = [v for v in email.validators if not isinstance(v, EmailValidator)] + [
+            _optional_email
+        ]
+        for name in ("name", "phone"):
+            self.fields[name].validators.append(validate_line)
 
 
 class HoursRowForm(forms.Form):

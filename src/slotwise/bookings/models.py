@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
@@ -64,6 +65,16 @@ class BookingPage(models.Model):
         return self.title
 
 
+@dataclass(frozen=True, slots=True)
+class BookingContact:
+    """Who a booking is for, as the customer's pages and emails name them."""
+
+    name: str
+    email: str
+    phone: str
+    timezone: str
+
+
 class Booking(models.Model):
     """One appointment. Rescheduled in place: its id, reference and links never change."""
 
@@ -89,6 +100,11 @@ class Booking(models.Model):
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="bookings")
     provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="bookings")
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="bookings")
+    # What the booker typed (a web booking) or the customer record when the booking was made
+    # (staff): a web booking never changes the stored customer, so its own details live here.
+    contact_name = models.CharField(max_length=200, blank=True)
+    contact_phone = models.CharField(max_length=40, blank=True)
+    contact_timezone = models.CharField(max_length=64, blank=True)
     start = models.DateTimeField()
     end = models.DateTimeField()
     # The time the provider is held, buffers included; the overlap guarantee is on this range.
@@ -162,6 +178,30 @@ class Booking(models.Model):
     @property
     def self_service_enabled(self) -> bool:
         return self.allow_cancel or self.allow_reschedule
+
+    @property
+    def contact(self) -> BookingContact:
+        """Who the customer's pages, emails and invites address.
+
+        A web booking: what the booker typed (the address is the customer's, matched by it).
+        A staff booking, or a row without its own contact: the customer record, as it is now.
+        """
+        customer = self.customer
+        if self.source == self.Source.WEB and self.contact_name:
+            return BookingContact(
+                self.contact_name, customer.email, self.contact_phone, self.contact_timezone
+            )
+        return BookingContact(customer.name, customer.email, customer.phone, customer.timezone)
+
+    @property
+    def contact_differs(self) -> bool:
+        """Whether the booker gave other details than the customer record holds (staff see both)."""
+        customer, contact = self.customer, self.contact
+        return (contact.name, contact.phone, contact.timezone) != (
+            customer.name,
+            customer.phone,
+            customer.timezone,
+        )
 
 
 class BookingEvent(models.Model):

@@ -11,10 +11,11 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, time
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from slotwise.catalog.models import Customer, Provider, Service, TimeOff, WorkingHours
-from slotwise.core import errors
+from slotwise.core import errors, validators
 from slotwise.core.models import Business
 from slotwise.core.records import record_apply, record_or_new, record_save, records_get
 
@@ -140,24 +141,61 @@ def time_off_delete(*, business: Business, provider_id: int, time_off_id: int) -
 def customer_save(
     *, business: Business, changes: Mapping[str, Any], customer: Customer | None = None
 ) -> Customer:
-    """Create a customer (``customer`` None) or change the given fields of one."""
+    """Create a customer (``customer`` None) or change the given fields of one.
+
+    The email address and the one-line fields follow core/validators.py, whoever calls.
+    """
     customer = record_or_new(Customer, business=business, instance=customer, label="Customer")
-    changes = dict(changes)
-    if changes.get("email"):
-        changes["email"] = changes["email"].strip().lower()
+    changes = customer_details_checked(changes)
     record_apply(customer, changes)
     return record_save(customer)
+
+
+def customer_details_checked(changes: Mapping[str, Any]) -> dict[str, Any]:
+    """``changes`` with the address cleaned (one address, lower case) and the one-line fields
+    checked (core/validators.py); a refusal is an ``InvalidInput`` naming the field."""
+    checked = dict(changes)
+    rules = {
+        "email": lambda v: validators.validate_email_address(v).lower(),
+        "name": validators.validate_line,
+        "phone": validators.validate_line,
+        "timezone": validators.validate_line,
+    }
+    for field, rule in rules.items():
+        if not isinstance(checked.get(field), str):
+            continue
+        try:
+            checked[field] = rule(checked[field])
+        except ValidationError as exc:
+            raise errors.InvalidInput(" ".join(exc.messages), field=field) from None
+    return checked
 
 
 def customer_get_or_create(
     *, business: Business, name: str, email: str, phone: str = "", timezone: str = ""
 ) -> tuple[Customer, bool]:
-    """The business's customer with this email (kept as is), or a new one.
+    """The business's customer with this email, exactly as stored, or a new one from the rest.
 
-    Returns ``(customer, created)``.
+    This is the one rule for who a booking belongs to, for staff and for anonymous bookers
+    alike: a matching customer is linked but never changed (nothing typed by someone who merely
+    knows an address may alter or reveal the stored record; staff edit customers explicitly
+    with :func:`customer_save`). What a web booker typed is kept on the booking instead (see
+    ``Booking.contact``). Returns ``(customer, created)``.
     """
-    existing = Customer.objects.filter(business=business, email__iexact=email.strip()).first()
+    checked = customer_details_checked(
+        {"name": name, "email": email, "phone": phone, "timezone": timezone}
+    )
+    existing = Customer.objects.filter(business=business, email__iexact=checked["email"]).first()
     if existing is not None:
         return existing, False
-    changes = {"name": name, "email": email, "phone": phone, "timezone": timezone}
-    return customer_save(business=business, changes=changes), True
+    customer = Customer(business=business)
+    record_apply(customer, checked)
+    # The fields' own rules (lengths, a known zone) without record_save's extra round trips:
+    # a web booking runs this under its write lock, where every query counts.
+    try:
+        customer.clean_fields(exclude=["business"])
+    except ValidationError as exc:
+        fields = {f: " ".join(m) for f, m in exc.message_dict.items()}
+        raise errors.InvalidInput(" ".join(fields.values()), field=next(iter(fields))) from None
+    customer.save()
+    return customer, True

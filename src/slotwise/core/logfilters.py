@@ -1,4 +1,4 @@
-"""Keep customer link tokens and API keys out of every log line.
+"""Keep customer link tokens and API keys out of every log line, and one event on one line.
 
 A manage link's token is the customer's only proof of who they are, and an API key opens a
 whole business: anyone who reads a log must not be able to act with either. Both travel in
@@ -7,6 +7,10 @@ link, runserver and gunicorn log every request line, and a client may send a key
 that ends up in a message. :func:`redact` removes them from text; :class:`RedactSecrets` is
 the logging filter wired into ``LOGGING`` for every handler and the request loggers; and
 :class:`RedactingGunicornLogger` does the same for gunicorn's access log.
+
+The same filter escapes CR and LF in a message's arguments: they carry data (an address a
+booker typed, an error a mail server sent), and a raw line break there would let that data
+write a line of its own into the log, forged to look like the app's.
 """
 
 from __future__ import annotations
@@ -50,6 +54,35 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
+_LINE_BREAKS = str.maketrans({"\r": "\\r", "\n": "\\n", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+_PLAIN = (int, float, bool, type(None))
+
+
+def escape_line_breaks(text: str) -> str:
+    """``text`` with CR, LF and the Unicode line separators written as escapes (``\\n``)."""
+    return text.translate(_LINE_BREAKS)
+
+
+def _escaped_arg(value: Any) -> Any:
+    if isinstance(value, _PLAIN):
+        return value
+    try:
+        text = value if isinstance(value, str) else str(value)
+    except Exception:  # an argument that cannot say itself: the handler reports it as before
+        return value
+    escaped = escape_line_breaks(text)
+    # Anything else is left as it was (so %r and %d still format it) unless it had to change.
+    return escaped if escaped != text or isinstance(value, str) else value
+
+
+def _escaped_args(args: Any) -> Any:
+    if isinstance(args, tuple):
+        return tuple(_escaped_arg(a) for a in args)
+    if isinstance(args, dict):
+        return {k: _escaped_arg(v) for k, v in args.items()}
+    return args
+
+
 def redact(text: str) -> str:
     """``text`` with every link token, API key, webhook secret and credential replaced."""
     for pattern, replacement in _RULES:
@@ -58,7 +91,8 @@ def redact(text: str) -> str:
 
 
 class RedactSecrets(logging.Filter):
-    """Rewrite a record's message (and traceback) with :func:`redact`; never drops a record.
+    """Rewrite a record's message (and traceback) with :func:`redact`, with CR/LF in its
+    arguments escaped; never drops a record.
 
     The message is formatted here and its arguments dropped, because a secret usually
     arrives as an argument (``"Not Found: %s", path``). The record is changed in place, so
@@ -66,6 +100,9 @@ class RedactSecrets(logging.Filter):
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if record.args:
+            # The format string is the app's own; only the data put into it is escaped.
+            record.args = _escaped_args(record.args)
         try:
             message = record.getMessage()
         except Exception:  # a broken format string: leave it to the handler to report

@@ -118,7 +118,7 @@ def booking_calendar(
         event.attendees = [
             vCalAddress.new(
                 booking.customer.email,
-                cn=booking.customer.name,
+                cn=booking.contact.name,
                 role="REQ-PARTICIPANT",
                 partstat="ACCEPTED",
                 rsvp=False,

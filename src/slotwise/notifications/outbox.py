@@ -285,7 +285,7 @@ def _reminder(booking: Booking, *, minutes: int, now: datetime) -> Message | Non
         booking,
         kind=K.REMINDER,
         recipient=booking.customer.email,
-        recipient_name=booking.customer.name,
+        recipient_name=booking.contact.name,
         now=now,
         due_at=due,
         reminder_minutes=minutes,
@@ -347,12 +347,13 @@ def _queue(
 def _to_customer(
     booking: Booking, *, kind: str, now: datetime, extra: dict[str, Any] | None = None
 ) -> Message | None:
-    customer = booking.customer
+    # The name the booker gave (a web booking never changes the stored customer's).
+    contact = booking.contact
     return _queue(
         booking,
         kind=kind,
-        recipient=customer.email,
-        name=customer.name,
+        recipient=contact.email,
+        name=contact.name,
         audience="customer",
         now=now,
         extra=extra,

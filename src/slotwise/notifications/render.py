@@ -271,11 +271,14 @@ def _template_context(message: Message, booking: Booking, *, now: datetime) -> d
         "is_customer": is_customer,
         "language_code": translation.get_language() or settings.LANGUAGE_CODE,
         "business": business,
-        "customer": customer,
+        # What the booker gave (a web booking never changes the stored customer); staff emails
+        # also name the record when it differs.
+        "customer": booking.contact,
+        "customer_record": customer if _record_differs(booking) else None,
         "booking": booking,
         "reference": booking.reference,
         "recipient_name": message.recipient_name,
-        "greeting_name": customer.name if is_customer else message.recipient_name,
+        "greeting_name": booking.contact.name if is_customer else message.recipient_name,
         "service_name": facts.get("service_name") or booking.service.name,
         "provider_name": provider_name,
         "old_provider_name": old_provider_name,
@@ -400,6 +403,11 @@ def _calendar_description(c: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _record_differs(booking: Booking) -> bool:
+    contact, customer = booking.contact, booking.customer
+    return (contact.name, contact.phone) != (customer.name, customer.phone)
+
+
 def _actor_label(actor: str) -> str:
     return {
         "customer": _("the customer"),
@@ -413,8 +421,8 @@ def _actor_label(actor: str) -> str:
 
 
 def _customer_zone(booking: Booking) -> ZoneInfo:
-    """The customer's own zone when known and valid, else the business's."""
-    name = booking.customer.timezone
+    """The booker's own zone when known and valid, else the business's."""
+    name = booking.contact.timezone
     if name:
         try:
             return ZoneInfo(name)

@@ -7,6 +7,13 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from slotwise.core.validators import (
+    EMAIL_MAX_LENGTH,
+    validate_email_address,
+    validate_line,
+    validate_text,
+)
+
 
 class _Form(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -20,12 +27,15 @@ class DetailsForm(_Form):
     name = forms.CharField(
         label=_("Your name"),
         max_length=200,
+        validators=[validate_line],
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
         error_messages={"required": _("Please give your name.")},
     )
-    email = forms.EmailField(
+    # One address by the rule every form and the API share (core/validators.py).
+    email = forms.CharField(
         label=_("Email"),
-        max_length=254,
+        max_length=EMAIL_MAX_LENGTH,
+        validators=[validate_email_address],
         help_text=_("We send the confirmation and your links to change the booking here."),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
         error_messages={
@@ -37,12 +47,14 @@ class DetailsForm(_Form):
         label=_("Phone (optional)"),
         max_length=40,
         required=False,
+        validators=[validate_line],
         widget=forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
     )
     notes = forms.CharField(
         label=_("Note for the business (optional)"),
         max_length=2000,
         required=False,
+        validators=[validate_text],
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
@@ -53,6 +65,7 @@ class CancelForm(_Form):
         help_text=_("It helps the business, but you do not have to say."),
         max_length=2000,
         required=False,
+        validators=[validate_text],
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
@@ -69,6 +82,7 @@ class RatingForm(_Form):
         label=_("Comment (optional)"),
         max_length=2000,
         required=False,
+        validators=[validate_text],
         widget=forms.Textarea(attrs={"rows": 4}),
     )
 

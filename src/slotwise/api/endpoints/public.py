@@ -349,7 +349,7 @@ def manage_cancel(request: HttpRequest, token: str, payload: ManageCancelIn) -> 
     cancelled = actions.booking_cancel(
         booking_id=booking.pk,
         business_id=booking.business_id,
-        actor=Actor.customer(booking.customer.name),
+        actor=Actor.customer(booking.contact.name),
         now=now,
         reason=payload.reason,
     )
@@ -375,7 +375,7 @@ def manage_reschedule(
     moved = actions.booking_reschedule(
         booking_id=booking.pk,
         business_id=booking.business_id,
-        actor=Actor.customer(booking.customer.name),
+        actor=Actor.customer(booking.contact.name),
         new_start=payload.start,
         new_provider=new_provider,
         now=now,

@@ -93,8 +93,8 @@ def _payment_totals(payments: list[Payment]) -> dict[str, Decimal]:
 
 
 def customer_zone(booking: Booking) -> ZoneInfo:
-    """The customer's own zone when known, else the business's."""
-    name = booking.customer.timezone
+    """The booker's own zone when known, else the business's."""
+    name = booking.contact.timezone
     try:
         return ZoneInfo(name) if name else booking.business.tz
     except (ValueError, ZoneInfoNotFoundError):

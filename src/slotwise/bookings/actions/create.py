@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.utils.translation import gettext as _
 
@@ -16,7 +17,8 @@ from slotwise.bookings.actor import Actor
 from slotwise.bookings.models import Booking, BookingEvent, BookingPage, BookingToken
 from slotwise.bookings.policy import SelfServicePolicy
 from slotwise.catalog.models import Customer, Provider, Service
-from slotwise.core import errors
+from slotwise.catalog.services import customer_details_checked, customer_get_or_create
+from slotwise.core import errors, validators
 from slotwise.core.models import Business
 from slotwise.notifications import outbox
 from slotwise.scheduling import availability, loaders
@@ -127,11 +129,23 @@ def booking_create_web(
         raise errors.NotFound(_("This booking page is not available."))
     if provider is None and not page.any_provider:
         raise errors.InvalidInput(_("Please choose a provider."), field="provider")
-    name, email = customer.name.strip(), customer.email.strip().lower()
+    name = customer.name.strip()
     if not name:
         raise errors.InvalidInput(_("Please give your name."), field="name")
-    if "@" not in email:
-        raise errors.InvalidInput(_("Please give a valid email address."), field="email")
+    # Checked before any lock is taken: the same rule as every form and the API.
+    details = customer_details_checked(
+        {
+            "name": name,
+            "email": customer.email,
+            "phone": customer.phone.strip(),
+            "timezone": customer.timezone,
+        }
+    )
+    contact = CustomerDetails(**details)
+    try:
+        notes = validators.validate_text(notes.strip())
+    except ValidationError as exc:
+        raise errors.InvalidInput(" ".join(exc.messages), field="notes") from None
     if provider is not None:
         _common.validate_service_provider(
             business_id=business.pk, service=service, provider=provider, page=page
@@ -168,7 +182,9 @@ def booking_create_web(
             page=page,
             customer_rules=True,
         )
-        cust = _customer_for(business=business, details=customer, name=name, email=email)
+        # An existing customer with this address is linked, never changed or shown: what the
+        # booker typed is the booking's own contact (only a new customer is made from it).
+        cust, _created = customer_get_or_create(business=business, **details)
         booking = _insert(
             business=business,
             source=Booking.Source.WEB,
@@ -183,14 +199,15 @@ def booking_create_web(
                 max_reschedules=page.max_reschedules,
             ),
             price=service.price,
-            notes=notes.strip(),
+            notes=notes,
             page=page,
             booked_any_provider=booked_any_provider,
+            contact=contact,
         )
         _common.record(
             booking,
             kind=BookingEvent.Kind.CREATED,
-            actor=Actor.customer(cust.name),
+            actor=Actor.customer(name),
             now=now,
             new={**_common.snapshot(booking), "source": booking.source, "page": page.slug},
         )
@@ -215,8 +232,19 @@ def _insert(
     page: BookingPage | None = None,
     cloned_from: Booking | None = None,
     booked_any_provider: bool = False,
+    contact: CustomerDetails | None = None,
 ) -> Booking:
-    """Write the booking row, with its policy snapshot, once nothing overlaps it."""
+    """Write the booking row, with its policy snapshot, once nothing overlaps it.
+
+    ``contact`` is what a web booker typed; without it (staff) the customer record is copied.
+    """
+    if contact is None:
+        contact = CustomerDetails(
+            name=customer.name,
+            email=customer.email,
+            phone=customer.phone,
+            timezone=customer.timezone,
+        )
     end, blocked_start, blocked_end = _common.blocked_range(start, service)
     _common.ensure_no_overlap(
         provider=provider, blocked_start=blocked_start, blocked_end=blocked_end
@@ -229,6 +257,9 @@ def _insert(
         service=service,
         provider=provider,
         customer=customer,
+        contact_name=contact.name,
+        contact_phone=contact.phone,
+        contact_timezone=contact.timezone,
         start=start,
         end=end,
         blocked_start=blocked_start,
@@ -243,31 +274,6 @@ def _insert(
         cloned_from=cloned_from,
         booked_any_provider=booked_any_provider,
     )
-
-
-def _customer_for(
-    *, business: Business, details: CustomerDetails, name: str, email: str
-) -> Customer:
-    """Reuse the business's customer with this email, filling in what they did not have."""
-    existing = Customer.objects.filter(business=business, email__iexact=email).first()
-    if existing is None:
-        return Customer.objects.create(
-            business=business,
-            name=name,
-            email=email,
-            phone=details.phone.strip(),
-            timezone=details.timezone,
-        )
-    changed = []
-    if details.phone.strip() and not existing.phone:
-        existing.phone = details.phone.strip()
-        changed.append("phone")
-    if details.timezone and existing.timezone != details.timezone:
-        existing.timezone = details.timezone
-        changed.append("timezone")
-    if changed:
-        existing.save(update_fields=changed)
-    return existing
 
 
 def _choose_free_provider(

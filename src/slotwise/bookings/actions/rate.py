@@ -34,7 +34,7 @@ def booking_rate(*, booking_id: int, stars: int, comment: str, now: datetime) ->
         _common.record(
             booking,
             kind=BookingEvent.Kind.RATED,
-            actor=Actor.customer(booking.customer.name),
+            actor=Actor.customer(booking.contact.name),
             now=now,
             new={"stars": stars},
         )

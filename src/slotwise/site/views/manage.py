@@ -34,9 +34,7 @@ MANAGE = "manage"
 
 
 def _zone(request: HttpRequest, booking: Booking) -> common.ReaderZone:
-    return common.reader_zone(
-        request, known=booking.customer.timezone, fallback=booking.business.tz
-    )
+    return common.reader_zone(request, known=booking.contact.timezone, fallback=booking.business.tz)
 
 
 def _manage_url(request: HttpRequest, token: str, name: str = "site:manage", **extra: Any) -> str:
@@ -142,7 +140,7 @@ def manage_cancel(request: HttpRequest, booking: Booking, token: str) -> HttpRes
             actions.booking_cancel(
                 booking_id=booking.pk,
                 business_id=booking.business_id,
-                actor=Actor.customer(booking.customer.name),
+                actor=Actor.customer(booking.contact.name),
                 now=common.now(),
                 reason=reason,
                 expected_version=_version(request),
@@ -331,7 +329,7 @@ def _reschedule_post(request: HttpRequest, booking: Booking, token: str) -> Http
         moved = actions.booking_reschedule(
             booking_id=booking.pk,
             business_id=booking.business_id,
-            actor=Actor.customer(booking.customer.name),
+            actor=Actor.customer(booking.contact.name),
             new_start=start,
             now=common.now(),
             new_provider=new_provider,

@@ -38,9 +38,7 @@ def rate(request: HttpRequest, booking: Booking, token: str) -> HttpResponse:
         else:
             # The page itself now says thank you (the rating exists): no extra note.
             return redirect(reverse("site:rate", args=[token]))
-    zone = common.reader_zone(
-        request, known=booking.customer.timezone, fallback=booking.business.tz
-    )
+    zone = common.reader_zone(request, known=booking.contact.timezone, fallback=booking.business.tz)
     rating = selectors.booking_rating(booking=booking)
     context = {
         "booking": booking,

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('bookings', '0004_event_customer_changes_index'),
+        ('bookings', '0005_booking_contact'),
     ]
 
     operations = [
