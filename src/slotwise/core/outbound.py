@@ -304,21 +304,20 @@ class _PinnedConnection(http.client.HTTPConnection):
     def connect(self) -> None:
         last: OSError | None = None
         for family, kind, proto, _name, sockaddr in self._addresses:
-            sock = _DeadlineSocket(family, kind, proto)
-            sock.deadline = self._deadline
+            sock: socket.socket = _DeadlineSocket(family, kind, proto)
+            sock.deadline = self._deadline  # type: ignore[attr-defined]
             try:
                 sock.connect(sockaddr)
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 if self._target.scheme == "https":
-                    wrapped = tls_context().wrap_socket(
+                    # The wrapped socket takes over the file descriptor: close that one.
+                    sock = tls_context().wrap_socket(
                         sock, server_hostname=self._target.host, do_handshake_on_connect=False
                     )
-                    assert isinstance(wrapped, _DeadlineSSLSocket)
-                    wrapped.deadline = self._deadline
-                    wrapped.do_handshake()
-                    self.sock = wrapped
-                else:
-                    self.sock = sock
+                    assert isinstance(sock, _DeadlineSSLSocket)
+                    sock.deadline = self._deadline
+                    sock.do_handshake()
+                self.sock = sock
                 return
             except ssl.SSLError:
                 sock.close()
