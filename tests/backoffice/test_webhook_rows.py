@@ -39,6 +39,14 @@ def test_staff_see_webhook_and_status_but_not_the_url(staff_client, booking, web
     page = detail(staff_client, booking)
     assert "Webhook" in page and webhook_row.get_status_display() in page
     assert "crm.example.test" not in page and "very-secret-value" not in page
+    # Nor through the error of a failed attempt, which may name the host.
+    Message.objects.filter(pk=webhook_row.pk).update(
+        status=Message.Status.AWAITING_RETRY,
+        last_error="RuntimeError: could not reach the receiver: could not find crm.example.test",
+    )
+    page = detail(staff_client, booking)
+    assert "Waiting to retry" in page
+    assert "crm.example.test" not in page
 
 
 def test_owners_see_the_webhook_url(owner_client, booking, webhook_row):
