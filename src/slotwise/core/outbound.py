@@ -156,7 +156,7 @@ def resolve(host: str, port: int, *, timeout: float) -> list[tuple[Any, ...]]:
     thread.start()
     thread.join(max(timeout, 0.0))
     if thread.is_alive():
-        raise OutboundError(f"looking up {host} took longer than {timeout:.0f} s")
+        raise OutboundError(f"looking up {host} took longer than {timeout:.1f} s")
     if failure:
         raise OutboundError(f"could not find the address of {host}")
     return found
@@ -359,7 +359,7 @@ def post(url: str, *, body: bytes, headers: dict[str, str], deadline_seconds: fl
         return Answer(response.status, response.reason)
     except TimeoutError:
         raise OutboundError(
-            f"no complete answer within {deadline_seconds:.0f} s"
+            f"no complete answer within {deadline_seconds:g} s"
             if time.monotonic() >= deadline - 0.05
             else "the connection timed out"
         ) from None
