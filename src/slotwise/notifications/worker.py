@@ -104,6 +104,10 @@ def claim(
         Q(status__in=Message.PENDING, next_attempt_at__lte=now)
         | Q(status=Message.Status.INFLIGHT, lease_expires_at__lt=now)
     ) & lane_filter(lane)
+    if lane == "webhooks" and not Message.objects.filter(due).exists():
+        # Several webhook threads poll side by side; an idle poll reads without taking the
+        # claim's write lock (on SQLite every transaction takes it at BEGIN).
+        return []
     with transaction.atomic():
         qs = Message.objects.filter(due).order_by("next_attempt_at", "id")
         if db_connection.features.has_select_for_update_skip_locked:
