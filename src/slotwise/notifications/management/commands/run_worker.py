@@ -140,6 +140,16 @@ class Command(BaseCommand):
                     stop.wait(pause)
                     pause = min(pause * 2, 60.0)
                     continue
+                except Exception:
+                    if lane != "webhooks":
+                        raise  # the process stops and its supervisor restarts it
+                    # A thread that died here would end webhook delivery unnoticed while
+                    # email goes on: log, pause and carry on; the row returns after its lease.
+                    log.exception(
+                        "worker %s: unexpected error, retrying in %.0f s", worker_id, pause
+                    )
+                    stop.wait(pause)
+                    continue
                 pause = options["poll"]
                 if claimed == 0:
                     worker.close_quietly(mail)
