@@ -79,3 +79,10 @@ def world(db: None) -> World:
 def other_world(db: None) -> World:
     """A second business, for tenant isolation tests."""
     return build_world("globex", "America/New_York")
+
+
+@pytest.fixture(autouse=True)
+def _allow_private_urls(settings: object) -> None:
+    """Test receivers listen on 127.0.0.1, so outbound URLs may be private here, as with
+    SLOTWISE_ALLOW_PRIVATE_URLS=true; tests of the refusal turn it off with override_settings."""
+    settings.SLOTWISE_ALLOW_PRIVATE_URLS = True  # type: ignore[attr-defined]

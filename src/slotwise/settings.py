@@ -20,6 +20,10 @@ ALLOWED_HOSTS = [
     if h.strip()
 ]
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Outbound requests to URLs businesses enter (webhooks, calendars) go to public internet
+# addresses only (core/outbound.py). True lets them reach loopback and private networks:
+# for development and tests whose receivers listen on 127.0.0.1, never in production.
+SLOTWISE_ALLOW_PRIVATE_URLS = env_bool(os.environ.get("SLOTWISE_ALLOW_PRIVATE_URLS"), default=False)
 
 INSTALLED_APPS = [
     "django.contrib.auth",

@@ -644,10 +644,14 @@ class ManageRescheduleIn(In):
 
 
 class WebhookIn(In):
+    """A receiver on the public internet: loopback, private, link-local and other internal
+    addresses are refused (422 ``invalid_input``). At most 10 per business."""
+
     url: Text(500, 8)  # type: ignore[valid-type]
     events: list[WebhookEvent] = Field(min_length=1, max_length=len(WEBHOOK_EVENTS))  # type: ignore[valid-type]
     secret: Text(100) = Field(  # type: ignore[valid-type]
-        "", description="Empty: one is generated. Used to sign every delivery."
+        "",
+        description="At least 24 characters; empty: one is generated. Used to sign every delivery.",
     )
     active: bool = True
 

@@ -20,7 +20,7 @@ from django.db import IntegrityError, transaction
 from slotwise.api.errors import IdempotencyConflict, IdempotencyInProgress
 from slotwise.api.models import WEBHOOK_EVENTS, ApiKey, IdempotencyRecord, WebhookEndpoint
 from slotwise.bookings.models import Booking
-from slotwise.core import errors
+from slotwise.core import errors, outbound
 from slotwise.core.models import Business
 from slotwise.core.records import record_apply, record_get, record_save
 
@@ -97,6 +97,12 @@ def _webhook_events(events: Iterable[str]) -> list[str]:
     return chosen
 
 
+#: Endpoints a business may register; each one is a request per booking event.
+MAX_WEBHOOK_ENDPOINTS = 10
+#: A signing secret shorter than this is guessable; none given gets a generated one.
+MIN_WEBHOOK_SECRET = 24
+
+
 def webhook_endpoint_create(
     *,
     business: Business,
@@ -106,22 +112,44 @@ def webhook_endpoint_create(
     secret: str = "",
     active: bool = True,
 ) -> WebhookEndpoint:
-    """Register a URL for the given events; the secret signs every delivery."""
+    """Register a URL for the given events; the secret signs every delivery.
+
+    The URL must reach the public internet (see core/outbound.py); a business has at most
+    ``MAX_WEBHOOK_ENDPOINTS``; a secret given must have at least ``MIN_WEBHOOK_SECRET``
+    characters, and one is generated when none is given.
+    """
+    secret = secret.strip()
+    if secret and len(secret) < MIN_WEBHOOK_SECRET:
+        raise errors.InvalidInput(
+            f"The secret must have at least {MIN_WEBHOOK_SECRET} characters; leave it empty "
+            "to have one generated.",
+            field="secret",
+        )
     endpoint = WebhookEndpoint(
         business=business,
         url=url.strip(),
         events=_webhook_events(events),
-        secret=secret.strip() or "whsec_" + secrets.token_urlsafe(32),
+        secret=secret or "whsec_" + secrets.token_urlsafe(32),
         active=active,
         created_at=now,
     )
     _check_url(endpoint.url)
-    return record_save(endpoint)
+    with transaction.atomic():
+        # The business row's lock makes "count, then insert" one step for concurrent creates.
+        list(Business.objects.select_for_update().filter(pk=business.pk).values_list("pk"))
+        if WebhookEndpoint.objects.filter(business=business).count() >= MAX_WEBHOOK_ENDPOINTS:
+            raise errors.InvalidInput(
+                f"A business can have at most {MAX_WEBHOOK_ENDPOINTS} webhook endpoints; "
+                "delete one first.",
+                field="url",
+            )
+        return record_save(endpoint)
 
 
 def webhook_endpoint_update(
     *, business: Business, endpoint_id: int, changes: Mapping[str, Any]
 ) -> WebhookEndpoint:
+    """Change an endpoint's URL, events or active flag (the URL is checked as on create)."""
     endpoint = record_get(WebhookEndpoint, business=business, pk=endpoint_id, label="Webhook")
     changes = dict(changes)
     if "events" in changes:
@@ -136,8 +164,8 @@ def webhook_endpoint_delete(*, business: Business, endpoint_id: int) -> None:
 
 
 def _check_url(url: str) -> None:
-    if not url.lower().startswith(("https://", "http://")):
-        raise errors.InvalidInput("The URL must start with https:// or http://.", field="url")
+    """Refuse a URL Slotwise must not post to: not http(s), or aimed at an internal address."""
+    outbound.check_url(url)
 
 
 # --- idempotency ------------------------------------------------------------------------------

@@ -110,6 +110,8 @@ class Message(models.Model):
             models.Index(fields=["status", "lease_expires_at"]),
             models.Index(fields=["booking", "kind"]),
             models.Index(fields=["business", "status"]),
+            # The webhook lane claims its own rows without walking past queued emails.
+            models.Index(fields=["channel", "status", "next_attempt_at"], name="message_lane_due"),
         ]
 
     def __str__(self) -> str:

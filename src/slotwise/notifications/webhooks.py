@@ -12,6 +12,11 @@ Each delivery is a POST of a JSON body with::
 
 The receiver recomputes the HMAC over the timestamp, a dot and the raw body, compares in
 constant time, and rejects old timestamps (replays).
+
+Only public addresses are posted to (``core/outbound.py`` checks the URL on save and again,
+after resolving the name, at connect time), redirects are never followed, and every attempt
+has one overall deadline of ``TIMEOUT`` seconds. The worker delivers webhooks on a lane of
+their own (see ``worker.LANES``), so a slow receiver never holds up an email.
 """
 
 from __future__ import annotations
@@ -19,17 +24,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import urllib.error
-import urllib.request
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from slotwise.core import outbound
 from slotwise.notifications.models import Message
 
 if TYPE_CHECKING:
     from slotwise.bookings.models import Booking
 
-#: Seconds the receiver has to answer before the attempt counts as failed.
+#: Seconds for the whole exchange (lookup, connect, send, status and headers) before the
+#: attempt counts as failed: a deadline, not a per-read timeout (see core/outbound.py).
 TIMEOUT = 10
 USER_AGENT = "Slotwise-Webhooks/1"
 
@@ -134,26 +139,25 @@ def deliver_webhook(message: Message, *, now: datetime) -> None:
         raise UndeliverableMessage("the webhook endpoint was deleted")
     body = body_of(message)
     event = str(message.context.get("event", ""))
-    request = urllib.request.Request(  # noqa: S310 - the URL is checked to be http(s) on save
-        message.recipient,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "User-Agent": USER_AGENT,
-            "Slotwise-Event": event,
-            "Slotwise-Delivery": str(message.pk),
-            "Slotwise-Signature": sign(endpoint.secret, int(now.timestamp()), body),
-        },
-    )
-    if not message.recipient.lower().startswith(("http://", "https://")):
-        raise UndeliverableMessage("the webhook URL is not http(s)")
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        "Slotwise-Event": event,
+        "Slotwise-Delivery": str(message.pk),
+        "Slotwise-Signature": sign(endpoint.secret, int(now.timestamp()), body),
+    }
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # noqa: S310
-            status = response.status
-    except urllib.error.HTTPError as exc:
-        raise RuntimeError(f"the receiver answered HTTP {exc.code}") from None
-    except (urllib.error.URLError, OSError) as exc:
+        answer = outbound.post(
+            message.recipient, body=body, headers=headers, deadline_seconds=TIMEOUT
+        )
+    except outbound.UnsafeURL as exc:
+        # Checked on save too; this catches a name whose DNS now points inside.
+        raise RuntimeError(exc.message) from None
+    except outbound.OutboundError as exc:
         raise RuntimeError(f"could not reach the receiver: {exc}") from None
-    if not 200 <= status < 300:
-        raise RuntimeError(f"the receiver answered HTTP {status}")
+    if 300 <= answer.status < 400:
+        raise RuntimeError(
+            f"the receiver answered HTTP {answer.status} (redirects are not followed)"
+        )
+    if not 200 <= answer.status < 300:
+        raise RuntimeError(f"the receiver answered HTTP {answer.status}")

@@ -46,6 +46,23 @@ BACKOFF_MAX = timedelta(hours=2)
 #: gives the rest back, so it never sends a row another worker may already have re-claimed.
 LEASE_MARGIN = timedelta(seconds=5)
 
+#: What each lane delivers. Webhooks go to receivers the businesses chose, which may be slow
+#: or hang up to their deadline (webhooks.TIMEOUT); on a lane of their own they never hold
+#: up an email or a reminder. ``None`` (tests, ``run_once`` called directly) takes every row.
+LANES = ("email", "webhooks")
+
+
+def lane_filter(lane: str | None) -> Q:
+    """The rows ``lane`` delivers."""
+    if lane is None:
+        return Q()
+    if lane == "email":
+        return ~Q(channel=Message.Channel.WEBHOOK)
+    if lane == "webhooks":
+        return Q(channel=Message.Channel.WEBHOOK)
+    raise ValueError(f"unknown lane {lane!r}; choose one of {', '.join(LANES)}")
+
+
 #: What a batch loads with each row: everything rendering reads from the booking.
 BOOKING_RELATED = (
     "booking__business",
@@ -75,12 +92,22 @@ def backoff(attempts: int, *, base: timedelta = BACKOFF_BASE) -> timedelta:
 
 
 def claim(
-    *, worker_id: str, now: datetime, limit: int = BATCH, lease: timedelta = LEASE
+    *,
+    worker_id: str,
+    now: datetime,
+    limit: int = BATCH,
+    lease: timedelta = LEASE,
+    lane: str | None = None,
 ) -> list[int]:
-    """Take up to ``limit`` due rows (and rows whose lease ran out) for this worker."""
-    due = Q(status__in=Message.PENDING, next_attempt_at__lte=now) | Q(
-        status=Message.Status.INFLIGHT, lease_expires_at__lt=now
-    )
+    """Take up to ``limit`` due rows of ``lane`` (and rows whose lease ran out) for this worker."""
+    due = (
+        Q(status__in=Message.PENDING, next_attempt_at__lte=now)
+        | Q(status=Message.Status.INFLIGHT, lease_expires_at__lt=now)
+    ) & lane_filter(lane)
+    if lane == "webhooks" and not Message.objects.filter(due).exists():
+        # Several webhook threads poll side by side; an idle poll reads without taking the
+        # claim's write lock (on SQLite every transaction takes it at BEGIN).
+        return []
     with transaction.atomic():
         qs = Message.objects.filter(due).order_by("next_attempt_at", "id")
         if db_connection.features.has_select_for_update_skip_locked:
@@ -121,8 +148,10 @@ def run_once(
     lease: timedelta = LEASE,
     should_stop: Callable[[], bool] | None = None,
     backoff_base: timedelta = BACKOFF_BASE,
+    lane: str | None = None,
 ) -> int:
-    """Claim one batch and deliver it; returns how many rows were claimed.
+    """Claim one batch of ``lane`` (every lane when None) and deliver it; returns how many
+    rows were claimed.
 
     When ``should_stop()`` turns true, the message in hand is finished and the rest of the
     batch is given back at once (see ``release``) instead of being sent. The same happens when
@@ -132,7 +161,7 @@ def run_once(
     """
     worker_id = worker_id or default_worker_id()
     claimed_at = now()
-    ids = claim(worker_id=worker_id, now=claimed_at, limit=limit, lease=lease)
+    ids = claim(worker_id=worker_id, now=claimed_at, limit=limit, lease=lease, lane=lane)
     if not ids:
         return 0
     give_back_at = claimed_at + lease - min(LEASE_MARGIN, lease / 2)
