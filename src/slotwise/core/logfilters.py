@@ -23,7 +23,7 @@ except ImportError:  # pragma: no cover - gunicorn is in the lock file
 REDACTED = "[redacted]"
 
 #: URL path segments followed by a secret token (site pages and their API twins).
-TOKEN_SEGMENTS = ("manage", "rate")
+TOKEN_SEGMENTS = ("manage", "rate", "join", "new-password")
 
 _RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     # /manage/<token>/…, /rate/<token>/, /api/v1/manage/<token>/…, also percent-encoded.
