@@ -8,6 +8,7 @@ import time
 from typing import Any
 from urllib.parse import urlencode
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
@@ -20,6 +21,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_POST
@@ -153,6 +155,13 @@ def switch_business(request: HttpRequest) -> HttpResponse:
 # --- passwords --------------------------------------------------------------------------------
 
 
+class NormalisedEmailField(forms.EmailField):
+    """An email address folded to its one spelling (NFKC, case-folded) before it is checked."""
+
+    def to_python(self, value: Any) -> str:
+        return core.normalise_email(super().to_python(value))
+
+
 class ResetForm(PasswordResetForm):
     """Django's reset form, finding accounts by the normalised address.
 
@@ -161,8 +170,11 @@ class ResetForm(PasswordResetForm):
     with a password, so the link is how such a person gets one.
     """
 
-    def clean_email(self) -> str:
-        return core.normalise_email(self.cleaned_data["email"])
+    email = NormalisedEmailField(
+        label=_lazy("Email"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
 
     def get_users(self, email: str) -> Any:
         from django.contrib.auth import get_user_model
