@@ -484,7 +484,7 @@ class ReminderRuleForm(forms.Form):
 class MemberAddForm(forms.Form):
     """Invite a person to the team: their email and the role they will have."""
 
-    email = forms.EmailField(label=_("Email"))
+    email = forms.EmailField(label=_("Email"), max_length=150)
     role = forms.ChoiceField(label=_("Role"), initial="staff")
 
     def __init__(self, *args: Any, grant_owner: bool = False, **kwargs: Any) -> None:

@@ -48,6 +48,9 @@ def normalise_email(value: str) -> str:
 def _valid_email(value: str, *, field: str = "email") -> str:
     email = normalise_email(value)
     try:
+        # Accounts sign in with their address as user name, which holds 150 characters.
+        if len(email) > 150:
+            raise ValidationError("too long")
         validate_email(email)
     except ValidationError:
         raise errors.InvalidInput(_("Enter a valid email address."), field=field) from None
