@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import time
 
 from django.contrib.auth import get_user_model
+from django.test import Client
 from django.urls import reverse
 
 from slotwise.bookings.actions import CustomerDetails, booking_create_web
@@ -257,13 +259,20 @@ def test_reminder_rules(owner_client, world):
     assert not ReminderRule.objects.filter(pk=rule.pk).exists()
 
 
-def test_team_add_change_role_and_keep_an_owner(owner_client, world, owner):
+def test_team_invite_change_role_and_keep_an_owner(owner_client, world, owner, mailoutbox):
     response = owner_client.post(
         reverse("backoffice:settings_team"),
-        {"email": "new@acme.test", "name": "New Person", "role": "staff"},
+        {"email": "new@acme.test", "role": "staff"},
         follow=True,
     )
-    assert "first password is" in response.content.decode()
+    body = response.content.decode()
+    assert "Invitation sent to new@acme.test." in body
+    assert "first password" not in body
+    token = re.search(r"/backoffice/join/([^/\s]+)/", mailoutbox[-1].body).group(1)
+    Client().post(
+        reverse("backoffice:invitation", args=[token]),
+        {"name": "New Person", "new_password1": "a-fine-pass-9", "new_password2": "a-fine-pass-9"},
+    )
     new = get_user_model().objects.get(username="new@acme.test")
     membership = Membership.objects.get(business=world.business, user=new)
     assert membership.role == "staff"

@@ -191,7 +191,6 @@ def _reminder_fields(w: World, other: World) -> Fields:
 def _team_fields(w: World, other: World) -> Fields:
     return {
         "email": hostile.email(),
-        "name": hostile.text(150, required=False),
         "role": hostile.choice(valid=[r for r, _label in Membership.Role.choices]),
     }
 
@@ -302,10 +301,10 @@ FORMS = [
     Form(
         "team",
         _settings("team/"),
-        lambda w: {"email": "new.person@acme.test", "name": "New Person", "role": "staff"},
+        lambda w: {"email": "new.person@acme.test", "role": "staff"},
         _team_fields,
         _settings("team/"),
-        "core.membership",
+        "core.invitation",
     ),
     Form(
         "business",

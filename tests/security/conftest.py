@@ -25,7 +25,8 @@ from slotwise.bookings.models import Booking, BookingToken
 from slotwise.bookings.policy import SelfServicePolicy
 from slotwise.catalog.models import TimeOff
 from slotwise.core.clock import utcnow
-from slotwise.core.models import Membership
+from slotwise.core.models import Invitation, Membership
+from slotwise.core.services import invitation_create
 from slotwise.notifications.models import ReminderRule
 from tests import factories
 from tests.conftest import World
@@ -45,6 +46,7 @@ class Tenant:
     time_off: TimeOff
     reminder_rule: ReminderRule
     membership: Membership
+    invitation: Invitation
     api_key: ApiKey
     api_key_raw: str
     webhook: WebhookEndpoint
@@ -80,6 +82,10 @@ def build_tenant(world: World) -> Tenant:
         end=start + timedelta(days=2, hours=2),
         reason="Dentist",
     )
+    owner = Membership.objects.get(business=business, role=Membership.Role.OWNER)
+    invitation, _raw = invitation_create(
+        business=business, actor=owner, email=f"new@{business.slug}.test", role="staff", now=now
+    )
     key, raw = api_key_create(business=business, name="Integration", now=now)
     webhook = webhook_endpoint_create(
         business=business,
@@ -94,7 +100,8 @@ def build_tenant(world: World) -> Tenant:
         rate_token=rate_token,
         time_off=time_off,
         reminder_rule=business.reminder_rules.get(),
-        membership=Membership.objects.get(business=business, role=Membership.Role.OWNER),
+        membership=owner,
+        invitation=invitation,
         api_key=key,
         api_key_raw=raw,
         webhook=webhook,

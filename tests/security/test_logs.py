@@ -132,6 +132,12 @@ def test_every_url_that_carries_a_token_is_redacted() -> None:
     [
         ("GET /manage/abc-DEF_123/cancel/ 200", "GET /manage/[redacted]/cancel/ 200"),
         ("/rate/abc", "/rate/[redacted]"),
+        ("GET /backoffice/join/abc-DEF_123/ 200", "GET /backoffice/join/[redacted]/ 200"),
+        ("/backoffice/new-password/c1-abc/MQ/ 302", "/backoffice/new-password/[redacted] 302"),
+        (
+            "/login/?next=%2Fbackoffice%2Fjoin%2Fabc%2F",
+            "/login/?next=%2Fbackoffice%2Fjoin%2F[redacted]%2F",
+        ),
         ("/api/v1/manage/abc?tz=UTC", "/api/v1/manage/[redacted]?tz=UTC"),
         ("%2Fmanage%2Fabc%2F", "%2Fmanage%2F[redacted]%2F"),
         ("Authorization: Bearer abc.def", "Authorization: Bearer [redacted]"),

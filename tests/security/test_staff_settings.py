@@ -25,6 +25,8 @@ def _own_values(ours: Tenant) -> dict[str, object]:
         "settings_api_key_revoke": {"pk": ours.api_key.pk},
         "settings_member_role": {"pk": ours.membership.pk},
         "settings_member_remove": {"pk": ours.membership.pk},
+        "settings_invitation_resend": {"pk": ours.invitation.pk},
+        "settings_invitation_revoke": {"pk": ours.invitation.pk},
     }
 
 

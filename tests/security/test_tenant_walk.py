@@ -55,10 +55,16 @@ BACKOFFICE: dict[str, Filler] = {
     "settings_api_key_revoke": _one(pk=lambda t: t.api_key.pk),
     "settings_member_role": _one(pk=lambda t: t.membership.pk),
     "settings_member_remove": _one(pk=lambda t: t.membership.pk),
+    "settings_invitation_resend": _one(pk=lambda t: t.invitation.pk),
+    "settings_invitation_revoke": _one(pk=lambda t: t.invitation.pk),
 }
 
 #: Backoffice URLs whose parameters name no object of a business.
-BACKOFFICE_NOT_TENANT = {"wizard_step": "the wizard's step name, kept in A's own session"}
+BACKOFFICE_NOT_TENANT = {
+    "wizard_step": "the wizard's step name, kept in A's own session",
+    "invitation": "an invitation link's secret: its holder's own proof (test_team_invitations.py)",
+    "password_reset_confirm": "a password link's secret, Django's reset token (test_passwords.py)",
+}
 
 #: Form data posted to each backoffice URL: valid enough that a view which looked the object
 #: up too late would reach its form and answer 200 or 302 instead of 404.

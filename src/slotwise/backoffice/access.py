@@ -14,7 +14,9 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from slotwise.core.clock import utcnow
 from slotwise.core.models import Membership
+from slotwise.core.services import membership_mark_used
 
 SESSION_KEY = "backoffice_business_id"
 
@@ -28,7 +30,8 @@ def memberships_of(user: Any) -> list[Membership]:
 
 
 def current_membership(request: HttpRequest) -> Membership | None:
-    """The membership of the business chosen in this session (the first one by default)."""
+    """The membership of the business chosen in this session; by default (right after
+    sign-in) the business the person used last, else the first by name."""
     memberships = memberships_of(request.user)
     request.memberships = memberships  # type: ignore[attr-defined]
     wanted = request.session.get(SESSION_KEY)
@@ -36,17 +39,23 @@ def current_membership(request: HttpRequest) -> Membership | None:
         if membership.business_id == wanted:
             return membership
     if memberships:
-        request.session[SESSION_KEY] = memberships[0].business_id
-        return memberships[0]
+        used = [m for m in memberships if m.last_used_at is not None]
+        last = max(used, key=lambda m: m.last_used_at) if used else memberships[0]  # type: ignore[arg-type,return-value]
+        request.session[SESSION_KEY] = last.business_id
+        return last
     return None
 
 
 def choose_business(request: HttpRequest, business_id: int) -> bool:
-    """Switch the session to another business of the user; False if they are not a member."""
-    if Membership.objects.filter(user=request.user, business_id=business_id).exists():
-        request.session[SESSION_KEY] = business_id
-        return True
-    return False
+    """Switch the session to another business of the user (remembered for the next sign-in);
+    False if they are not a member."""
+    user: Any = request.user
+    membership = Membership.objects.filter(user=user, business_id=business_id).first()
+    if membership is None:
+        return False
+    request.session[SESSION_KEY] = business_id
+    membership_mark_used(membership=membership, now=utcnow())
+    return True
 
 
 def staff_required(view: View | None = None, *, manage: bool = False) -> Any:

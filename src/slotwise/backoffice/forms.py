@@ -511,15 +511,48 @@ class ReminderRuleForm(forms.Form):
 
 
 class MemberAddForm(forms.Form):
-    email = forms.EmailField(label=_("Email"))
-    name = forms.CharField(label=_("Name"), required=False, max_length=150)
+    """Invite a person to the team: their email and the role they will have."""
+
+    email = forms.EmailField(label=_("Email"), max_length=150)
     role = forms.ChoiceField(label=_("Role"), initial="staff")
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, grant_owner: bool = False, **kwargs: Any) -> None:
         from slotwise.core.models import Membership
 
         super().__init__(*args, **kwargs)
-        self.fields["role"].choices = Membership.Role.choices  # type: ignore[attr-defined]
+        self.fields["email"].widget.attrs.update({"autocomplete": "off"})
+        # Only owners may grant the owner role; the service says so too, for every caller.
+        self.fields["role"].choices = [  # type: ignore[attr-defined]
+            (value, label)
+            for value, label in Membership.Role.choices
+            if grant_owner or value != Membership.Role.OWNER
+        ]
+
+
+class InvitationSignupForm(forms.Form):
+    """The invitee's own name and password (checked by Django's validators in the service)."""
+
+    name = forms.CharField(
+        label=_("Your name"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
+    new_password1 = forms.CharField(
+        label=_("Choose a password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("At least 8 characters; not only digits, not a common password."),
+    )
+    new_password2 = forms.CharField(
+        label=_("Password again"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        first, second = data.get("new_password1"), data.get("new_password2")
+        if first and second and first != second:
+            self.add_error("new_password2", _("The two passwords differ."))
+        return data
 
 
 class BusinessForm(forms.ModelForm):

@@ -10,6 +10,18 @@ urlpatterns = [
     path("login/", auth.login_view, name="login"),
     path("logout/", auth.logout_view, name="logout"),
     path("switch/", auth.switch_business, name="switch"),
+    # passwords and invitations (the token is the link's secret: logs redact the segment
+    # after "join/" and "new-password/")
+    path("password/", auth.password_change, name="password_change"),
+    path("password/reset/", auth.password_reset, name="password_reset"),
+    path("password/reset/sent/", auth.password_reset_done, name="password_reset_done"),
+    path(
+        "new-password/<str:token>/<str:uidb64>/",
+        auth.password_reset_confirm,
+        name="password_reset_confirm",
+    ),
+    path("password/reset/done/", auth.password_reset_complete, name="password_reset_complete"),
+    path("join/<str:token>/", auth.invitation, name="invitation"),
     # bookings
     path("bookings/", bookings.booking_list, name="booking_list"),
     path("bookings/new/", wizard.wizard_start, name="wizard_start"),
@@ -74,5 +86,15 @@ urlpatterns = [
     path("settings/team/", settings.team, name="settings_team"),
     path("settings/team/<int:pk>/role/", settings.member_role, name="settings_member_role"),
     path("settings/team/<int:pk>/remove/", settings.member_remove, name="settings_member_remove"),
+    path(
+        "settings/team/invitations/<int:pk>/resend/",
+        settings.invitation_resend,
+        name="settings_invitation_resend",
+    ),
+    path(
+        "settings/team/invitations/<int:pk>/revoke/",
+        settings.invitation_revoke,
+        name="settings_invitation_revoke",
+    ),
     path("settings/business/", settings.business_profile, name="settings_business"),
 ]

@@ -27,7 +27,7 @@ except ImportError:  # pragma: no cover - gunicorn is in the lock file
 REDACTED = "[redacted]"
 
 #: URL path segments followed by a secret token (site pages and their API twins).
-TOKEN_SEGMENTS = ("manage", "rate")
+TOKEN_SEGMENTS = ("manage", "rate", "join")
 
 _RULES: tuple[tuple[re.Pattern[str], str], ...] = (
     # /manage/<token>/…, /rate/<token>/, /api/v1/manage/<token>/…, also percent-encoded.
@@ -35,6 +35,8 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = (
         re.compile(r"((?:/|%2F)(?:" + "|".join(TOKEN_SEGMENTS) + r")(?:/|%2F))[^/\s?#\"'<>%]+"),
         r"\1" + REDACTED,
     ),
+    # Password links: /backoffice/new-password/<token>/<user id>/, the rest of the path.
+    (re.compile(r"((?:/|%2F)new-password(?:/|%2F))[^\s?#\"'<>]+"), r"\1" + REDACTED),
     # API keys look like sw_<8 hex prefix>_<secret>; the prefix only names the key.
     (re.compile(r"\b(sw_[0-9a-f]{8}_)[A-Za-z0-9_\-]+"), r"\1" + REDACTED),
     # Webhook signing secrets.

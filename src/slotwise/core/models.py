@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from datetime import datetime
 from zoneinfo import ZoneInfo, available_timezones
 
 from django.conf import settings
@@ -77,6 +78,9 @@ class Membership(models.Model):
     )
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.STAFF)
     created_at = models.DateTimeField(auto_now_add=True)
+    #: When the person last chose to work in this business (switcher, joining): after sign-in
+    #: they land in the business they used last.
+    last_used_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -89,3 +93,55 @@ class Membership(models.Model):
     @property
     def can_manage_settings(self) -> bool:
         return self.role in {self.Role.OWNER, self.Role.ADMIN}
+
+
+class Invitation(models.Model):
+    """An offer to join a business's team with a role, sent as a one-time link by email.
+
+    The link's secret is stored only as a SHA-256 hash (like the customers' booking links). It
+    works once, until ``expires_at``, and not after it was revoked or a newer link was sent.
+    Accepting makes the membership; nobody but the invitee ever chooses or sees a password.
+    """
+
+    business = models.ForeignKey(Business, on_delete=models.CASCADE, related_name="invitations")
+    #: Normalised (NFKC, case-folded), as accounts' sign-in names are.
+    email = models.EmailField()
+    role = models.CharField(
+        max_length=10, choices=Membership.Role.choices, default=Membership.Role.STAFF
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    #: When the latest link was handed to the mail server (None: not yet, or it failed).
+    sent_at = models.DateTimeField(null=True, blank=True)
+    send_error = models.CharField(max_length=300, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # One open invitation per person and business: inviting again replaces it.
+            models.UniqueConstraint(
+                fields=["business", "email"],
+                condition=models.Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="invitation_one_open_per_email",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"invitation of {self.email} to {self.business_id} ({self.role})"
+
+    @property
+    def is_open(self) -> bool:
+        """Neither accepted nor revoked (it may still have expired)."""
+        return self.accepted_at is None and self.revoked_at is None
+
+    def is_usable(self, now: datetime) -> bool:
+        return self.is_open and now < self.expires_at

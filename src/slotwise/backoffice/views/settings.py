@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -39,7 +41,7 @@ from slotwise.catalog.models import Provider, Service, TimeOff
 from slotwise.core import errors
 from slotwise.core import services as core
 from slotwise.core.clock import utcnow
-from slotwise.core.models import Membership
+from slotwise.core.models import Invitation, Membership
 from slotwise.notifications import settings as notify
 from slotwise.notifications.models import ReminderRule
 
@@ -314,36 +316,70 @@ def reminder_rule_delete(request: HttpRequest, pk: int) -> HttpResponse:
 # --- team and business -------------------------------------------------------------------
 
 
+def _invitation_link(raw: str) -> str:
+    return settings.SITE_URL + reverse("backoffice:invitation", args=[raw])
+
+
+def _deliver(request: HttpRequest, invitation: Invitation, raw: str) -> None:
+    """Email the link now; say plainly on the page whether it went."""
+    try:
+        core.invitation_deliver(invitation=invitation, link=_invitation_link(raw), now=utcnow())
+    except errors.DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        # The same words whether or not the address already has an account.
+        messages.success(request, _("Invitation sent to %(email)s.") % {"email": invitation.email})
+
+
 @manager_required
 def team(request: HttpRequest) -> HttpResponse:
+    """The team, its open invitations, and a form to invite someone (no password is ever set
+    or shown here: the invitee chooses their own)."""
     business = request.business  # type: ignore[attr-defined]
-    form = MemberAddForm(_posted(request))
+    me: Membership = request.membership  # type: ignore[attr-defined]
+    is_owner = me.role == Membership.Role.OWNER
+    form = MemberAddForm(_posted(request), grant_owner=is_owner)
     if request.method == "POST" and form.is_valid():
         try:
-            membership, password = core.member_add(business=business, **form.cleaned_data)
+            invitation, raw = core.invitation_create(
+                business=business,
+                actor=me,
+                email=form.cleaned_data["email"],
+                role=form.cleaned_data["role"],
+                now=utcnow(),
+            )
         except errors.DomainError as exc:
             add_domain_error(form, exc)
         else:
-            if password:
-                messages.success(
-                    request,
-                    _(
-                        "%(email)s was added. Their first password is %(password)s — hand it "
-                        "over securely; it is not shown again."
-                    )
-                    % {"email": membership.user.email, "password": password},
-                )
-            else:
-                added = _("%(email)s was added.") % {"email": membership.user.email}
-                messages.success(request, added)
+            _deliver(request, invitation, raw)
             return redirect("backoffice:settings_team")
-    members = (
+    members = list(
         Membership.objects.filter(business=business).select_related("user").order_by("user__email")
     )
+    for m in members:
+        # What this page lets the current person do to each member (the service decides).
+        m.may_change = is_owner or m.role != Membership.Role.OWNER  # type: ignore[attr-defined]
+    now = utcnow()
+    invitations = list(
+        Invitation.objects.filter(business=business, accepted_at=None, revoked_at=None)
+        .select_related("invited_by")
+        .order_by("email")
+    )
+    for i in invitations:
+        i.expired = not i.is_usable(now)  # type: ignore[attr-defined]
+        i.may_resend = is_owner or i.role != Membership.Role.OWNER  # type: ignore[attr-defined]
+    roles = [(v, label) for v, label in Membership.Role.choices if is_owner or v != "owner"]
     return render(
         request,
         "backoffice/settings/team.html",
-        {"form": form, "members": members, "roles": Membership.Role.choices},
+        {
+            "form": form,
+            "members": members,
+            "invitations": invitations,
+            "roles": roles,
+            "all_roles": Membership.Role.choices,
+            "is_owner": is_owner,
+        },
     )
 
 
@@ -354,6 +390,7 @@ def member_role(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         core.member_role_set(
             business=request.business,  # type: ignore[attr-defined]
+            actor=request.membership,  # type: ignore[attr-defined]
             membership_id=pk,
             role=request.POST.get("role", ""),
         )
@@ -369,11 +406,55 @@ def member_role(request: HttpRequest, pk: int) -> HttpResponse:
 def member_remove(request: HttpRequest, pk: int) -> HttpResponse:
     get_object_or_404(Membership, business=request.business, pk=pk)  # type: ignore[attr-defined]
     try:
-        core.member_remove(business=request.business, membership_id=pk)  # type: ignore[attr-defined]
+        core.member_remove(
+            business=request.business,  # type: ignore[attr-defined]
+            actor=request.membership,  # type: ignore[attr-defined]
+            membership_id=pk,
+        )
     except errors.DomainError as exc:
         messages.error(request, exc.message)
     else:
         messages.success(request, _("Removed from the team."))
+    return redirect("backoffice:settings_team")
+
+
+@require_POST
+@manager_required
+def invitation_resend(request: HttpRequest, pk: int) -> HttpResponse:
+    """A new link for an open invitation (a new week); the previous link stops working."""
+    get_object_or_404(Invitation, business=request.business, pk=pk)  # type: ignore[attr-defined]
+    try:
+        invitation, raw = core.invitation_renew(
+            business=request.business,  # type: ignore[attr-defined]
+            actor=request.membership,  # type: ignore[attr-defined]
+            invitation_id=pk,
+            now=utcnow(),
+        )
+    except errors.DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        _deliver(request, invitation, raw)
+    return redirect("backoffice:settings_team")
+
+
+@require_POST
+@manager_required
+def invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    get_object_or_404(Invitation, business=request.business, pk=pk)  # type: ignore[attr-defined]
+    try:
+        invitation = core.invitation_revoke(
+            business=request.business,  # type: ignore[attr-defined]
+            invitation_id=pk,
+            now=utcnow(),
+        )
+    except errors.DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("Invitation of %(email)s withdrawn: its link no longer works.")
+            % {"email": invitation.email},
+        )
     return redirect("backoffice:settings_team")
 
 
