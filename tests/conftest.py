@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
@@ -23,6 +24,17 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: N
         is_file = db["ENGINE"].endswith("sqlite3")
         root, dot, ext = name.rpartition(".") if is_file else (name, "", "")
         db["TEST"]["NAME"] = f"{root}_{os.getpid()}{dot}{ext}" if dot else f"{name}_{os.getpid()}"
+
+
+#: Public rate limits for tests: high enough that no test (concurrency, fuzz, schemathesis,
+#: load generator, browser) ever meets one. Tests of the limits themselves take the
+#: ``shipped_rate_limits`` fixture (tests/security/test_abuse_limits.py).
+TEST_RATE_LIMITS = {name: (1_000_000, 60) for name in ("availability", "booking", "booking_email")}
+
+
+@pytest.fixture(autouse=True)
+def _high_rate_limits(settings: Any) -> None:
+    settings.SLOTWISE_RATE_LIMITS = TEST_RATE_LIMITS
 
 
 @dataclass

@@ -6,10 +6,13 @@ A manage token is the customer's proof; unknown, malformed and expired tokens al
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.http import HttpRequest
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
@@ -17,7 +20,7 @@ from pydantic import Field
 from slotwise.api import present
 from slotwise.api.endpoints._common import check_slug, responses, zone
 from slotwise.api.endpoints.bookings import slots_body, window
-from slotwise.api.errors import RateLimited
+from slotwise.api.errors import RateLimited, TooMuchWork
 from slotwise.api.schemas import (
     AvailabilityOut,
     Id,
@@ -40,6 +43,45 @@ from slotwise.scheduling import loaders
 
 router = Router(auth=None)
 UTC_ZONE = ZoneInfo("UTC")
+
+
+# --- abuse limits (docs/api.md, "Limits") ---------------------------------------------------
+
+
+def _rate_limit(name: str, key: str) -> ratelimit.Decision:
+    """Count one request against the limit ``name``; 429 with Retry-After past it."""
+    decision = ratelimit.take(name, key)
+    if not decision.allowed:
+        raise RateLimited(retry_after=decision.retry_after)
+    return decision
+
+
+def _work_cap(work: int) -> None:
+    """Refuse an availability question whose work is above the configured cap."""
+    cap = settings.SLOTWISE_AVAILABILITY_MAX_WORK
+    if work > cap:
+        raise TooMuchWork(work=work, max_work=cap)
+
+
+def _booking_limits(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Limit bookings per client address, and bookings made per mailbox (normalised email).
+
+    Both are counted before the booking is tried, so parallel requests cannot all pass; a
+    booking that is refused (slot taken, bad input) is given back to the mailbox's count.
+    """
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        _rate_limit("booking", ratelimit.client_key(request))
+        email = kwargs["payload"].customer.email
+        per_email = _rate_limit("booking_email", ratelimit.email_key(email))
+        try:
+            return view(request, *args, **kwargs)
+        except errors.DomainError:
+            ratelimit.give_back(per_email)
+            raise
+
+    return wrapper
 
 
 # --- booking pages ----------------------------------------------------------------------------
@@ -120,6 +162,7 @@ def public_page_availability(
     request: HttpRequest, business: str, page: str, query: Query[PageAvailabilityQuery]
 ) -> dict[str, Any]:
     """Free start times on this page (its notice, step and days-ahead rules)."""
+    _rate_limit("availability", ratelimit.client_key(request))
     found = _page(business, page)
     now = utcnow()
     tz = zone(query.timezone, found.business.tz)
@@ -137,6 +180,8 @@ def public_page_availability(
         provider = offering[0]
     elif not found.any_provider:
         raise errors.InvalidInput("Please choose a provider.", field="provider_id")
+    question: dict[str, Any] = {"window_start": start, "window_end": end, "now": now}
+    _work_cap(loaders.work_for(service=service, page=found, provider=provider, **question))
     slots = loaders.slots_for(
         service=service, window_start=start, window_end=end, now=now, page=found, provider=provider
     )
@@ -148,6 +193,7 @@ def public_page_availability(
     response=responses(WebBookingOut, 201),
     tags=["public"],
 )
+@_booking_limits
 def public_page_book(
     request: HttpRequest, business: str, page: str, payload: WebBookingIn
 ) -> Status[dict[str, Any]]:
@@ -232,6 +278,7 @@ def manage_availability(
     request: HttpRequest, token: str, query: Query[ManageAvailabilityQuery]
 ) -> dict[str, Any]:
     """Times the booking can be moved to (same provider, or any where the page allows it)."""
+    _rate_limit("availability", ratelimit.client_key(request))
     now = utcnow()
     booking = _booking_by_token(request, token, now)
     refusal = policy.customer_refusal(policy.Action.RESCHEDULE, facts_of(booking), now)
@@ -240,15 +287,16 @@ def manage_availability(
     tz = zone(query.timezone, booking.business.tz)
     start, end = window(query.start, query.end, now)
     page = booking.booking_page
-    slots = loaders.slots_for(
-        service=booking.service,
-        window_start=start,
-        window_end=end,
-        now=now,
-        page=page,
-        provider=None if page is not None and page.any_provider else booking.provider,
-        exclude_booking_id=booking.pk,
-    )
+    question: dict[str, Any] = {
+        "service": booking.service,
+        "window_start": start,
+        "window_end": end,
+        "now": now,
+        "page": page,
+        "provider": None if page is not None and page.any_provider else booking.provider,
+    }
+    _work_cap(loaders.work_for(**question))
+    slots = loaders.slots_for(**question, exclude_booking_id=booking.pk)
     return slots_body(slots, tz)
 
 
