@@ -45,7 +45,7 @@ def _incr(cache_key: str, timeout: int) -> int:
             connection = connections[alias]
             with transaction.atomic(using=alias):
                 if connection.vendor == "postgresql":
-                    table = connection.ops.quote_name(backend._table)
+                    table = connection.ops.quote_name(backend._table)  # type: ignore[attr-defined]
                     with connection.cursor() as cursor:
                         cursor.execute(
                             # The table name is our own setting, quoted; the key a parameter.
