@@ -173,6 +173,9 @@ CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "slotwise_cache",
+        # Rate-limit counters are rows too: the default of 300 rows would drop live counters
+        # as soon as a few hundred clients were counted (docs/deployment.md).
+        "OPTIONS": {"MAX_ENTRIES": 10_000},
     }
 }
 

@@ -7,12 +7,12 @@ locked while it is incremented, so parallel requests cannot slip past a limit.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import math
 import time
 import unicodedata
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache, caches
@@ -32,37 +32,56 @@ def email_key(email: str) -> str:
     return hashlib.sha256(normal.encode()).hexdigest()[:32]
 
 
-def _incr(cache_key: str, timeout: int) -> int:
-    """Add one to the counter at ``cache_key`` (created at 0) and return the new count."""
-    cache.add(cache_key, 0, timeout=timeout)
+def _incr(cache_key: str, timeout: int, delta: int = 1) -> int:
+    """Add ``delta`` to the counter at ``cache_key`` (created at 0) and return the new count."""
     backend = caches["default"]
-    try:
-        if isinstance(backend, DatabaseCache):
-            # The database cache's incr is a read then a write: lock the row in between, so
-            # two processes never both read the same count. (SQLite here takes its write lock
-            # at BEGIN, which serializes the same way.)
-            alias = router.db_for_write(backend.cache_model_class)
-            connection = connections[alias]
-            with transaction.atomic(using=alias):
-                if connection.vendor == "postgresql":
-                    table = connection.ops.quote_name(backend._table)  # type: ignore[attr-defined]
-                    with connection.cursor() as cursor:
-                        cursor.execute(
-                            # The table name is our own setting, quoted; the key a parameter.
-                            f"SELECT 1 FROM {table} WHERE cache_key = %s FOR UPDATE",  # noqa: S608
-                            [backend.make_and_validate_key(cache_key)],
-                        )
-                return int(cache.incr(cache_key))
-        return int(cache.incr(cache_key))
-    except ValueError:  # evicted between add and incr
-        cache.set(cache_key, 1, timeout=timeout)
-        return 1
+    if not isinstance(backend, DatabaseCache):
+        # Memcached and Redis increment atomically themselves.
+        cache.add(cache_key, 0, timeout=timeout)
+        try:
+            return int(cache.incr(cache_key, delta))
+        except ValueError:  # evicted between add and incr
+            cache.set(cache_key, max(0, delta), timeout=timeout)
+            return max(0, delta)
+    # The database cache's incr is a read then a write (and it would reset the expiry to the
+    # cache's default): the row is locked in between, so two processes never both read the
+    # same count (SQLite takes its write lock at BEGIN, which serializes the same way). One
+    # transaction, so one commit per count.
+    alias = router.db_for_write(backend.cache_model_class)
+    connection = connections[alias]
+    with transaction.atomic(using=alias):
+        if connection.vendor == "postgresql" and not _lock_row(backend, connection, cache_key):
+            if cache.add(cache_key, max(0, delta), timeout=timeout):
+                return max(0, delta)
+            # Another request inserted it first (and has committed): lock that row.
+            _lock_row(backend, connection, cache_key)
+        count = max(0, int(cache.get(cache_key) or 0) + delta)
+        cache.set(cache_key, count, timeout=timeout)
+        return count
+
+
+def _lock_row(backend: DatabaseCache, connection: Any, cache_key: str) -> bool:
+    """Lock the cache row of ``cache_key`` until the transaction ends; whether it exists."""
+    table = connection.ops.quote_name(backend._table)  # type: ignore[attr-defined]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            # The table name is our own setting, quoted; the key is a parameter.
+            f"SELECT 1 FROM {table} WHERE cache_key = %s FOR UPDATE",  # noqa: S608
+            [backend.make_and_validate_key(cache_key)],
+        )
+        return cursor.fetchone() is not None
+
+
+def _until_end(now: float, bucket: int, window: int) -> int:
+    """Whole seconds (at least 1) from ``now`` to the end of the fixed window ``bucket``."""
+    return max(1, math.ceil((bucket + 1) * window - now))
 
 
 def hit(scope: str, key: str, *, limit: int, window_seconds: int) -> bool:
     """Count one event; True while the client is within ``limit`` events per window."""
-    bucket = int(time.time() // window_seconds)
-    count = _incr(f"rl:{scope}:{key}:{bucket}", window_seconds * 2)
+    now = time.time()
+    bucket = int(now // window_seconds)
+    count = _incr(f"rl:{scope}:{key}:{bucket}", _until_end(now, bucket, window_seconds))
     return count <= limit
 
 
@@ -92,6 +111,7 @@ class Decision:
     allowed: bool
     retry_after: int = 0
     cache_key: str = ""
+    window_end: float = 0.0  # when the counted window ends (epoch seconds)
 
 
 def configured(name: str) -> tuple[int, int] | None:
@@ -113,14 +133,13 @@ def take(name: str, key: str) -> Decision:
     now = time.time()
     bucket = int(now // window)
     cache_key = f"rl:{name}:{key}:{bucket}"
-    count = _incr(cache_key, window * 2)
-    retry_after = max(1, math.ceil((bucket + 1) * window - now))
-    return Decision(count <= limit, retry_after, cache_key)
+    retry_after = _until_end(now, bucket, window)
+    count = _incr(cache_key, retry_after + 1)
+    return Decision(count <= limit, retry_after, cache_key, float((bucket + 1) * window))
 
 
 def give_back(decision: Decision) -> None:
     """Uncount an event that did not happen after all (a booking that was refused)."""
-    if not decision.cache_key:
-        return
-    with contextlib.suppress(ValueError):  # expired meanwhile: nothing to give back
-        cache.decr(decision.cache_key)
+    remaining = math.ceil(decision.window_end - time.time())
+    if decision.cache_key and remaining > 0:
+        _incr(decision.cache_key, remaining + 1, delta=-1)
