@@ -154,9 +154,9 @@ def _limited_confirm(
             form.add_error(None, message % {"n": _minutes(by_address.retry_after)})
         else:
             message = ngettext(
-                "Several bookings were made with this email address in the last hour. "
+                "Several bookings were made with this email address recently. "
                 "Please try again in %(n)d minute, or contact the business.",
-                "Several bookings were made with this email address in the last hour. "
+                "Several bookings were made with this email address recently. "
                 "Please try again in %(n)d minutes, or contact the business.",
                 _minutes(by_email.retry_after),
             )
