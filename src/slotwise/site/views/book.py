@@ -99,12 +99,12 @@ def _page_or_404(business_slug: str, page_slug: str) -> BookingPage:
 @require_http_methods(["GET", "POST"])
 def book(request: HttpRequest, business_slug: str, page_slug: str) -> HttpResponse:
     """The booking page; GET walks through the steps, POST confirms the booking."""
+    page = _page_or_404(business_slug, page_slug)
     if request.method == "GET":
         # Every step may ask for a month of free times: counted per address (429 past it).
         looking = ratelimit.take("availability", ratelimit.client_key(request))
         if not looking.allowed:
             return _slow_down(request, looking.retry_after)
-    page = _page_or_404(business_slug, page_slug)
     data = request.POST if request.method == "POST" else request.GET
     choices = read_choices(page, data)
     zone = common.reader_zone(request, fallback=page.business.tz)
