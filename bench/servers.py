@@ -64,6 +64,15 @@ def production_env(database_url: str, **overrides: str) -> dict[str, str]:
             "PYTHONUNBUFFERED": "1",
         }
     )
+    # Benchmarks and process tests send thousands of bookings from one address: the public
+    # rate limits are raised far out of their way (still counted, so their cost is measured).
+    # An outer environment or ``overrides`` may set the real ones.
+    for name in (
+        "SLOTWISE_RATE_AVAILABILITY",
+        "SLOTWISE_RATE_BOOKING",
+        "SLOTWISE_RATE_BOOKING_EMAIL",
+    ):
+        env.setdefault(name, "1000000/60")
     env.update(overrides)
     return env
 

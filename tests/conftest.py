@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 import time_machine
@@ -41,6 +42,17 @@ def _frozen_clock(request: pytest.FixtureRequest) -> Iterator[None]:
         return
     with time_machine.travel(suite_now(), tick=True):
         yield
+
+
+#: Public rate limits for tests: high enough that no test (concurrency, fuzz, schemathesis,
+#: load generator, browser) ever meets one. Tests of the limits themselves take the
+#: ``shipped_rate_limits`` fixture (tests/security/test_abuse_limits.py).
+TEST_RATE_LIMITS = {name: (1_000_000, 60) for name in ("availability", "booking", "booking_email")}
+
+
+@pytest.fixture(autouse=True)
+def _high_rate_limits(settings: Any) -> None:
+    settings.SLOTWISE_RATE_LIMITS = TEST_RATE_LIMITS
 
 
 @dataclass

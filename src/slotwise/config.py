@@ -124,3 +124,23 @@ def secret_key(value: str | None, *, var_dir: Path) -> str:
     key_file.write_text(key)
     key_file.chmod(0o600)
     return key
+
+
+def rate_from_env(value: str | None, *, default: tuple[int, int]) -> tuple[int, int] | None:
+    """Read a rate limit ``COUNT/SECONDS`` (``120/60``: 120 per minute); ``off`` turns it off.
+
+    Returns ``(count, seconds)``, or None when the limit is off.
+    """
+    if value is None or value.strip() == "":
+        return default
+    text = value.strip().lower()
+    if text in {"off", "none", "0"}:
+        return None
+    count, slash, seconds = text.partition("/")
+    try:
+        parsed = (int(count), int(seconds)) if slash else (0, 0)
+    except ValueError:
+        parsed = (0, 0)
+    if parsed[0] < 1 or parsed[1] < 1:
+        raise ConfigError(f"expected a rate like 120/60 (count per seconds) or off, got {value!r}")
+    return parsed

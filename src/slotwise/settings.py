@@ -7,7 +7,13 @@ from pathlib import Path
 
 from django.utils.csp import CSP
 
-from slotwise.config import database_from_url, email_from_url, env_bool, secret_key
+from slotwise.config import (
+    database_from_url,
+    email_from_url,
+    env_bool,
+    rate_from_env,
+    secret_key,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("SLOTWISE_VAR_DIR", BASE_DIR / "var"))
@@ -171,8 +177,30 @@ CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "slotwise_cache",
+        # Rate-limit counters are rows too: the default of 300 rows would drop live counters
+        # as soon as a few hundred clients were counted (docs/deployment.md).
+        "OPTIONS": {"MAX_ENTRIES": 10_000},
     }
 }
+
+# Abuse limits of the public pages and the public API (docs/deployment.md, "Rate limits and
+# work caps"), counted per client address (REMOTE_ADDR) in the cache above, so every server
+# process shares them. Each is COUNT/SECONDS, or "off".
+SLOTWISE_RATE_LIMITS = {
+    # Availability questions: the booking page's calendar and times, the API's availability.
+    "availability": rate_from_env(os.environ.get("SLOTWISE_RATE_AVAILABILITY"), default=(120, 60)),
+    # Booking attempts from one address (booking page confirm, public API booking).
+    "booking": rate_from_env(os.environ.get("SLOTWISE_RATE_BOOKING"), default=(10, 600)),
+    # Bookings to one email address (normalised), from anywhere.
+    "booking_email": rate_from_env(
+        os.environ.get("SLOTWISE_RATE_BOOKING_EMAIL"), default=(3, 3600)
+    ),
+}
+# The most work one public availability question may ask for: providers x days x slots a day
+# (scheduling/availability.py, estimate_work). Larger questions get 422 "too_much_work".
+SLOTWISE_AVAILABILITY_MAX_WORK = int(
+    os.environ.get("SLOTWISE_AVAILABILITY_MAX_WORK", "") or 500_000
+)
 
 # Every handler redacts link tokens, API keys and webhook secrets (core/logfilters.py). So do
 # the loggers known to log request paths, so that whatever else receives their records (a

@@ -79,3 +79,16 @@ def test_postgres_url_may_set_its_own_server_options():
         base_dir=Path(),
     )
     assert db["OPTIONS"] == {"options": "-c jit=on -c work_mem=64MB"}
+
+
+def test_rate_limits_are_count_per_seconds_or_off():
+    from slotwise.config import rate_from_env
+
+    assert rate_from_env(None, default=(120, 60)) == (120, 60)
+    assert rate_from_env("", default=(120, 60)) == (120, 60)
+    assert rate_from_env(" 10/600 ", default=(1, 1)) == (10, 600)
+    assert rate_from_env("off", default=(1, 1)) is None
+    assert rate_from_env("OFF", default=(1, 1)) is None
+    for bad in ("10", "ten/60", "10/0", "-1/60", "10/60/2", "/60"):
+        with pytest.raises(ConfigError):
+            rate_from_env(bad, default=(1, 1))

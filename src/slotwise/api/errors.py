@@ -34,9 +34,22 @@ class Unauthorized(DomainError):
 
 
 class RateLimited(DomainError):
+    """Answered with a ``Retry-After`` header when ``details`` carry ``retry_after`` seconds."""
+
     code = "rate_limited"
     http_status = 429
     default_message = "Too many requests. Please wait a while and try again."
+
+
+class TooMuchWork(DomainError):
+    """An availability question larger than the configured cap (docs/api.md, "Limits")."""
+
+    code = "too_much_work"
+    http_status = 422
+    default_message = (
+        "This question covers too many providers, days and times to answer at once. "
+        "Narrow it: ask for fewer days (a shorter start-end window) or one provider."
+    )
 
 
 class PolicyImmutable(DomainError):
@@ -111,7 +124,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
         details = {
             k: v if isinstance(v, int | str | bool) else str(v) for k, v in exc.details.items()
         }
-        return error_response(
+        response = error_response(
             api,
             request,
             status=exc.http_status,
@@ -119,6 +132,9 @@ def install_error_handlers(api: NinjaAPI) -> None:
             message=exc.message,
             details=details,
         )
+        if exc.http_status == 429 and "retry_after" in details:
+            response["Retry-After"] = str(details["retry_after"])
+        return response
 
     def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
         return error_response(

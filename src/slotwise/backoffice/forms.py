@@ -557,6 +557,13 @@ class InvitationSignupForm(forms.Form):
 
 class BusinessForm(forms.ModelForm):
     timezone = forms.ChoiceField(label=_("Time zone"), choices=TIMEZONE_CHOICES[1:])
+    # The same minimums as the database's constraints, so they come back as field errors.
+    slot_step_minutes = forms.IntegerField(
+        label=_("Staff time slot step (minutes)"), min_value=5, max_value=240
+    )
+    max_days_ahead = forms.IntegerField(
+        label=_("Online reschedule up to (days ahead)"), min_value=1, max_value=730
+    )
 
     class Meta:
         model = Business

@@ -58,7 +58,14 @@ class BookingPage(models.Model):
     class Meta:
         ordering = ["title"]
         constraints = [
-            models.UniqueConstraint(fields=["business", "slug"], name="booking_page_unique_slug")
+            models.UniqueConstraint(fields=["business", "slug"], name="booking_page_unique_slug"),
+            models.CheckConstraint(
+                condition=models.Q(slot_step_minutes__gte=5), name="booking_page_step_minimum"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(max_days_ahead__gte=1),
+                name="booking_page_days_ahead_minimum",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -6,12 +6,14 @@ import logging
 import sqlite3
 from collections.abc import Callable
 
+from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
 from django.db import InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 
 log = logging.getLogger("slotwise.unavailable")
+server_log = logging.getLogger("django.request")
 
 #: Seconds a client is asked to wait: about as long as a database restart or failover takes.
 RETRY_AFTER_SECONDS = 5
@@ -62,7 +64,7 @@ class DatabaseUnavailableMiddleware:
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not database_unavailable(exception):
-            return None
+            return api_server_error(request, exception)
         log.warning(
             "database unavailable: %s %s -> 503 (%s: %s)",
             request.method,
@@ -71,6 +73,35 @@ class DatabaseUnavailableMiddleware:
             str(exception).strip().splitlines()[0] if str(exception).strip() else "",
         )
         return unavailable_response(request)
+
+
+#: Exceptions Django itself answers with a 4xx (not found, forbidden, bad request): left to it.
+_CLIENT_ERRORS = (Http404, PermissionDenied, BadRequest, SuspiciousOperation)
+
+
+def api_server_error(request: HttpRequest, exception: Exception) -> HttpResponse | None:
+    """An unexpected error under /api/: logged as Django would, answered in the API's shape.
+
+    API clients parse JSON; Django's own 500 page is HTML. Nothing of the error is shown.
+    """
+    if not request.path.startswith("/api/") or isinstance(exception, _CLIENT_ERRORS):
+        return None
+    server_log.error(
+        "Internal Server Error: %s",
+        request.path,
+        exc_info=exception,
+        extra={"status_code": 500, "request": request},
+    )
+    response = JsonResponse(
+        {
+            "code": "server_error",
+            "message": _("Something went wrong on our side. Please try again later."),
+            "details": {},
+        },
+        status=500,
+    )
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def unavailable_response(request: HttpRequest) -> HttpResponse:

@@ -55,6 +55,16 @@ class Business(models.Model):
     class Meta:
         verbose_name_plural = "businesses"
         ordering = ["name"]
+        # A step below 5 minutes (0 loops forever in the slot grid) or a horizon of 0 days is
+        # never meant; refused here too, whatever path writes the row.
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(slot_step_minutes__gte=5), name="business_step_minimum"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(max_days_ahead__gte=1), name="business_days_ahead_minimum"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

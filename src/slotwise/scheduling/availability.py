@@ -88,6 +88,7 @@ __all__ = [
     "Slot",
     "SlotRules",
     "WorkingInterval",
+    "estimate_work",
     "free_slots",
     "is_slot_free",
     "occupied_interval",
@@ -479,3 +480,36 @@ def is_slot_free(
         now=now,
     )
     return any(slot.start == start for slot in slots)
+
+
+def estimate_work(
+    *,
+    provider_count: int,
+    rules: SlotRules,
+    tz: ZoneInfo,
+    window_start: datetime,
+    window_end: datetime,
+    now: datetime,
+) -> int:
+    """An upper bound of the work of a ``free_slots`` question: providers x days x slots a day.
+
+    Days are the local dates the question can offer slots on (the window, from the minimum
+    notice on, up to ``max_days_ahead``), and a day has at most ``24 h / step`` slots, so the
+    estimate needs no database: only the page's rules, the window and the provider count. Public
+    faces refuse a question above the configured cap before doing it.
+    """
+    window_start = _to_utc(window_start, "window_start")
+    window_end = _to_utc(window_end, "window_end")
+    now = _to_utc(now, "now")
+    earliest = max(window_start, now + rules.min_notice)
+    latest = window_end
+    if rules.max_days_ahead is not None:
+        last_allowed = _shift_date(now.astimezone(tz).date(), rules.max_days_ahead)
+        if last_allowed < date.max:
+            latest = min(latest, _resolve(last_allowed + _ONE_DAY, time(0), tz, fold=0))
+    if earliest >= latest or provider_count <= 0:
+        return 0
+    last_day = (latest - _TICK).astimezone(tz).date()
+    days = (last_day - earliest.astimezone(tz).date()).days + 1
+    slots_per_day = _ceil_div(_ONE_DAY, rules.step)
+    return provider_count * days * slots_per_day

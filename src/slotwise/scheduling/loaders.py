@@ -130,3 +130,24 @@ def slots_for(
         window_end=window_end,
         now=now,
     )
+
+
+def work_for(
+    *,
+    service: Service,
+    window_start: datetime,
+    window_end: datetime,
+    now: datetime,
+    page: BookingPage | None = None,
+    provider: Provider | None = None,
+) -> int:
+    """The estimated work of the same ``slots_for`` question (availability.estimate_work)."""
+    count = 1 if provider is not None else len(providers_for(service=service, page=page))
+    return availability.estimate_work(
+        provider_count=count,
+        rules=rules_for(service=service, business=service.business, page=page),
+        tz=service.business.tz,
+        window_start=window_start,
+        window_end=window_end,
+        now=now,
+    )

@@ -6,11 +6,14 @@ A manage token is the customer's proof; unknown, malformed and expired tokens al
 
 from __future__ import annotations
 
+import functools
 import hashlib
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from ninja import Header, Query, Router, Schema, Status
 from pydantic import Field
@@ -18,7 +21,7 @@ from pydantic import Field
 from slotwise.api import present, services
 from slotwise.api.endpoints._common import check_slug, responses, zone
 from slotwise.api.endpoints.bookings import slots_body, window
-from slotwise.api.errors import RateLimited
+from slotwise.api.errors import RateLimited, TooMuchWork
 from slotwise.api.models import IdempotencyRecord
 from slotwise.api.schemas import (
     AvailabilityOut,
@@ -42,6 +45,45 @@ from slotwise.scheduling import loaders
 
 router = Router(auth=None)
 UTC_ZONE = ZoneInfo("UTC")
+
+
+# --- abuse limits (docs/api.md, "Limits") ---------------------------------------------------
+
+
+def _rate_limit(name: str, key: str) -> ratelimit.Decision:
+    """Count one request against the limit ``name``; 429 with Retry-After past it."""
+    decision = ratelimit.take(name, key)
+    if not decision.allowed:
+        raise RateLimited(retry_after=decision.retry_after)
+    return decision
+
+
+def _work_cap(work: int) -> None:
+    """Refuse an availability question whose work is above the configured cap."""
+    cap = settings.SLOTWISE_AVAILABILITY_MAX_WORK
+    if work > cap:
+        raise TooMuchWork(work=work, max_work=cap)
+
+
+def _booking_limits(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Limit bookings per client address, and bookings made per mailbox (normalised email).
+
+    Both are counted before the booking is tried, so parallel requests cannot all pass; a
+    booking that is refused (slot taken, bad input) is given back to the mailbox's count.
+    """
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        _rate_limit("booking", ratelimit.client_key(request))
+        email = kwargs["payload"].customer.email
+        per_email = _rate_limit("booking_email", ratelimit.email_key(email))
+        try:
+            return view(request, *args, **kwargs)
+        except errors.DomainError:
+            ratelimit.give_back(per_email)
+            raise
+
+    return wrapper
 
 
 # --- booking pages ----------------------------------------------------------------------------
@@ -122,6 +164,7 @@ def public_page_availability(
     request: HttpRequest, business: str, page: str, query: Query[PageAvailabilityQuery]
 ) -> dict[str, Any]:
     """Free start times on this page (its notice, step and days-ahead rules)."""
+    _rate_limit("availability", ratelimit.client_key(request))
     found = _page(business, page)
     now = utcnow()
     tz = zone(query.timezone, found.business.tz)
@@ -139,6 +182,8 @@ def public_page_availability(
         provider = offering[0]
     elif not found.any_provider:
         raise errors.InvalidInput("Please choose a provider.", field="provider_id")
+    question: dict[str, Any] = {"window_start": start, "window_end": end, "now": now}
+    _work_cap(loaders.work_for(service=service, page=found, provider=provider, **question))
     slots = loaders.slots_for(
         service=service, window_start=start, window_end=end, now=now, page=found, provider=provider
     )
@@ -150,6 +195,7 @@ def public_page_availability(
     response=responses(WebBookingOut, 201),
     tags=["public"],
 )
+@_booking_limits
 def public_page_book(
     request: HttpRequest,
     business: str,
@@ -307,6 +353,7 @@ def manage_availability(
     """Times the booking can be moved to: its own provider's, unless it was booked for "any
     provider" (then every provider's, pooled; each slot lists who is free) or another provider
     is asked for where the page allows it."""
+    _rate_limit("availability", ratelimit.client_key(request))
     now = utcnow()
     booking = _booking_by_token(request, token, now)
     refusal = policy.customer_refusal(policy.Action.RESCHEDULE, facts_of(booking), now)
@@ -329,15 +376,16 @@ def manage_availability(
         if not found:
             raise errors.NotFound("This provider is not offered for this booking.")
         provider = found[0]
-    slots = loaders.slots_for(
-        service=booking.service,
-        window_start=start,
-        window_end=end,
-        now=now,
-        page=page,
-        provider=provider,
-        exclude_booking_id=booking.pk,
-    )
+    question: dict[str, Any] = {
+        "service": booking.service,
+        "window_start": start,
+        "window_end": end,
+        "now": now,
+        "page": page,
+        "provider": provider,
+    }
+    _work_cap(loaders.work_for(**question))
+    slots = loaders.slots_for(**question, exclude_booking_id=booking.pk)
     return slots_body(slots, tz)
 
 

@@ -18,6 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
 from slotwise.api import services as api_services
@@ -26,7 +27,7 @@ from slotwise.api.models import IdempotencyRecord
 from slotwise.bookings import actions, selectors
 from slotwise.bookings.models import Booking, BookingPage, BookingToken
 from slotwise.catalog.models import Provider, Service
-from slotwise.core import errors
+from slotwise.core import errors, ratelimit
 from slotwise.scheduling import loaders
 from slotwise.site import picker as picker_mod
 from slotwise.site.forms import DetailsForm
@@ -107,13 +108,77 @@ def _page_or_404(business_slug: str, page_slug: str) -> BookingPage:
 def book(request: HttpRequest, business_slug: str, page_slug: str) -> HttpResponse:
     """The booking page; GET walks through the steps, POST confirms the booking."""
     page = _page_or_404(business_slug, page_slug)
+    if request.method == "GET":
+        # Every step may ask for a month of free times: counted per address (429 past it).
+        looking = ratelimit.take("availability", ratelimit.client_key(request))
+        if not looking.allowed:
+            return _slow_down(request, looking.retry_after)
     data = request.POST if request.method == "POST" else request.GET
     choices = read_choices(page, data)
     zone = common.reader_zone(request, fallback=page.business.tz)
     if request.method == "POST":
-        return _confirm(request, page, choices, zone)
+        return _limited_confirm(request, page, choices, zone)
     form = DetailsForm()
     return _render(request, page, choices, zone, form=form)
+
+
+def _slow_down(request: HttpRequest, retry_after: int) -> HttpResponse:
+    response = render(
+        request, "site/slow_down.html", {"minutes": _minutes(retry_after)}, status=429
+    )
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
+def _minutes(seconds: int) -> int:
+    return max(1, -(-seconds // 60))
+
+
+def _limited_confirm(
+    request: HttpRequest, page: BookingPage, choices: Choices, zone: common.ReaderZone
+) -> HttpResponse:
+    """Confirm, within the booking limits per address and per mailbox (docs/deployment.md).
+
+    Both are counted before the booking is tried, so parallel posts cannot all pass; anything
+    but a made booking (the redirect) is given back to the mailbox's count.
+    """
+    by_address = ratelimit.take("booking", ratelimit.client_key(request))
+    by_email = ratelimit.Decision(True)
+    if by_address.allowed:
+        by_email = ratelimit.take(
+            "booking_email", ratelimit.email_key(request.POST.get("email", ""))
+        )
+    if not (by_address.allowed and by_email.allowed):
+        form = DetailsForm(request.POST)
+        form.is_valid()
+        if not by_address.allowed:
+            message = ngettext(
+                "There have been too many booking attempts from your network. "
+                "Please try again in %(n)d minute.",
+                "There have been too many booking attempts from your network. "
+                "Please try again in %(n)d minutes.",
+                _minutes(by_address.retry_after),
+            )
+            form.add_error(None, message % {"n": _minutes(by_address.retry_after)})
+        else:
+            message = ngettext(
+                "Several bookings were made with this email address recently. "
+                "Please try again in %(n)d minute, or contact the business.",
+                "Several bookings were made with this email address recently. "
+                "Please try again in %(n)d minutes, or contact the business.",
+                _minutes(by_email.retry_after),
+            )
+            form.add_error("email", message % {"n": _minutes(by_email.retry_after)})
+        response = _render(request, page, choices, zone, form=form)
+        response.status_code = 429
+        response["Retry-After"] = str(
+            by_address.retry_after if not by_address.allowed else by_email.retry_after
+        )
+        return response
+    response = _confirm(request, page, choices, zone)
+    if not response.get("Location", "").endswith("?new=1"):  # no booking made
+        ratelimit.give_back(by_email)
+    return response
 
 
 def _confirm(
