@@ -40,6 +40,7 @@ BACKOFFICE: dict[str, Filler] = {
     "booking_cancel": _reference,
     "booking_complete": _reference,
     "booking_no_show": _reference,
+    "booking_close_undo": _reference,
     "payment_add": _reference,
     "booking_clone": _reference,
     "settings_page_edit": _one(pk=lambda t: t.world.page.pk),
