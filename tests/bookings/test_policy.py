@@ -130,8 +130,11 @@ def test_negative_deadline_is_refused():
         (0, "the start"),
         (60, "1 hour"),
         (120, "2 hours"),
-        (1440, "1 day"),
+        (1440, "24 hours"),
+        (2880, "48 hours"),
+        (4320, "3 days"),
         (10080, "7 days"),
+        (1500, "25 hours"),
         (90, "90 minutes"),
     ],
 )

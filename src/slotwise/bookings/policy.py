@@ -1,7 +1,10 @@
-"""Self-service rules: may the customer cancel or reschedule this booking now?
+"""Who may do what to a booking, and when: the customer's self-service rules and the staff rules.
 
 Pure functions over plain data, so every combination can be tested in a table. The actions
-call them under a row lock; pages call them only to decide what to show.
+call them under a row lock. Faces never call them: they read
+``bookings.selectors.self_service_status`` (or ``self_service_preview`` before a booking
+exists), which is built from these functions, so every page, email and API answer says what
+the actions will allow.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from enum import StrEnum
 
 from django.utils.translation import gettext_lazy as _
 
+from slotwise.bookings.models import Booking
 from slotwise.core import errors
 
 
@@ -79,7 +83,7 @@ def customer_refusal(
             if action is Action.CANCEL
             else _("This booking cannot be rescheduled online."),
         )
-    if facts.status != "confirmed":
+    if facts.status != Booking.Status.CONFIRMED:
         return errors.InvalidState(
             _("This booking is %(status)s, so it can no longer be changed.")
             % {"status": _status_word(facts.status)},
@@ -90,7 +94,9 @@ def customer_refusal(
     if now > change_deadline(facts):
         return errors.ChangeWindowClosed(
             _("Changes online were possible until %(hours)s before the appointment.")
-            % {"hours": describe_minutes(facts.policy.change_deadline_minutes)},
+            % {"hours": describe_minutes(facts.policy.change_deadline_minutes)}
+            if facts.policy.change_deadline_minutes
+            else _("Changes online were possible until the appointment started."),
             deadline=change_deadline(facts).isoformat(),
         )
     limit = facts.policy.max_reschedules
@@ -109,9 +115,31 @@ def allowed_customer_actions(facts: BookingFacts, now: datetime) -> list[Action]
     ]
 
 
+# --- staff rules: staff may always change a booking the customer could, and more -----------
+
+
+def staff_cancel_refusal(*, status: str) -> errors.DomainError | None:
+    """Why staff may not cancel the booking, or None: any confirmed booking, whatever its
+    customer policy says."""
+    if status != Booking.Status.CONFIRMED:
+        return errors.InvalidState(
+            _("Only a confirmed booking can be cancelled."), status=str(status)
+        )
+    return None
+
+
+def staff_reschedule_refusal(*, status: str) -> errors.DomainError | None:
+    """Why staff may not reschedule the booking, or None: any confirmed booking."""
+    if status != Booking.Status.CONFIRMED:
+        return errors.InvalidState(
+            _("Only a confirmed booking can be rescheduled."), status=str(status)
+        )
+    return None
+
+
 def close_refusal(*, status: str, start: datetime, now: datetime) -> errors.DomainError | None:
     """Why staff may not yet mark the booking completed or a no-show, or None when they may."""
-    if status != "confirmed":
+    if status != Booking.Status.CONFIRMED:
         return errors.InvalidState(_("Only a confirmed booking can be closed."), status=status)
     if now < start:
         return errors.InvalidState(_("The appointment has not started yet."))
@@ -122,16 +150,25 @@ def rating_refusal(*, status: str, already_rated: bool) -> errors.DomainError | 
     """Why the customer may not rate the booking, or None: only completed ones, only once."""
     if already_rated:
         return errors.AlreadyRated()
-    if status != "completed":
+    if status != Booking.Status.COMPLETED:
         return errors.InvalidState(_("Only a completed appointment can be rated."), status=status)
     return None
 
 
+#: From this many whole days up a duration is worded in days; below, in hours.
+DAYS_FROM = 3
+
+
 def describe_minutes(minutes: int) -> str:
-    """'24 hours', '7 days', '90 minutes' — how a deadline is worded for people."""
+    """The one wording of a duration for people, in every page, email and API message.
+
+    Whole days from three days up ('3 days', '7 days'); else whole hours ('1 hour',
+    '24 hours', '48 hours'); else minutes ('90 minutes'). So a 24-hour window reads
+    "24 hours" everywhere, as in the choices staff pick from.
+    """
     if minutes == 0:
         return str(_("the start"))
-    if minutes % 1440 == 0:
+    if minutes % 1440 == 0 and minutes >= DAYS_FROM * 1440:
         days = minutes // 1440
         return str(_("1 day")) if days == 1 else str(_("%(n)d days") % {"n": days})
     if minutes % 60 == 0:
@@ -142,7 +179,7 @@ def describe_minutes(minutes: int) -> str:
 
 def _status_word(status: str) -> str:
     return {
-        "cancelled": str(_("cancelled")),
-        "completed": str(_("completed")),
-        "no_show": str(_("marked as a no-show")),
+        Booking.Status.CANCELLED: str(_("cancelled")),
+        Booking.Status.COMPLETED: str(_("completed")),
+        Booking.Status.NO_SHOW: str(_("marked as a no-show")),
     }.get(status, status)

@@ -30,7 +30,6 @@ from slotwise.api.schemas import (
     WebBookingOut,
 )
 from slotwise.bookings import actions, policy, selectors
-from slotwise.bookings.actions.cancel import facts_of
 from slotwise.bookings.actor import Actor
 from slotwise.bookings.models import Booking, BookingPage, BookingToken
 from slotwise.catalog.models import Provider, Service
@@ -198,18 +197,11 @@ def _booking_by_token(request: HttpRequest, token: str, now: datetime) -> Bookin
 
 
 def _manage_body(booking: Booking, now: datetime) -> dict[str, Any]:
-    facts = facts_of(booking)
-    refusals = {}
-    for action in (policy.Action.CANCEL, policy.Action.RESCHEDULE):
-        refusal = policy.customer_refusal(action, facts, now)
-        if refusal is not None:
-            refusals[str(action)] = {"code": refusal.code, "message": refusal.message}
+    status = selectors.self_service_status(booking, now)
     return {
         "booking": present.public_booking(booking),
         "business": present.public_business(booking.business),
-        "allowed_actions": [str(a) for a in policy.allowed_customer_actions(facts, now)],
-        "change_deadline": booking.change_deadline.astimezone(booking.business.tz),
-        "refusals": refusals,
+        **present.self_service_status(status, booking.business.tz),
     }
 
 
@@ -234,19 +226,22 @@ def manage_availability(
     """Times the booking can be moved to (same provider, or any where the page allows it)."""
     now = utcnow()
     booking = _booking_by_token(request, token, now)
-    refusal = policy.customer_refusal(policy.Action.RESCHEDULE, facts_of(booking), now)
+    status = selectors.self_service_status(booking, now)
+    refusal = status.refusal(policy.Action.RESCHEDULE)
     if refusal is not None:
-        raise refusal
+        raise refusal.error
     tz = zone(query.timezone, booking.business.tz)
     start, end = window(query.start, query.end, now)
-    page = booking.booking_page
+    scope = status.provider_scope
     slots = loaders.slots_for(
         service=booking.service,
         window_start=start,
         window_end=end,
         now=now,
-        page=page,
-        provider=None if page is not None and page.any_provider else booking.provider,
+        page=booking.booking_page,
+        provider=None
+        if scope is None
+        else Provider.objects.filter(business_id=booking.business_id, pk=scope).first(),
         exclude_booking_id=booking.pk,
     )
     return slots_body(slots, tz)

@@ -52,10 +52,8 @@ def booking_reschedule(
                     _("This booking can only be moved to another time with the same provider."),
                     field="provider",
                 )
-        elif booking.status != Booking.Status.CONFIRMED:
-            raise errors.InvalidState(
-                _("Only a confirmed booking can be rescheduled."), status=booking.status
-            )
+        elif (refusal := policy.staff_reschedule_refusal(status=booking.status)) is not None:
+            raise refusal
         if new_start < now:
             raise errors.InvalidInput(_("The new time is in the past."), field="start")
         provider = new_provider or booking.provider

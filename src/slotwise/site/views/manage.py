@@ -18,7 +18,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from slotwise.bookings import actions, policy, selectors
-from slotwise.bookings.actions.cancel import facts_of
 from slotwise.bookings.actor import Actor
 from slotwise.bookings.models import Booking
 from slotwise.catalog.models import Provider
@@ -50,17 +49,8 @@ def _booking_context(
 ) -> dict[str, Any]:
     """What every manage page shows about the booking and what the customer may do now."""
     tz = zone.tz
-    facts = facts_of(booking)
-    allowed = policy.allowed_customer_actions(facts, now)
-    refusals = [
-        r for r in (policy.customer_refusal(a, facts, now) for a in policy.Action) if r is not None
-    ]
-    # The plain reason(s) why an option is missing: the fundamental "never allowed" only
-    # when nothing else explains it, so a customer is not told about options never offered.
-    explained = [r.message for r in refusals if r.code != errors.NotAllowed.code]
-    if not allowed and not explained:
-        explained = [r.message for r in refusals]
-    reasons = list(dict.fromkeys(explained))
+    status = selectors.self_service_status(booking, now)
+    deadline = common.instant(status.deadline, tz) if status.deadline else ""
     page = booking.booking_page
     return {
         "booking": booking,
@@ -73,12 +63,13 @@ def _booking_context(
         "when": common.when(booking.start, booking.end, tz),
         "status": common.status_word(booking),
         "is_confirmed": booking.status == Booking.Status.CONFIRMED,
-        "can_cancel": policy.Action.CANCEL in allowed,
-        "can_reschedule": policy.Action.RESCHEDULE in allowed,
-        "any_allowed": bool(allowed),
-        "reasons": reasons,
-        "deadline": common.instant(booking.change_deadline, tz),
-        "deadline_is_start": booking.change_deadline_minutes == 0,
+        "self_service": status,
+        "promise": status.promise(deadline) if status.any_allowed else "",
+        "can_cancel": status.can_cancel,
+        "can_reschedule": status.can_reschedule,
+        "any_allowed": status.any_allowed,
+        "reasons": status.reasons,
+        "deadline": deadline,
         "contact": common.contact_of(booking),
         "cancelled_when": common.instant(booking.cancelled_at, tz) if booking.cancelled_at else "",
         "urls": {
@@ -104,7 +95,7 @@ def manage(request: HttpRequest, booking: Booking, token: str) -> HttpResponse:
 
 
 def _refused(request: HttpRequest, booking: Booking, action: policy.Action) -> str:
-    refusal = policy.customer_refusal(action, facts_of(booking), common.now())
+    refusal = selectors.self_service_status(booking, common.now()).refusal(action)
     return refusal.message if refusal is not None else ""
 
 
@@ -164,12 +155,17 @@ def manage_cancel(request: HttpRequest, booking: Booking, token: str) -> HttpRes
     return render(request, "site/manage/cancel.html", context)
 
 
-def _reschedule_scope(booking: Booking) -> tuple[Any, Provider | None]:
-    """(page, provider) to look for slots: the booking's provider, or any where the page says."""
-    page = booking.booking_page
-    if page is not None and page.any_provider:
-        return page, None
-    return page, booking.provider
+def _reschedule_scope(booking: Booking, now: datetime) -> tuple[Any, Provider | None]:
+    """(page, provider) to look for slots, as the self-service status says."""
+    scope = selectors.self_service_status(booking, now).provider_scope
+    if scope is None:
+        return booking.booking_page, None
+    provider = (
+        booking.provider
+        if scope == booking.provider_id
+        else Provider.objects.get(pk=scope, business_id=booking.business_id)
+    )
+    return booking.booking_page, provider
 
 
 @require_http_methods(["GET", "POST"])
@@ -186,7 +182,7 @@ def manage_reschedule(request: HttpRequest, booking: Booking, token: str) -> Htt
     now = common.now()
     zone = _zone(request, booking)
     tz = zone.tz
-    page, provider = _reschedule_scope(booking)
+    page, provider = _reschedule_scope(booking, now)
     start = common.parse_start(request.GET.get("start"))
     day = common.parse_day(request.GET.get("day"))
     if start is not None:
@@ -245,7 +241,7 @@ def _reschedule_post(request: HttpRequest, booking: Booking, token: str) -> Http
     if start is None:
         messages.warning(request, str(errors.SlotUnavailable.default_message))
         return redirect(_manage_url(request, token, "site:manage_reschedule"))
-    page, _scope_provider = _reschedule_scope(booking)
+    page, _scope_provider = _reschedule_scope(booking, common.now())
     provider_id = common.parse_id(request.POST.get("provider"))
     new_provider = None
     if provider_id is not None and provider_id != booking.provider_id:
