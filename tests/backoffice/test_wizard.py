@@ -62,8 +62,9 @@ def test_self_service_off_email_has_no_options(staff_client, world):
     booking = _wizard(staff_client, world, OFF)
     assert not booking.allow_cancel and not booking.allow_reschedule
     text = confirmation_text(booking, utcnow())
-    assert "/manage/" not in text
+    assert "/cancel/" not in text and "/reschedule/" not in text
     assert "Cancel booking" not in text and "Reschedule:" not in text
+    assert "View booking" in text  # the booking itself is always linked
 
 
 def test_yes_without_any_option_is_refused(staff_client, world):

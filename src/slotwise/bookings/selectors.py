@@ -368,6 +368,18 @@ class SelfServiceStatus:
             explained = [r.message for r in self.refusals]
         return list(dict.fromkeys(explained))
 
+    @property
+    def cancel_refusal(self) -> str:
+        """Why the customer may not cancel now ('' when they may)."""
+        found = self.refusal(policy.Action.CANCEL)
+        return found.message if found else ""
+
+    @property
+    def reschedule_refusal(self) -> str:
+        """Why the customer may not reschedule now ('' when they may)."""
+        found = self.refusal(policy.Action.RESCHEDULE)
+        return found.message if found else ""
+
     def refusal(self, action: policy.Action) -> Refusal | None:
         return next((r for r in self.refusals if r.action == action), None)
 

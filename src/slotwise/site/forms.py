@@ -26,7 +26,7 @@ class DetailsForm(_Form):
     email = forms.EmailField(
         label=_("Email"),
         max_length=254,
-        help_text=_("We send the confirmation and your links to change the booking here."),
+        help_text=_("We send your confirmation and a link to your booking here."),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
         error_messages={
             "required": _("Please give your email address."),
@@ -45,6 +45,14 @@ class DetailsForm(_Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+    def __init__(self, *args: Any, offers_changes: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if offers_changes:
+            # Only a page whose bookings may be changed online promises the change links.
+            self.fields["email"].help_text = _(
+                "We send your confirmation and your links to change the booking here."
+            )
 
 
 class CancelForm(_Form):

@@ -117,6 +117,7 @@ def _detail_context(request: HttpRequest, booking: Booking, **extra: Any) -> dic
         "rating": getattr(booking, "rating", None),
         "clones": list(booking.clones.all()),
         "is_confirmed": booking.status == Booking.Status.CONFIRMED,
+        "self_service": selectors.self_service_status(booking, now),
         "can_close": policy.close_refusal(status=booking.status, start=booking.start, now=now)
         is None,
         "payment_form": extra.pop("payment_form", None) or PaymentForm(),

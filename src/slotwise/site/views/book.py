@@ -104,14 +104,16 @@ def book(request: HttpRequest, business_slug: str, page_slug: str) -> HttpRespon
     zone = common.reader_zone(request, fallback=page.business.tz)
     if request.method == "POST":
         return _confirm(request, page, choices, zone)
-    form = DetailsForm()
+    form = DetailsForm(offers_changes=page.policy.allow_cancel or page.policy.allow_reschedule)
     return _render(request, page, choices, zone, form=form)
 
 
 def _confirm(
     request: HttpRequest, page: BookingPage, choices: Choices, zone: common.ReaderZone
 ) -> HttpResponse:
-    form = DetailsForm(request.POST)
+    form = DetailsForm(
+        request.POST, offers_changes=page.policy.allow_cancel or page.policy.allow_reschedule
+    )
     if choices.step != "details" or choices.service is None:
         # The form was tampered with or the page changed; start again from what is known.
         return redirect(_url(page, choices, zone, {"start": None}))
@@ -186,6 +188,7 @@ def _render(
         "form": form,
         "slot_taken": slot_taken,
         "step": choices.step,
+        "page_changes": selectors.page_self_service_summary(page),
         "urls": {
             "change_service": _url(page, choices, zone, {"service": None, "provider": None}),
             "change_provider": _url(page, choices, zone, {"provider": None}),
@@ -219,6 +222,10 @@ def _render(
                     context["slot_taken"] = slot_taken
             end = start + timedelta(minutes=service.duration_minutes)
             context["when"] = common.when(start, end, tz)
+            context["self_service"] = preview = selectors.self_service_preview(
+                page, start, now, provider_id=choices.provider.pk if choices.provider else None
+            )
+            context["promise"] = preview.promise(common.instant(preview.deadline, tz))
             context["start_value"] = common.start_param(start)
             context["change_time_url"] = _url(
                 page, choices, zone, {"day": day.isoformat()}, anchor="times"

@@ -7,6 +7,7 @@ submit or a stale page acts once and then shows the current state with a friendl
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -91,6 +92,12 @@ def manage(request: HttpRequest, booking: Booking, token: str) -> HttpResponse:
     zone = _zone(request, booking)
     context = _booking_context(request, booking, token, zone, common.now())
     context["new"] = request.GET.get("new") == "1"
+    status = context["self_service"]
+    if context["new"] and not status.any_allowed:
+        # Right after booking, say what the details step said before confirming: changes
+        # were never possible for this time, or (when the page offers none) nothing at all.
+        promise = replace(status, prospective=True).promise(context["deadline"])
+        context["reasons"] = [promise] if promise else []
     return render(request, "site/manage/page.html", context)
 
 
