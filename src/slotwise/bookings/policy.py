@@ -66,6 +66,30 @@ def change_deadline(facts: BookingFacts) -> datetime:
     return facts.start.astimezone(UTC) - timedelta(minutes=facts.policy.change_deadline_minutes)
 
 
+def deadline_for(start: datetime, minutes: int) -> datetime:
+    """The change deadline of an appointment at ``start`` under a window of ``minutes``."""
+    return start.astimezone(UTC) - timedelta(minutes=minutes)
+
+
+def new_policy_refusal(
+    policy: SelfServicePolicy, *, start: datetime, now: datetime
+) -> errors.DomainError | None:
+    """Why staff may not give a new booking this policy, or None: a policy that offers
+    changes must not promise a deadline that has already passed (choose "no online
+    changes" instead)."""
+    if not (policy.allow_cancel or policy.allow_reschedule):
+        return None
+    if deadline_for(start, policy.change_deadline_minutes) < now:
+        return errors.InvalidInput(
+            _(
+                "This latest change time has already passed for this appointment. Choose a "
+                "later one, or answer No: no online changes."
+            ),
+            field="change_deadline_minutes",
+        )
+    return None
+
+
 def customer_refusal(
     action: Action, facts: BookingFacts, now: datetime
 ) -> errors.DomainError | None:
