@@ -202,8 +202,9 @@ def describe_minutes(minutes: int) -> str:
 
 
 def _status_word(status: str) -> str:
-    return {
+    words: dict[str, str] = {
         Booking.Status.CANCELLED: str(_("cancelled")),
         Booking.Status.COMPLETED: str(_("completed")),
         Booking.Status.NO_SHOW: str(_("marked as a no-show")),
-    }.get(status, status)
+    }
+    return words.get(status, status)
