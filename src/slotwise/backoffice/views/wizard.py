@@ -402,7 +402,7 @@ def _selfservice_step(request: HttpRequest, state: dict[str, Any]) -> HttpRespon
 def _deadline_label(label: Any, deadline: datetime, now: datetime, tz: Any) -> str:
     when = short(deadline, tz)
     if deadline < now:
-        return _("%(choice)s — %(when)s, already passed") % {"choice": label, "when": when}
+        return _("%(choice)s — passed: %(when)s") % {"choice": label, "when": when}
     return _("%(choice)s — until %(when)s") % {"choice": label, "when": when}
 
 

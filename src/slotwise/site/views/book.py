@@ -226,6 +226,9 @@ def _render(
                 page, start, now, provider_id=choices.provider.pk if choices.provider else None
             )
             context["promise"] = preview.promise(common.instant(preview.deadline, tz))
+            if not preview.any_allowed:
+                # No change links will come for this time: the email field says so too.
+                form.fields["email"].help_text = DetailsForm.base_fields["email"].help_text
             context["start_value"] = common.start_param(start)
             context["change_time_url"] = _url(
                 page, choices, zone, {"day": day.isoformat()}, anchor="times"
