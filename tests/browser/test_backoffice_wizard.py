@@ -95,6 +95,7 @@ def test_wizard_self_service_off_phone(live_server, phone_page):
     booking = Booking.objects.get()
     assert not booking.allow_cancel and not booking.allow_reschedule
     text = confirmation_text(booking, utcnow())
-    assert "/manage/" not in text
+    assert "/cancel/" not in text and "/reschedule/" not in text
     assert "Cancel booking" not in text and "Reschedule:" not in text
+    assert "View booking" in text  # every customer email links to the booking
     screenshot(page, "backoffice-booking-detail-phone")
