@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, timedelta
 
 import pytest
+import time_machine
 from django.urls import reverse
 
 from slotwise.bookings.actions import booking_cancel
@@ -62,8 +63,9 @@ def test_self_service_off_email_has_no_options(staff_client, world):
     booking = _wizard(staff_client, world, OFF)
     assert not booking.allow_cancel and not booking.allow_reschedule
     text = confirmation_text(booking, utcnow())
-    assert "/manage/" not in text
+    assert "/cancel/" not in text and "/reschedule/" not in text
     assert "Cancel booking" not in text and "Reschedule:" not in text
+    assert "View booking" in text  # the booking itself is always linked
 
 
 def test_yes_without_any_option_is_refused(staff_client, world):
@@ -253,3 +255,37 @@ def test_clone_of_another_business_booking_is_404(staff_client, other_world):
     )
     response = staff_client.get(reverse("backoffice:booking_clone", args=[theirs.reference]))
     assert response.status_code == 404
+
+
+def _to_selfservice(client, world, start):
+    client.get(reverse("backoffice:wizard_start"))
+    post_ok(client, step("customer"), {"action": "pick", "customer": world.customer.pk})
+    post_ok(client, step("service"), {"service": world.service.pk, "provider": world.alex.pk})
+    post_ok(client, step("time"), {"slot": start.isoformat()})
+    post_ok(client, step("details"), {"price": "40", "notes": ""})
+
+
+def test_a_latest_change_time_already_passed_is_refused_and_the_review_shows_the_date(
+    staff_client, world
+):
+    """A booking 6 days away: "7 days before" has passed, is shown so and refused; "48 hours
+    before" is taken and the review names its exact instant."""
+    start = future_monday(world)
+    with time_machine.travel(start - timedelta(days=6), tick=False):
+        _to_selfservice(staff_client, world, start)
+        page = staff_client.get(step("selfservice")).content.decode()
+        assert "7 days before — passed: Mon" in page
+        assert "48 hours before — until Sat" in page
+        yes = {"allowed": "yes", "allow_cancel": "on", "allow_reschedule": "on"}
+        refused = staff_client.post(
+            step("selfservice"), {**yes, "change_deadline_minutes": "10080"}
+        )
+        assert refused.status_code == 200
+        assert "This latest change time has already passed" in refused.content.decode()
+        # "No online changes" is always possible.
+        post_ok(staff_client, step("selfservice"), OFF)
+        post_ok(staff_client, step("selfservice"), {**yes, "change_deadline_minutes": "2880"})
+        review = staff_client.get(step("review")).content.decode()
+        local = (start - timedelta(hours=48)).astimezone(world.business.tz)
+        assert f"{local:%A}, {local.day} {local:%B %Y}, 10:00" in review
+        assert 'id="review-deadline"' in review

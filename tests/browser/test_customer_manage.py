@@ -147,7 +147,7 @@ def test_after_the_deadline_no_options(live_server, phone_page, shop):
     token = actions.token_issue(booking=booking, purpose=BookingToken.Purpose.MANAGE, now=utcnow())
     page = phone_page
     page.goto(f"{live_server.url}/manage/{token}/")
-    page.get_by_text("Changes online were possible until 1 day before").wait_for()
+    page.get_by_text("Changes online were possible until 24 hours before").wait_for()
     assert page.get_by_role("link", name="Reschedule").count() == 0
     assert page.get_by_role("link", name="Cancel booking").count() == 0
     assert_accessible(page)

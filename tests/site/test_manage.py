@@ -229,7 +229,7 @@ def test_after_the_deadline_no_options_and_a_plain_reason(client, booked, frozen
     booking, url = booked
     frozen_clock.move_to(MONDAY_9 - timedelta(hours=23))
     response = client.get(url)
-    assert "Changes online were possible until 1 day before the appointment." in response.text
+    assert "Changes online were possible until 24 hours before the appointment." in response.text
     assert "Cancel booking" not in response.text
     assert ">Reschedule<" not in response.text
     response = client.post(url + "cancel/", {"version": "1"}, follow=True)

@@ -115,7 +115,7 @@ class DeadlineCase:
     #: The appointment as staff emails show it (the business's zone, named).
     when_for_staff: str
     minutes: int = 24 * 60
-    window_words: str = "1 day"
+    window_words: str = "24 hours"
 
     @property
     def start(self) -> datetime:
@@ -244,7 +244,7 @@ DEADLINE_CASES = [
         when_for_customer="Monday, 1 April 2030, 18:00 – 19:00 (Australia/Sydney, AEDT)",
         when_for_staff="Monday, 1 April 2030, 09:00 – 10:00 (Europe/Berlin, CEST)",
         minutes=48 * 60,
-        window_words="2 days",
+        window_words="48 hours",
     ),
 ]
 

@@ -75,7 +75,7 @@ def test_manage_page_offers_changes_until_the_deadline_and_refuses_after(
         page = client.get(url)
         assert page.status_code == 200
         assert cancel_link in page.text and reschedule_link in page.text
-        assert f"until <strong>{case.deadline_for_customer}</strong>" in page.text
+        assert f"reschedule online until {case.deadline_for_customer}." in page.text
         assert case.when_for_customer in page.text
         assert _closed_message(case) not in page.text
         assert "Cancel this booking?" in client.get(url + "cancel/").text

@@ -62,7 +62,8 @@ def test_confirmation_and_staff_emails_name_each_readers_zone(case: DeadlineCase
     confirmation = build_email(_row(booking, K.CONFIRMATION), now=made)
     assert case.when_for_customer in confirmation.body
     assert case.when_for_customer in confirmation.alternatives[0][0]  # the HTML part too
-    assert f"You can make changes online until {case.deadline_for_customer}." in confirmation.body
+    promise = f"You can cancel or reschedule online until {case.deadline_for_customer}."
+    assert promise in confirmation.body
     assert _invite(confirmation) == (
         "REQUEST",
         case.start_utc,
@@ -110,7 +111,7 @@ def test_reminder_is_due_24_real_hours_before_and_still_offers_changes(
     (sent,) = [m for m in mail.outbox if m.subject.startswith("Reminder")]
     assert sent.to == ["robin@example.test"]
     assert case.when_for_customer in sent.body
-    assert f"You can make changes online until {case.deadline_for_customer}." in sent.body
+    assert f"You can cancel or reschedule online until {case.deadline_for_customer}." in sent.body
     assert re.search(r"Cancel booking: https://book\.example\.com/manage/[\w-]+/", sent.body)
 
 

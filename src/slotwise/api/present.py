@@ -11,9 +11,11 @@ from django.conf import settings
 
 from slotwise.api.models import WebhookEndpoint
 from slotwise.bookings.models import Booking, BookingEvent, BookingPage, Payment
+from slotwise.bookings.selectors import SelfServiceStatus
 from slotwise.catalog.models import Customer, Provider, Service, TimeOff
 from slotwise.core.models import Business
 from slotwise.notifications.models import Message, NotificationSettings
+from slotwise.notifications.render import format_instant
 
 _END_OF_DAY = time(23, 59, 59, 999999)
 
@@ -86,6 +88,18 @@ def customer(c: Customer) -> dict[str, Any]:
         "phone": c.phone,
         "timezone": c.timezone,
         "created_at": c.created_at,
+    }
+
+
+def self_service_status(status: SelfServiceStatus, tz: ZoneInfo) -> dict[str, Any]:
+    """The manage answer's self-service part, straight from the one selector."""
+    return {
+        "allowed_actions": status.allowed_codes,
+        "change_deadline": status.deadline.astimezone(tz),
+        "refusals": {r.action: {"code": r.code, "message": r.message} for r in status.refusals},
+        "reschedules_left": status.reschedules_left,
+        "reschedule_provider_id": status.provider_scope,
+        "message": status.promise(format_instant(status.deadline, tz)),
     }
 
 

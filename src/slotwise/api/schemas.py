@@ -629,6 +629,17 @@ class ManageOut(Schema):
     refusals: dict[str, RefusalOut] = Field(
         description="Why an action is not possible now, by action (only for those not allowed)."
     )
+    reschedules_left: int | None = Field(
+        description="Online reschedules left under the booking's cap; null when there is none."
+    )
+    reschedule_provider_id: int | None = Field(
+        description="Whose times a reschedule offers: this provider, or null for any provider "
+        "the booking page offers."
+    )
+    message: str = Field(
+        description="What the customer is told about changes, as on the manage page and in the "
+        "emails (deadline in the business's time zone); empty when the booking allows none."
+    )
 
 
 class ManageCancelIn(In):

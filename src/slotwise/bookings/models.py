@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -13,6 +14,9 @@ from django.utils.translation import gettext_lazy as _
 
 from slotwise.catalog.models import Customer, Provider, Service
 from slotwise.core.models import Business, slug_validator
+
+if TYPE_CHECKING:
+    from slotwise.bookings.policy import SelfServicePolicy
 
 #: Choices offered for "latest change time before the appointment" (minutes).
 CHANGE_DEADLINE_CHOICES = [
@@ -27,7 +31,31 @@ CHANGE_DEADLINE_CHOICES = [
 ]
 
 
-class BookingPage(models.Model):
+class SelfServicePolicyMixin:
+    """The four self-service fields of a page or a booking, read as one value.
+
+    A booking page's fields are its settings; a booking's are the snapshot it was made under.
+    Everything that reads a policy reads ``.policy``, never the four fields one by one.
+    """
+
+    allow_cancel: bool
+    allow_reschedule: bool
+    change_deadline_minutes: int
+    max_reschedules: int | None
+
+    @property
+    def policy(self) -> SelfServicePolicy:
+        from slotwise.bookings.policy import SelfServicePolicy  # policy reads Booking.Status
+
+        return SelfServicePolicy(
+            allow_cancel=self.allow_cancel,
+            allow_reschedule=self.allow_reschedule,
+            change_deadline_minutes=self.change_deadline_minutes,
+            max_reschedules=self.max_reschedules,
+        )
+
+
+class BookingPage(SelfServicePolicyMixin, models.Model):
     """A public page where customers book; its self-service settings apply to new bookings."""
 
     business = models.ForeignKey(Business, on_delete=models.CASCADE, related_name="booking_pages")
@@ -82,7 +110,7 @@ class BookingContact:
     timezone: str
 
 
-class Booking(models.Model):
+class Booking(SelfServicePolicyMixin, models.Model):
     """One appointment. Rescheduled in place: its id, reference and links never change."""
 
     class Source(models.TextChoices):

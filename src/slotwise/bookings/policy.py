@@ -1,7 +1,10 @@
-"""Self-service rules: may the customer cancel or reschedule this booking now?
+"""Who may do what to a booking, and when: the customer's self-service rules and the staff rules.
 
 Pure functions over plain data, so every combination can be tested in a table. The actions
-call them under a row lock; pages call them only to decide what to show.
+call them under a row lock. Faces never call them: they read
+``bookings.selectors.self_service_status`` (or ``self_service_preview`` before a booking
+exists), which is built from these functions, so every page, email and API answer says what
+the actions will allow.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from enum import StrEnum
 
 from django.utils.translation import gettext_lazy as _
 
+from slotwise.bookings.models import Booking
 from slotwise.core import errors
 
 
@@ -62,6 +66,30 @@ def change_deadline(facts: BookingFacts) -> datetime:
     return facts.start.astimezone(UTC) - timedelta(minutes=facts.policy.change_deadline_minutes)
 
 
+def deadline_for(start: datetime, minutes: int) -> datetime:
+    """The change deadline of an appointment at ``start`` under a window of ``minutes``."""
+    return start.astimezone(UTC) - timedelta(minutes=minutes)
+
+
+def new_policy_refusal(
+    policy: SelfServicePolicy, *, start: datetime, now: datetime
+) -> errors.DomainError | None:
+    """Why staff may not give a new booking this policy, or None: a policy that offers
+    changes must not promise a deadline that has already passed (choose "no online
+    changes" instead)."""
+    if not (policy.allow_cancel or policy.allow_reschedule):
+        return None
+    if deadline_for(start, policy.change_deadline_minutes) < now:
+        return errors.InvalidInput(
+            _(
+                "This latest change time has already passed for this appointment. Choose a "
+                "later one, or answer No: no online changes."
+            ),
+            field="change_deadline_minutes",
+        )
+    return None
+
+
 def customer_refusal(
     action: Action, facts: BookingFacts, now: datetime
 ) -> errors.DomainError | None:
@@ -79,7 +107,7 @@ def customer_refusal(
             if action is Action.CANCEL
             else _("This booking cannot be rescheduled online."),
         )
-    if facts.status != "confirmed":
+    if facts.status != Booking.Status.CONFIRMED:
         return errors.InvalidState(
             _("This booking is %(status)s, so it can no longer be changed.")
             % {"status": _status_word(facts.status)},
@@ -90,7 +118,9 @@ def customer_refusal(
     if now > change_deadline(facts):
         return errors.ChangeWindowClosed(
             _("Changes online were possible until %(hours)s before the appointment.")
-            % {"hours": describe_minutes(facts.policy.change_deadline_minutes)},
+            % {"hours": describe_minutes(facts.policy.change_deadline_minutes)}
+            if facts.policy.change_deadline_minutes
+            else _("Changes online were possible until the appointment started."),
             deadline=change_deadline(facts).isoformat(),
         )
     limit = facts.policy.max_reschedules
@@ -109,12 +139,25 @@ def allowed_customer_actions(facts: BookingFacts, now: datetime) -> list[Action]
     ]
 
 
-def close_refusal(*, status: str, start: datetime, now: datetime) -> errors.DomainError | None:
-    """Why staff may not yet mark the booking completed or a no-show, or None when they may."""
-    if status != "confirmed":
-        return errors.InvalidState(_("Only a confirmed booking can be closed."), status=status)
-    if now < start:
-        return errors.InvalidState(_("The appointment has not started yet."))
+# --- staff rules: staff may always change a booking the customer could, and more -----------
+
+
+def staff_cancel_refusal(*, status: str) -> errors.DomainError | None:
+    """Why staff may not cancel the booking, or None: any confirmed booking, whatever its
+    customer policy says."""
+    if status != Booking.Status.CONFIRMED:
+        return errors.InvalidState(
+            _("Only a confirmed booking can be cancelled."), status=str(status)
+        )
+    return None
+
+
+def staff_reschedule_refusal(*, status: str) -> errors.DomainError | None:
+    """Why staff may not reschedule the booking, or None: any confirmed booking."""
+    if status != Booking.Status.CONFIRMED:
+        return errors.InvalidState(
+            _("Only a confirmed booking can be rescheduled."), status=str(status)
+        )
     return None
 
 
@@ -122,16 +165,25 @@ def rating_refusal(*, status: str, already_rated: bool) -> errors.DomainError | 
     """Why the customer may not rate the booking, or None: only completed ones, only once."""
     if already_rated:
         return errors.AlreadyRated()
-    if status != "completed":
+    if status != Booking.Status.COMPLETED:
         return errors.InvalidState(_("Only a completed appointment can be rated."), status=status)
     return None
 
 
+#: From this many whole days up a duration is worded in days; below, in hours.
+DAYS_FROM = 3
+
+
 def describe_minutes(minutes: int) -> str:
-    """'24 hours', '7 days', '90 minutes' — how a deadline is worded for people."""
+    """The one wording of a duration for people, in every page, email and API message.
+
+    Whole days from three days up ('3 days', '7 days'); else whole hours ('1 hour',
+    '24 hours', '48 hours'); else minutes ('90 minutes'). So a 24-hour window reads
+    "24 hours" everywhere, as in the choices staff pick from.
+    """
     if minutes == 0:
         return str(_("the start"))
-    if minutes % 1440 == 0:
+    if minutes % 1440 == 0 and minutes >= DAYS_FROM * 1440:
         days = minutes // 1440
         return str(_("1 day")) if days == 1 else str(_("%(n)d days") % {"n": days})
     if minutes % 60 == 0:
@@ -141,11 +193,12 @@ def describe_minutes(minutes: int) -> str:
 
 
 def _status_word(status: str) -> str:
-    return {
-        "cancelled": str(_("cancelled")),
-        "completed": str(_("completed")),
-        "no_show": str(_("marked as a no-show")),
-    }.get(status, status)
+    words: dict[str, str] = {
+        Booking.Status.CANCELLED: str(_("cancelled")),
+        Booking.Status.COMPLETED: str(_("completed")),
+        Booking.Status.NO_SHOW: str(_("marked as a no-show")),
+    }
+    return words.get(status, status)
 
 
 #: How long after closing a booking (completed or no-show) staff may still undo it; the rating
@@ -159,7 +212,7 @@ def closing_refusal(*, status: str, end: datetime, now: datetime) -> errors.Doma
     Only a confirmed booking whose appointment has ended: "completed" in the middle of the
     appointment would ask the customer for a rating while they are still in the chair.
     """
-    if status != "confirmed":
+    if status != Booking.Status.CONFIRMED:
         return errors.InvalidState(_("Only a confirmed booking can be closed."), status=status)
     if now < end:
         return errors.InvalidState(
@@ -173,7 +226,7 @@ def close_undo_refusal(
     *, status: str, closed_at: datetime | None, now: datetime, rated: bool
 ) -> errors.DomainError | None:
     """Why staff may not undo closing the booking, or None: only within the undo window."""
-    if status not in ("completed", "no_show") or closed_at is None:
+    if status not in (Booking.Status.COMPLETED, Booking.Status.NO_SHOW) or closed_at is None:
         return errors.InvalidState(_("This booking has not been closed."), status=status)
     if rated:
         return errors.InvalidState(_("The customer has already rated this booking."), status=status)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from django.db.models import Avg, Count, Q, QuerySet
+from django.utils.translation import gettext as _
 
+from slotwise.bookings import policy
 from slotwise.bookings.models import Booking, BookingEvent, BookingPage, Rating
 from slotwise.catalog.models import Customer, Provider, Service
 from slotwise.core import errors
@@ -281,3 +284,247 @@ def reschedule_provider(*, booking: Booking, free_provider_ids: tuple[int, ...])
         service=booking.service, page=page, provider_ids=free_provider_ids
     )
     return found[0] if found else booking.provider
+
+
+# --- the self-service promise: what the customer may do, until when, and why not -------------
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why one self-service action is not possible now: a stable code and a human message."""
+
+    action: str
+    code: str
+    message: str
+    #: The error the action would raise (the API answers with it).
+    error: errors.DomainError = field(compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class SelfServiceStatus:
+    """What a booking's customer may do online now, until when, and why not.
+
+    The one answer every face reads (manage page, booking page, emails, API, backoffice):
+    built from the same policy functions the actions check under their lock, so nothing
+    shown is refused afterwards. ``deadline`` is an absolute instant (UTC); faces show it in
+    their reader's zone.
+    """
+
+    #: What the policy offers at all (the page's settings or the booking's snapshot).
+    offered: tuple[policy.Action, ...]
+    #: What the customer may do now (a subset of ``offered``).
+    allowed: tuple[policy.Action, ...]
+    #: The last instant a change is allowed (by the policy's window, offered or not).
+    deadline: datetime
+    deadline_minutes: int
+    #: One per action not allowed now, in the order cancel, reschedule.
+    refusals: tuple[Refusal, ...]
+    #: Online reschedules left under the policy's cap; None when there is no cap.
+    reschedules_left: int | None
+    #: Whose times a reschedule offers: a provider id, or None for any provider of the page.
+    provider_scope: int | None
+    #: True for a booking not made yet (a page and a prospective time).
+    prospective: bool = False
+
+    @property
+    def can_cancel(self) -> bool:
+        return policy.Action.CANCEL in self.allowed
+
+    @property
+    def can_reschedule(self) -> bool:
+        return policy.Action.RESCHEDULE in self.allowed
+
+    @property
+    def any_allowed(self) -> bool:
+        return bool(self.allowed)
+
+    @property
+    def is_offered(self) -> bool:
+        return bool(self.offered)
+
+    @property
+    def allowed_codes(self) -> list[str]:
+        return [str(a) for a in self.allowed]
+
+    @property
+    def deadline_is_start(self) -> bool:
+        return self.deadline_minutes == 0
+
+    @property
+    def window_words(self) -> str:
+        """The window in the one wording of durations ('24 hours', '7 days')."""
+        return policy.describe_minutes(self.deadline_minutes)
+
+    @property
+    def reasons(self) -> list[str]:
+        """The plain reasons to show for what is missing.
+
+        "Never allowed" is left out when something else explains it, so a customer is not
+        told about options never offered; when nothing is allowed and nothing else explains
+        it, those are all there is to say.
+        """
+        explained = [r.message for r in self.refusals if r.code != errors.NotAllowed.code]
+        if not self.allowed and not explained:
+            explained = [r.message for r in self.refusals]
+        return list(dict.fromkeys(explained))
+
+    @property
+    def cancel_refusal(self) -> str:
+        """Why the customer may not cancel now ('' when they may)."""
+        found = self.refusal(policy.Action.CANCEL)
+        return found.message if found else ""
+
+    @property
+    def reschedule_refusal(self) -> str:
+        """Why the customer may not reschedule now ('' when they may)."""
+        found = self.refusal(policy.Action.RESCHEDULE)
+        return found.message if found else ""
+
+    def refusal(self, action: policy.Action) -> Refusal | None:
+        return next((r for r in self.refusals if r.action == action), None)
+
+    def promise(self, deadline_text: str) -> str:
+        """The sentence a customer is told, given the deadline as the reader should see it.
+
+        Empty when the policy offers nothing (say nothing about changes then).
+        """
+        if not self.offered:
+            return ""
+        if not self.allowed:
+            if self.prospective and self.refusals:
+                if self.deadline_is_start:
+                    return str(_("Online changes won't be possible for this time."))
+                return str(
+                    _(
+                        "Online changes won't be possible for this time "
+                        "(it is less than %(window)s away)."
+                    )
+                    % {"window": self.window_words}
+                )
+            return " ".join(self.reasons)
+        what = {
+            (True, True): _("cancel or reschedule"),
+            (True, False): _("cancel"),
+            (False, True): _("reschedule"),
+        }[(self.can_cancel, self.can_reschedule)]
+        if self.deadline_is_start:
+            return str(_("You can %(what)s online until the appointment starts.") % {"what": what})
+        return str(
+            _("You can %(what)s online until %(deadline)s.")
+            % {"what": what, "deadline": deadline_text}
+        )
+
+
+def _status_of(
+    facts: policy.BookingFacts, now: datetime, *, provider_scope: int | None, prospective: bool
+) -> SelfServiceStatus:
+    pol = facts.policy
+    offered = tuple(
+        a
+        for a, on in (
+            (policy.Action.CANCEL, pol.allow_cancel),
+            (policy.Action.RESCHEDULE, pol.allow_reschedule),
+        )
+        if on
+    )
+    allowed: list[policy.Action] = []
+    refusals: list[Refusal] = []
+    for action in (policy.Action.CANCEL, policy.Action.RESCHEDULE):
+        refusal = policy.customer_refusal(action, facts, now)
+        if refusal is None:
+            allowed.append(action)
+        else:
+            refusals.append(
+                Refusal(
+                    action=str(action), code=refusal.code, message=refusal.message, error=refusal
+                )
+            )
+    left = (
+        None
+        if pol.max_reschedules is None
+        else max(0, pol.max_reschedules - facts.reschedule_count)
+    )
+    return SelfServiceStatus(
+        offered=offered,
+        allowed=tuple(allowed),
+        deadline=policy.change_deadline(facts),
+        deadline_minutes=pol.change_deadline_minutes,
+        refusals=tuple(refusals),
+        reschedules_left=left,
+        provider_scope=provider_scope,
+        prospective=prospective,
+    )
+
+
+def reschedule_scope(
+    booking: Booking, *, chosen_provider_id: int | None = None, chose_any: bool = False
+) -> int | None:
+    """Whose times a customer's reschedule offers: a provider id, or None for any provider.
+
+    The booking keeps its provider unless it was made for "any provider" on a page that still
+    offers it, or the customer chooses another provider (or "any") the page allows; a choice
+    the page does not allow raises ``NotAllowed`` (``policy.reschedule_provider_scope``).
+    """
+    page = booking.booking_page
+    return policy.reschedule_provider_scope(
+        booking_provider_id=booking.provider_id,
+        booked_any_provider=booking.booked_any_provider,
+        page_any_provider=page is not None and page.any_provider,
+        chosen_provider_id=chosen_provider_id,
+        chose_any=chose_any,
+    )
+
+
+def self_service_status(
+    booking: Booking, now: datetime, *, start: datetime | None = None
+) -> SelfServiceStatus:
+    """What the booking's customer may do online now, until when, and why not.
+
+    ``start`` is the appointment time to judge by when it is not the booking's current one
+    (an email tells the time of its own change).
+    """
+    facts = policy.BookingFacts(
+        status=booking.status,
+        start=start or booking.start,
+        policy=booking.policy,
+        reschedule_count=booking.reschedule_count,
+    )
+    return _status_of(facts, now, provider_scope=reschedule_scope(booking), prospective=False)
+
+
+def self_service_preview(
+    page: BookingPage, start: datetime, now: datetime, *, provider_id: int | None = None
+) -> SelfServiceStatus:
+    """What a customer booking ``start`` on ``page`` now would be allowed afterwards.
+
+    Shown before they confirm and on the confirmation page: the same answer
+    ``self_service_status`` gives for the booking once made.
+    """
+    facts = policy.BookingFacts(
+        status=Booking.Status.CONFIRMED, start=start, policy=page.policy, reschedule_count=0
+    )
+    scope = None if page.any_provider else provider_id
+    return _status_of(facts, now, provider_scope=scope, prospective=True)
+
+
+def page_self_service_summary(page: BookingPage) -> str:
+    """What a booking page says about changes before a time is chosen, from its settings.
+
+    Empty when the page offers none (then nothing about changes is said at all).
+    """
+    pol = page.policy
+    if not (pol.allow_cancel or pol.allow_reschedule):
+        return ""
+    what = {
+        (True, True): _("cancel or reschedule"),
+        (True, False): _("cancel"),
+        (False, True): _("reschedule"),
+    }[(pol.allow_cancel, pol.allow_reschedule)]
+    if pol.change_deadline_minutes == 0:
+        return str(
+            _("You can %(what)s your booking online until the appointment starts.") % {"what": what}
+        )
+    return str(
+        _("You can %(what)s your booking online up to %(window)s before the appointment.")
+        % {"what": what, "window": policy.describe_minutes(pol.change_deadline_minutes)}
+    )

@@ -25,10 +25,9 @@ from django.template.loader import render_to_string
 from django.utils import dateformat, translation
 from django.utils.translation import gettext as _
 
-from slotwise.bookings.actions.cancel import facts_of
 from slotwise.bookings.actions.tokens import token_issue
 from slotwise.bookings.models import Booking, BookingToken
-from slotwise.bookings.policy import Action, BookingFacts, allowed_customer_actions, change_deadline
+from slotwise.bookings.selectors import self_service_status
 from slotwise.notifications import ics
 from slotwise.notifications.models import Message
 
@@ -40,7 +39,8 @@ CUSTOMER_KINDS = frozenset(
 STAFF_KINDS = frozenset(
     {K.STAFF_CREATED, K.STAFF_RESCHEDULED, K.STAFF_CANCELLED, K.STAFF_REASSIGNED_AWAY}
 )
-#: Customer emails that offer the self-service links (when the booking's policy allows any).
+#: Customer emails that say what may be changed online (every customer email links to the
+#: booking itself).
 SELF_SERVICE_KINDS = frozenset({K.CONFIRMATION, K.RESCHEDULED, K.REMINDER})
 #: Customer emails that carry a calendar invite, and its iTIP method.
 CALENDAR_METHODS: dict[str, str] = {
@@ -301,8 +301,9 @@ def _template_context(message: Message, booking: Booking, *, now: datetime) -> d
         "site_url": site,
     }
     if is_customer:
-        if message.kind in SELF_SERVICE_KINDS:
-            context["self_service"] = _self_service(booking, start=start, tz=tz, now=now, site=site)
+        # Every customer email links to the booking; the change options only where they fit.
+        context["self_service"] = _self_service(booking, start=start, tz=tz, now=now, site=site)
+        context["self_service"]["show_changes"] = message.kind in SELF_SERVICE_KINDS
         if message.kind == K.CANCELLED:
             page = booking.booking_page
             if page is not None and page.active:
@@ -320,34 +321,26 @@ def _template_context(message: Message, booking: Booking, *, now: datetime) -> d
 
 def _self_service(
     booking: Booking, *, start: datetime, tz: ZoneInfo, now: datetime, site: str
-) -> dict[str, Any] | None:
-    """What the self-service section shows; None when the booking's policy allows nothing.
-
-    The buttons are the actions the customer may take now (the policy's own rules, with the
-    appointment time of this message); when none is left, the section says so.
-    """
-    if not (booking.allow_cancel or booking.allow_reschedule):
-        return None
-    current = facts_of(booking)
-    facts = BookingFacts(
-        status=current.status,
-        start=start,
-        policy=current.policy,
-        reschedule_count=current.reschedule_count,
-    )
-    deadline = change_deadline(facts)
-    actions = allowed_customer_actions(facts, now)
-    section: dict[str, Any] = {
-        "open": bool(actions),
-        "can_cancel": Action.CANCEL in actions,
-        "can_reschedule": Action.RESCHEDULE in actions,
-        "deadline": format_instant(deadline, tz),
-        "deadline_is_start": booking.change_deadline_minutes == 0,
+) -> dict[str, Any]:
+    """What the self-service section shows: always a link to the booking ("View booking"),
+    and the cancel and reschedule buttons only when the one selector allows them now (judged
+    at the appointment time this message tells), each to its own page."""
+    status = self_service_status(booking, now, start=start)
+    token = token_issue(booking=booking, purpose=BookingToken.Purpose.MANAGE, now=now)
+    manage_url = f"{site}/manage/{token}/"
+    deadline = format_instant(status.deadline, tz)
+    return {
+        "status": status,
+        "offered": status.is_offered,
+        "open": status.any_allowed,
+        "can_cancel": status.can_cancel,
+        "can_reschedule": status.can_reschedule,
+        "deadline": deadline,
+        "promise": status.promise(deadline),
+        "manage_url": manage_url,
+        "cancel_url": f"{manage_url}cancel/",
+        "reschedule_url": f"{manage_url}reschedule/",
     }
-    if actions:
-        token = token_issue(booking=booking, purpose=BookingToken.Purpose.MANAGE, now=now)
-        section["manage_url"] = f"{site}/manage/{token}/"
-    return section
 
 
 def _subject(kind: str, c: dict[str, Any]) -> str:

@@ -36,7 +36,7 @@ class DetailsForm(_Form):
         label=_("Email"),
         max_length=EMAIL_MAX_LENGTH,
         validators=[validate_email_address],
-        help_text=_("We send the confirmation and your links to change the booking here."),
+        help_text=_("We send your confirmation and a link to your booking here."),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
         error_messages={
             "required": _("Please give your email address."),
@@ -57,6 +57,14 @@ class DetailsForm(_Form):
         validators=[validate_text],
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+    def __init__(self, *args: Any, offers_changes: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if offers_changes:
+            # Only a page whose bookings may be changed online promises the change links.
+            self.fields["email"].help_text = _(
+                "We send your confirmation and your links to change the booking here."
+            )
 
 
 class CancelForm(_Form):

@@ -35,7 +35,6 @@ from slotwise.api.schemas import (
     WebBookingOut,
 )
 from slotwise.bookings import actions, policy, selectors
-from slotwise.bookings.actions.cancel import facts_of
 from slotwise.bookings.actor import Actor
 from slotwise.bookings.models import Booking, BookingPage, BookingToken
 from slotwise.catalog.models import Provider, Service
@@ -311,18 +310,11 @@ def _booking_by_token(request: HttpRequest, token: str, now: datetime) -> Bookin
 
 
 def _manage_body(booking: Booking, now: datetime) -> dict[str, Any]:
-    facts = facts_of(booking)
-    refusals = {}
-    for action in (policy.Action.CANCEL, policy.Action.RESCHEDULE):
-        refusal = policy.customer_refusal(action, facts, now)
-        if refusal is not None:
-            refusals[str(action)] = {"code": refusal.code, "message": refusal.message}
+    status = selectors.self_service_status(booking, now)
     return {
         "booking": present.public_booking(booking),
         "business": present.public_business(booking.business),
-        "allowed_actions": [str(a) for a in policy.allowed_customer_actions(facts, now)],
-        "change_deadline": booking.change_deadline.astimezone(booking.business.tz),
-        "refusals": refusals,
+        **present.self_service_status(status, booking.business.tz),
     }
 
 
@@ -356,18 +348,14 @@ def manage_availability(
     _rate_limit("availability", ratelimit.client_key(request))
     now = utcnow()
     booking = _booking_by_token(request, token, now)
-    refusal = policy.customer_refusal(policy.Action.RESCHEDULE, facts_of(booking), now)
+    status = selectors.self_service_status(booking, now)
+    refusal = status.refusal(policy.Action.RESCHEDULE)
     if refusal is not None:
-        raise refusal
+        raise refusal.error
     tz = zone(query.timezone, booking.business.tz)
     start, end = window(query.start, query.end, now)
     page = booking.booking_page
-    scope = policy.reschedule_provider_scope(
-        booking_provider_id=booking.provider_id,
-        booked_any_provider=booking.booked_any_provider,
-        page_any_provider=page is not None and page.any_provider,
-        chosen_provider_id=query.provider_id,
-    )
+    scope = selectors.reschedule_scope(booking, chosen_provider_id=query.provider_id)
     provider: Provider | None = booking.provider
     if scope is None:
         provider = None

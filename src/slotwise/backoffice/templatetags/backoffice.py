@@ -89,15 +89,10 @@ def parse_instant(value: Any) -> datetime | None:
 
 @register.filter
 def deadline_words(minutes: int) -> str:
-    """'24 hours before the appointment' — worded like the choices staff pick from."""
+    """'until 24 hours before the appointment', in the one wording of durations."""
     if minutes == 0:
         return _("until the appointment starts")
-    if minutes % 60 == 0 and minutes < 7 * 1440:
-        hours = minutes // 60
-        amount = _("1 hour") if hours == 1 else _("%(n)d hours") % {"n": hours}
-    else:
-        amount = describe_minutes(minutes)
-    return _("until %(time)s before the appointment") % {"time": amount}
+    return _("until %(time)s before the appointment") % {"time": describe_minutes(minutes)}
 
 
 @register.filter

@@ -118,6 +118,7 @@ def _detail_context(request: HttpRequest, booking: Booking, **extra: Any) -> dic
         "rating": getattr(booking, "rating", None),
         "clones": list(booking.clones.all()),
         "is_confirmed": booking.status == Booking.Status.CONFIRMED,
+        "self_service": selectors.self_service_status(booking, now),
         "can_close": policy.closing_refusal(status=booking.status, end=booking.end, now=now)
         is None,
         "undo_until": _undo_until(booking, now),

@@ -26,10 +26,13 @@ from slotwise.backoffice.forms import (
     SlotForm,
     add_domain_error,
 )
+from slotwise.backoffice.templatetags.backoffice import short
 from slotwise.backoffice.views._util import _posted
 from slotwise.backoffice.views.bookings import get_booking
 from slotwise.bookings import actions, selectors
+from slotwise.bookings import policy as policy_rules
 from slotwise.bookings.actor import Actor
+from slotwise.bookings.models import CHANGE_DEADLINE_CHOICES
 from slotwise.bookings.policy import SelfServicePolicy
 from slotwise.catalog.models import Customer, Provider, Service
 from slotwise.catalog.services import customer_get_or_create
@@ -367,6 +370,14 @@ def _selfservice_step(request: HttpRequest, state: dict[str, Any]) -> HttpRespon
             "max_reschedules": policy["max_reschedules"],
         }
     form = SelfServiceForm(_posted(request), initial=initial)
+    start = datetime.fromisoformat(state["start"])
+    now = utcnow()
+    tz = request.business.tz  # type: ignore[attr-defined]
+    # Each choice with the date it means for this appointment; a passed one says so.
+    form.fields["change_deadline_minutes"].choices = [
+        (minutes, _deadline_label(label, policy_rules.deadline_for(start, minutes), now, tz))
+        for minutes, label in CHANGE_DEADLINE_CHOICES
+    ]
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         on = data["allowed"] == "yes"
@@ -376,13 +387,23 @@ def _selfservice_step(request: HttpRequest, state: dict[str, Any]) -> HttpRespon
             "change_deadline_minutes": data["change_deadline_minutes"],
             "max_reschedules": data["max_reschedules"] if on else None,
         }
-        _save(request, state)
-        return _next("selfservice")
+        refusal = policy_rules.new_policy_refusal(_policy(state), start=start, now=now)
+        if refusal is None:
+            _save(request, state)
+            return _next("selfservice")
+        add_domain_error(form, refusal)
     return render(
         request,
         "backoffice/wizard/selfservice.html",
         _context(request, state, "selfservice", form=form),
     )
+
+
+def _deadline_label(label: Any, deadline: datetime, now: datetime, tz: Any) -> str:
+    when = short(deadline, tz)
+    if deadline < now:
+        return _("%(choice)s — passed: %(when)s") % {"choice": label, "when": when}
+    return _("%(choice)s — until %(when)s") % {"choice": label, "when": when}
 
 
 def _policy(state: dict[str, Any]) -> SelfServicePolicy:
@@ -402,6 +423,8 @@ def _review_step(request: HttpRequest, state: dict[str, Any]) -> HttpResponse:
         messages.error(request, _("Something was removed meanwhile. Please choose again."))
         return _go("customer")
     form = ReviewForm(_posted(request), initial={"notify_customer": True})
+    start = found["start"]
+    deadline = policy_rules.deadline_for(start, state["policy"]["change_deadline_minutes"])
     if request.method == "POST" and form.is_valid():
         actor = Actor.staff(request.user)
         common: dict[str, Any] = {
@@ -415,6 +438,10 @@ def _review_step(request: HttpRequest, state: dict[str, Any]) -> HttpResponse:
             "notify_customer": form.cleaned_data["notify_customer"],
         }
         try:
+            # Time may have passed since the self-service step: never promise a passed date.
+            refusal = policy_rules.new_policy_refusal(_policy(state), start=start, now=utcnow())
+            if refusal is not None:
+                raise refusal
             if state.get("cloned_from"):
                 source = get_booking(request, state["cloned_from"])
                 booking = actions.booking_clone(
@@ -446,6 +473,7 @@ def _review_step(request: HttpRequest, state: dict[str, Any]) -> HttpResponse:
             "review",
             form=form,
             policy=state["policy"],
+            deadline=deadline,
             price=Decimal(state["price"]),
         ),
     )

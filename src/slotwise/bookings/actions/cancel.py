@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.utils.translation import gettext as _
-
 from slotwise.bookings import policy
 from slotwise.bookings.actions import _common
 from slotwise.bookings.actor import Actor
 from slotwise.bookings.models import Booking, BookingEvent
-from slotwise.core import errors
 from slotwise.notifications import outbox
 
 
@@ -37,10 +34,8 @@ def booking_cancel(
             if refusal is not None:
                 raise refusal
             notify_customer = True  # a customer always gets the confirmation of their own cancel
-        elif booking.status != Booking.Status.CONFIRMED:
-            raise errors.InvalidState(
-                _("Only a confirmed booking can be cancelled."), status=booking.status
-            )
+        elif (refusal := policy.staff_cancel_refusal(status=booking.status)) is not None:
+            raise refusal
         old = _common.snapshot(booking)
         booking.status = Booking.Status.CANCELLED
         booking.cancelled_at = now
@@ -75,10 +70,5 @@ def facts_of(booking: Booking) -> policy.BookingFacts:
         status=booking.status,
         start=booking.start,
         reschedule_count=booking.reschedule_count,
-        policy=policy.SelfServicePolicy(
-            allow_cancel=booking.allow_cancel,
-            allow_reschedule=booking.allow_reschedule,
-            change_deadline_minutes=booking.change_deadline_minutes,
-            max_reschedules=booking.max_reschedules,
-        ),
+        policy=booking.policy,
     )

@@ -192,12 +192,7 @@ def booking_create_web(
             provider=provider,
             customer=cust,
             start=start,
-            policy=SelfServicePolicy(
-                allow_cancel=page.allow_cancel,
-                allow_reschedule=page.allow_reschedule,
-                change_deadline_minutes=page.change_deadline_minutes,
-                max_reschedules=page.max_reschedules,
-            ),
+            policy=page.policy,
             price=service.price,
             notes=notes,
             page=page,

@@ -54,10 +54,8 @@ def booking_reschedule(
                 page_any_provider=page is not None and page.any_provider,
                 chosen_provider_id=new_provider.pk if new_provider is not None else None,
             )
-        elif booking.status != Booking.Status.CONFIRMED:
-            raise errors.InvalidState(
-                _("Only a confirmed booking can be rescheduled."), status=booking.status
-            )
+        elif (refusal := policy.staff_reschedule_refusal(status=booking.status)) is not None:
+            raise refusal
         if new_start < now:
             raise errors.InvalidInput(_("The new time is in the past."), field="start")
         provider = new_provider or booking.provider

@@ -118,7 +118,7 @@ def book(request: HttpRequest, business_slug: str, page_slug: str) -> HttpRespon
     zone = common.reader_zone(request, fallback=page.business.tz)
     if request.method == "POST":
         return _limited_confirm(request, page, choices, zone)
-    form = DetailsForm()
+    form = DetailsForm(offers_changes=page.policy.allow_cancel or page.policy.allow_reschedule)
     return _render(request, page, choices, zone, form=form)
 
 
@@ -184,7 +184,9 @@ def _limited_confirm(
 def _confirm(
     request: HttpRequest, page: BookingPage, choices: Choices, zone: common.ReaderZone
 ) -> HttpResponse:
-    form = DetailsForm(request.POST)
+    form = DetailsForm(
+        request.POST, offers_changes=page.policy.allow_cancel or page.policy.allow_reschedule
+    )
     retry_day = common.parse_day(request.POST.get("retry_day"))
     if choices.step == "time" and retry_day is not None:
         # "Confirm" after a taken time without picking a new one: ask again, details kept.
@@ -343,6 +345,7 @@ def _render(
         "form": form,
         "slot_taken": slot_taken,
         "step": choices.step,
+        "page_changes": selectors.page_self_service_summary(page),
         "urls": {
             "change_service": _url(page, choices, zone, {"service": None, "provider": None}),
             "change_provider": _url(page, choices, zone, {"provider": None}),
@@ -383,6 +386,13 @@ def _render(
                     context["slot_taken"] = slot_taken
             end = start + timedelta(minutes=service.duration_minutes)
             context["when"] = common.when(start, end, tz)
+            context["self_service"] = preview = selectors.self_service_preview(
+                page, start, now, provider_id=choices.provider.pk if choices.provider else None
+            )
+            context["promise"] = preview.promise(common.instant(preview.deadline, tz))
+            if not preview.any_allowed:
+                # No change links will come for this time: the email field says so too.
+                form.fields["email"].help_text = DetailsForm.base_fields["email"].help_text
             context["start_value"] = common.start_param(start)
             context["change_time_url"] = _url(
                 page, choices, zone, {"day": day.isoformat()}, anchor="times"

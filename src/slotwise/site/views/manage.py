@@ -7,7 +7,7 @@ submit or a stale page acts once and then shows the current state with a friendl
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -19,7 +19,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from slotwise.bookings import actions, policy, selectors
-from slotwise.bookings.actions.cancel import facts_of
 from slotwise.bookings.actor import Actor
 from slotwise.bookings.models import Booking, BookingPage
 from slotwise.catalog.models import Provider
@@ -49,17 +48,8 @@ def _booking_context(
 ) -> dict[str, Any]:
     """What every manage page shows about the booking and what the customer may do now."""
     tz = zone.tz
-    facts = facts_of(booking)
-    allowed = policy.allowed_customer_actions(facts, now)
-    refusals = [
-        r for r in (policy.customer_refusal(a, facts, now) for a in policy.Action) if r is not None
-    ]
-    # The plain reason(s) why an option is missing: the fundamental "never allowed" only
-    # when nothing else explains it, so a customer is not told about options never offered.
-    explained = [r.message for r in refusals if r.code != errors.NotAllowed.code]
-    if not allowed and not explained:
-        explained = [r.message for r in refusals]
-    reasons = list(dict.fromkeys(explained))
+    status = selectors.self_service_status(booking, now)
+    deadline = common.instant(status.deadline, tz) if status.deadline else ""
     page = booking.booking_page
     return {
         "booking": booking,
@@ -72,12 +62,13 @@ def _booking_context(
         "when": common.when(booking.start, booking.end, tz),
         "status": common.status_word(booking),
         "is_confirmed": booking.status == Booking.Status.CONFIRMED,
-        "can_cancel": policy.Action.CANCEL in allowed,
-        "can_reschedule": policy.Action.RESCHEDULE in allowed,
-        "any_allowed": bool(allowed),
-        "reasons": reasons,
-        "deadline": common.instant(booking.change_deadline, tz),
-        "deadline_is_start": booking.change_deadline_minutes == 0,
+        "self_service": status,
+        "promise": status.promise(deadline) if status.any_allowed else "",
+        "can_cancel": status.can_cancel,
+        "can_reschedule": status.can_reschedule,
+        "any_allowed": status.any_allowed,
+        "reasons": status.reasons,
+        "deadline": deadline,
         "contact": common.contact_of(booking),
         "cancelled_when": common.instant(booking.cancelled_at, tz) if booking.cancelled_at else "",
         "urls": {
@@ -99,11 +90,17 @@ def manage(request: HttpRequest, booking: Booking, token: str) -> HttpResponse:
     zone = _zone(request, booking)
     context = _booking_context(request, booking, token, zone, common.now())
     context["new"] = request.GET.get("new") == "1"
+    status = context["self_service"]
+    if context["new"] and not status.any_allowed:
+        # Right after booking, say what the details step said before confirming: changes
+        # were never possible for this time, or (when the page offers none) nothing at all.
+        promise = replace(status, prospective=True).promise(context["deadline"])
+        context["reasons"] = [promise] if promise else []
     return render(request, "site/manage/page.html", context)
 
 
 def _refused(request: HttpRequest, booking: Booking, action: policy.Action) -> str:
-    refusal = policy.customer_refusal(action, facts_of(booking), common.now())
+    refusal = selectors.self_service_status(booking, common.now()).refusal(action)
     return refusal.message if refusal is not None else ""
 
 
@@ -187,13 +184,7 @@ def _reschedule_scope(booking: Booking, raw: str) -> RescheduleScope:
     if chosen not in (None, booking.provider_id) and not any(p.pk == chosen for p in options):
         chosen = None  # not offered (any more): show the default scope
     try:
-        scope = policy.reschedule_provider_scope(
-            booking_provider_id=booking.provider_id,
-            booked_any_provider=booking.booked_any_provider,
-            page_any_provider=page_any,
-            chosen_provider_id=chosen,
-            chose_any=chose_any,
-        )
+        scope = selectors.reschedule_scope(booking, chosen_provider_id=chosen, chose_any=chose_any)
     except errors.NotAllowed:
         scope, chose_any, chosen = booking.provider_id, False, None
     provider = (

@@ -127,8 +127,8 @@ class Command(BaseCommand):
             business=business,
             slug="online",
             title="Book an appointment",
-            intro="Pick a service and a time that suits you. You can cancel or reschedule online "
-            "up to 24 hours before your appointment.",
+            # What customers may change online is said from the page's settings, not here.
+            intro="Pick a service and a time that suits you.",
             min_notice_minutes=120,
             max_days_ahead=60,
             slot_step_minutes=15,
