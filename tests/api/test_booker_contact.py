@@ -90,3 +90,48 @@ def test_the_bookers_changes_are_recorded_under_the_name_they_gave(
     booking = Booking.objects.get(reference=created["booking"]["reference"])
     labels = list(booking.events.values_list("kind", "actor_label"))
     assert labels == [("created", "Mallory Mask"), ("cancelled", "Mallory Mask")]
+
+
+def test_staff_api_and_webhooks_show_the_contact_next_to_the_customer(
+    api: Api, anon: Api, world: Any, victim: Customer
+) -> None:
+    # docs/api.md ("customer and contact in a booking"): staff see both, webhooks carry both.
+    from slotwise.notifications.webhooks import booking_payload
+
+    created = _book_as_someone_else(anon, world)
+    reference = created["booking"]["reference"]
+    typed = {
+        "name": "Mallory Mask",
+        "email": "casey@example.test",
+        "phone": "+81 3 5555 0199",
+        "timezone": "Asia/Tokyo",
+    }
+
+    shown = api.get(f"bookings/{reference}").json()
+    assert shown["customer"]["name"] == "Quentin Victim"
+    assert shown["contact"] == typed
+    listed = api.get("bookings").json()["items"]
+    assert next(b for b in listed if b["reference"] == reference)["contact"] == typed
+
+    payload = booking_payload(Booking.objects.get(reference=reference))
+    assert payload["customer"]["name"] == "Quentin Victim"
+    assert payload["contact"] == typed
+
+
+def test_a_staff_bookings_contact_is_the_customer_record(api: Api, world: Any, victim) -> None:
+    response = api.post(
+        "bookings",
+        {
+            "customer_id": victim.pk,
+            "service_id": world.service.pk,
+            "provider_id": world.alex.pk,
+            "start": "2030-06-03T10:00:00+02:00",
+        },
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["contact"] == {
+        "name": "Quentin Victim",
+        "email": victim.email,
+        "phone": "",
+        "timezone": victim.timezone,
+    }

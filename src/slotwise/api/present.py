@@ -14,6 +14,7 @@ from slotwise.bookings.models import Booking, BookingEvent, BookingPage, Payment
 from slotwise.catalog.models import Customer, Provider, Service, TimeOff
 from slotwise.core.models import Business
 from slotwise.notifications.models import Message, NotificationSettings
+from slotwise.notifications.webhooks import contact_payload
 
 _END_OF_DAY = time(23, 59, 59, 999999)
 
@@ -147,6 +148,7 @@ def booking(b: Booking) -> dict[str, Any]:
             "email": b.customer.email,
             "phone": b.customer.phone,
         },
+        "contact": contact_payload(b),
         "self_service": self_service(b),
         "change_deadline": _local(b.change_deadline, tz),
         "reschedule_count": b.reschedule_count,
