@@ -135,3 +135,23 @@ def test_a_staff_bookings_contact_is_the_customer_record(api: Api, world: Any, v
         "phone": "",
         "timezone": victim.timezone,
     }
+
+
+def test_the_answer_does_not_reveal_the_stored_spelling_of_the_address(
+    anon: Api, world: Any, victim: Customer
+) -> None:
+    """A booker typing an existing customer's address in another case learnt the stored
+    spelling, which told them the address is a customer of the business."""
+    Customer.objects.filter(pk=victim.pk).update(email="Quentin.Victim@Example.TEST")
+    known = web_book(anon, world, customer={"name": "M", "email": "QUENTIN.VICTIM@EXAMPLE.TEST"})
+    new = web_book(
+        anon,
+        world,
+        start="2030-06-03T11:00:00+02:00",
+        customer={"name": "N", "email": "NEW.PERSON@EXAMPLE.TEST"},
+    )
+    assert known["booking"]["customer_email"] == "quentin.victim@example.test"
+    assert new["booking"]["customer_email"] == "new.person@example.test"
+    manage = anon.get(f"/api/v1/manage/{token_of(known)}").json()
+    assert "Quentin.Victim" not in str(manage)
+    assert Booking.objects.get(reference=known["booking"]["reference"]).customer_id == victim.pk

@@ -180,7 +180,9 @@ def public_booking(b: Booking) -> dict[str, Any]:
         "provider_name": b.provider.name,
         # What the booker typed: the stored customer record is never shown to them.
         "customer_name": b.contact.name,
-        "customer_email": b.customer.email,
+        # Matched without regard to case: the stored spelling would tell a booker who typed
+        # another one that the address is already a customer of the business.
+        "customer_email": b.customer.email.lower(),
         "price": money(b.price),
         "currency": b.currency,
         "self_service": self_service(b),
