@@ -91,3 +91,30 @@ def test_create_business_refuses_such_owner_and_contact_addresses(address):
             owner_password="a-long-enough-pass-99",
         )
     assert not Business.objects.filter(slug="zed").exists()
+
+
+@pytest.mark.parametrize("name", ["Robin\r\nVale", "Robin\u202eelaV", "Robin\x00"])
+def test_an_invitees_name_refuses_control_characters(owner_client, world, mailoutbox, name):
+    """The name is shown on the team page; it took any character before."""
+    import re
+
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from slotwise.core.clock import utcnow
+    from slotwise.core.services import invitation_accept_new_account
+
+    owner_client.post(
+        reverse("backoffice:settings_team"), {"email": "robin@example.test", "role": "staff"}
+    )
+    (mail,) = mailoutbox
+    token = re.search(r"/backoffice/join/([^/\s]+)/", mail.body).group(1)
+    password = "a-fine-pass-for-me"
+    page = Client().post(
+        reverse("backoffice:invitation", args=[token]),
+        {"name": name, "new_password1": password, "new_password2": password},
+    )
+    assert page.status_code == 200 and "control characters" in page.content.decode()
+    with pytest.raises(errors.InvalidInput):
+        invitation_accept_new_account(raw_token=token, name=name, password=password, now=utcnow())
+    assert not get_user_model().objects.filter(username="robin@example.test").exists()

@@ -540,7 +540,10 @@ class InvitationSignupForm(forms.Form):
     """The invitee's own name and password (checked by Django's validators in the service)."""
 
     name = forms.CharField(
-        label=_("Your name"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"})
+        label=_("Your name"),
+        max_length=150,
+        validators=[validate_line],
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
     new_password1 = forms.CharField(
         label=_("Choose a password"),

@@ -30,7 +30,7 @@ from slotwise.core.models import (
     validate_timezone,
 )
 from slotwise.core.records import record_apply, record_save
-from slotwise.core.validators import validate_email_address
+from slotwise.core.validators import validate_email_address, validate_line
 
 log = logging.getLogger(__name__)
 
@@ -451,6 +451,10 @@ def invitation_accept_new_account(
     name = name.strip()
     if not name:
         raise errors.InvalidInput(_("Please give your name."), field="name")
+    try:
+        validate_line(name)  # shown to the team: no line breaks, no bidirectional overrides
+    except ValidationError as exc:
+        raise errors.InvalidInput(" ".join(exc.messages), field="name") from None
     users = get_user_model()
     with transaction.atomic():
         invitation = _accept_locked(raw_token, now)
