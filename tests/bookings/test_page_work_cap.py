@@ -119,3 +119,16 @@ def test_api_refuses_adding_providers_past_the_default_cap(world: Any) -> None:
     )
     assert fine.status_code == 200, fine.content
     assert world.page.providers.count() == 62
+
+
+def test_providers_on_the_page_count_even_before_they_offer_its_service(
+    world: Any, cap_between: int
+) -> None:
+    """Otherwise a provider taking on the service later (a provider form, not a page save)
+    would push the page over the cap unchecked."""
+    api = Api(key_for(world.business))
+    world.service.providers.remove(world.blake)
+    world.blake.active = False
+    world.blake.save()
+    response = api.patch(f"/api/v1/booking-pages/{world.page.pk}", {"slot_step_minutes": 5})
+    assert_error(response, 422, "invalid_input")

@@ -30,33 +30,37 @@ MONTH_DAYS = 31
 
 def page_month_work(page: BookingPage) -> tuple[int, int]:
     """The largest work of one month question the page can ask (availability.estimate_work):
-    providers x days x slots a day, for its service with the most providers ("any provider";
-    one provider when the page does not offer that), over a whole month inside the page's
-    horizon. Returns the work and the provider count it was computed with.
+    providers x days x slots a day over a whole month inside the page's horizon. Returns the
+    work and the provider count it was computed with.
+
+    Every provider on the page counts ("any provider"; one when the page does not offer
+    that), whether or not they offer each service or are active today: the page is checked
+    when it is saved, and a provider who later takes on a service or comes back must not
+    push it over the cap unchecked.
     """
     business = page.business
-    worst, worst_count = 0, 0
-    for service in page.services.all():
-        count = len(loaders.providers_for(service=service, page=page))
-        if not page.any_provider:
-            count = min(count, 1)
-        rules = dataclasses.replace(
-            loaders.rules_for(service=service, business=business, page=page),
-            min_notice=timedelta(0),
-        )
-        today = utcnow().astimezone(business.tz).date()
-        start = datetime.combine(today, time(0), tzinfo=business.tz)
-        work = availability.estimate_work(
-            provider_count=count,
-            rules=rules,
-            tz=business.tz,
-            window_start=start,
-            window_end=start + timedelta(days=MONTH_DAYS),
-            now=start,
-        )
-        if work > worst:
-            worst, worst_count = work, count
-    return worst, worst_count
+    service = page.services.order_by("pk").first()
+    if service is None:
+        return 0, 0
+    count = page.providers.count()
+    if not page.any_provider:
+        count = min(count, 1)
+    # The page's step and horizon set the size; the service's length does not.
+    rules = dataclasses.replace(
+        loaders.rules_for(service=service, business=business, page=page),
+        min_notice=timedelta(0),
+    )
+    today = utcnow().astimezone(business.tz).date()
+    start = datetime.combine(today, time(0), tzinfo=business.tz)
+    work = availability.estimate_work(
+        provider_count=count,
+        rules=rules,
+        tz=business.tz,
+        window_start=start,
+        window_end=start + timedelta(days=MONTH_DAYS),
+        now=start,
+    )
+    return work, count
 
 
 def _ensure_within_work_cap(page: BookingPage) -> None:
