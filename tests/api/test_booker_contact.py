@@ -90,3 +90,68 @@ def test_the_bookers_changes_are_recorded_under_the_name_they_gave(
     booking = Booking.objects.get(reference=created["booking"]["reference"])
     labels = list(booking.events.values_list("kind", "actor_label"))
     assert labels == [("created", "Mallory Mask"), ("cancelled", "Mallory Mask")]
+
+
+def test_staff_api_and_webhooks_show_the_contact_next_to_the_customer(
+    api: Api, anon: Api, world: Any, victim: Customer
+) -> None:
+    # docs/api.md ("customer and contact in a booking"): staff see both, webhooks carry both.
+    from slotwise.notifications.webhooks import booking_payload
+
+    created = _book_as_someone_else(anon, world)
+    reference = created["booking"]["reference"]
+    typed = {
+        "name": "Mallory Mask",
+        "email": "casey@example.test",
+        "phone": "+81 3 5555 0199",
+        "timezone": "Asia/Tokyo",
+    }
+
+    shown = api.get(f"bookings/{reference}").json()
+    assert shown["customer"]["name"] == "Quentin Victim"
+    assert shown["contact"] == typed
+    listed = api.get("bookings").json()["items"]
+    assert next(b for b in listed if b["reference"] == reference)["contact"] == typed
+
+    payload = booking_payload(Booking.objects.get(reference=reference))
+    assert payload["customer"]["name"] == "Quentin Victim"
+    assert payload["contact"] == typed
+
+
+def test_a_staff_bookings_contact_is_the_customer_record(api: Api, world: Any, victim) -> None:
+    response = api.post(
+        "bookings",
+        {
+            "customer_id": victim.pk,
+            "service_id": world.service.pk,
+            "provider_id": world.alex.pk,
+            "start": "2030-06-03T10:00:00+02:00",
+        },
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["contact"] == {
+        "name": "Quentin Victim",
+        "email": victim.email,
+        "phone": "",
+        "timezone": victim.timezone,
+    }
+
+
+def test_the_answer_does_not_reveal_the_stored_spelling_of_the_address(
+    anon: Api, world: Any, victim: Customer
+) -> None:
+    """A booker typing an existing customer's address in another case learnt the stored
+    spelling, which told them the address is a customer of the business."""
+    Customer.objects.filter(pk=victim.pk).update(email="Quentin.Victim@Example.TEST")
+    known = web_book(anon, world, customer={"name": "M", "email": "QUENTIN.VICTIM@EXAMPLE.TEST"})
+    new = web_book(
+        anon,
+        world,
+        start="2030-06-03T11:00:00+02:00",
+        customer={"name": "N", "email": "NEW.PERSON@EXAMPLE.TEST"},
+    )
+    assert known["booking"]["customer_email"] == "quentin.victim@example.test"
+    assert new["booking"]["customer_email"] == "new.person@example.test"
+    manage = anon.get(f"/api/v1/manage/{token_of(known)}").json()
+    assert "Quentin.Victim" not in str(manage)
+    assert Booking.objects.get(reference=known["booking"]["reference"]).customer_id == victim.pk

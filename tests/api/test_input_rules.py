@@ -111,3 +111,11 @@ def test_staff_api_keeps_ordinary_addresses(api: Api, world: Any) -> None:
     assert created.json()["email"] == "dana.doe+x@example.test"
     # A provider may have no address at all.
     assert api.patch(f"providers/{world.alex.pk}", {"email": ""}).status_code == 200
+
+
+def test_public_booking_refuses_a_bidirectional_override_in_the_name(anon: Api, world: Any) -> None:
+    """ "Mallory\u202eevil" would show as "Mallorylive" to staff. Accepted before."""
+    response = anon.post(f"{PAGE}/bookings", _web(world, name="Mallory\u202eevil"))
+    body = assert_error(response, 422, "invalid_input")
+    assert body["details"]["errors"][0]["loc"][-1] == "name"
+    _nothing_written(world)

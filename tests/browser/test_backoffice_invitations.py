@@ -86,6 +86,9 @@ def test_forgot_password_pages(live_server, desktop_page):
     page.get_by_label("Email").fill("owner@acme.test")
     page.get_by_role("button", name="Send the link").click()
     assert page.get_by_role("heading", name="Check your email").is_visible()
+    from slotwise.backoffice.views.auth import reset_mails_wait
+
+    reset_mails_wait()  # the email is handed over after the answer
     link = re.search(r"http://\S+(/backoffice/new-password/\S+/)", mail.outbox[-1].body).group(1)
     page.goto(live_server.url + link)
     assert page.get_by_role("heading", name="Choose a new password").is_visible()

@@ -195,3 +195,22 @@ def test_the_provider_form_uses_the_same_address_rule(world: World, value: str) 
     assert "email" in ProviderForm(data, business=world.business).errors
     assert "email" not in ProviderForm({**data, "email": ""}, business=world.business).errors
     assert "name" in ProviderForm({**data, "name": "Pat\r\nX"}, business=world.business).errors
+
+
+@pytest.mark.parametrize("char", ["\u202e", "\u202d", "\u202a", "\u2066", "\u2067", "\u2069"])
+def test_names_and_texts_refuse_bidirectional_overrides(char: str) -> None:
+    """U+202E and its kin reorder what staff see ("Mallory\u202eevil" shows as "Mallorylive"):
+    spoofing in the backoffice, emails and logs. Accepted before."""
+    with pytest.raises(ValidationError):
+        validate_line(f"Mallory{char}evil")
+    with pytest.raises(ValidationError):
+        validate_text(f"Please call{char}\nme")
+
+
+def test_right_to_left_names_and_marks_stay_allowed() -> None:
+    assert (
+        validate_line("\u05d3\u05d5\u05d3 \u05db\u05d4\u05df")
+        == "\u05d3\u05d5\u05d3 \u05db\u05d4\u05df"
+    )
+    assert validate_line("\u0633\u0627\u0631\u0629\u200f (Sara)")
+    assert validate_text("\u200eRoom 4\u200f")

@@ -16,6 +16,7 @@ from slotwise.catalog.models import Customer, Provider, Service, TimeOff
 from slotwise.core.models import Business
 from slotwise.notifications.models import Message, NotificationSettings
 from slotwise.notifications.render import format_instant
+from slotwise.notifications.webhooks import contact_payload
 
 _END_OF_DAY = time(23, 59, 59, 999999)
 
@@ -161,6 +162,7 @@ def booking(b: Booking) -> dict[str, Any]:
             "email": b.customer.email,
             "phone": b.customer.phone,
         },
+        "contact": contact_payload(b),
         "self_service": self_service(b),
         "change_deadline": _local(b.change_deadline, tz),
         "reschedule_count": b.reschedule_count,
@@ -192,7 +194,9 @@ def public_booking(b: Booking) -> dict[str, Any]:
         "provider_name": b.provider.name,
         # What the booker typed: the stored customer record is never shown to them.
         "customer_name": b.contact.name,
-        "customer_email": b.customer.email,
+        # Matched without regard to case: the stored spelling would tell a booker who typed
+        # another one that the address is already a customer of the business.
+        "customer_email": b.customer.email.lower(),
         "price": money(b.price),
         "currency": b.currency,
         "self_service": self_service(b),

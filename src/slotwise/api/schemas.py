@@ -459,6 +459,15 @@ class BookingCustomerOut(Schema):
     phone: str
 
 
+class BookingContactOut(Schema):
+    """Who the booking is for as the booker gave it; for a staff booking, the customer record."""
+
+    name: str
+    email: str
+    phone: str
+    timezone: str
+
+
 class BookingOut(Schema):
     reference: str
     status: BookingStatus
@@ -470,6 +479,7 @@ class BookingOut(Schema):
     provider_id: int
     provider_name: str
     customer: BookingCustomerOut
+    contact: BookingContactOut
     self_service: SelfServiceOut
     change_deadline: datetime
     reschedule_count: int

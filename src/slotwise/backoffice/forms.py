@@ -513,7 +513,14 @@ class ReminderRuleForm(forms.Form):
 class MemberAddForm(forms.Form):
     """Invite a person to the team: their email and the role they will have."""
 
-    email = forms.EmailField(label=_("Email"), max_length=150)
+    # The address rule every form and the API share (core/validators.py); 150 is the longest
+    # sign-in name an account holds.
+    email = forms.CharField(
+        label=_("Email"),
+        max_length=150,
+        validators=[validate_email_address],
+        widget=forms.EmailInput,
+    )
     role = forms.ChoiceField(label=_("Role"), initial="staff")
 
     def __init__(self, *args: Any, grant_owner: bool = False, **kwargs: Any) -> None:
@@ -533,7 +540,10 @@ class InvitationSignupForm(forms.Form):
     """The invitee's own name and password (checked by Django's validators in the service)."""
 
     name = forms.CharField(
-        label=_("Your name"), max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name"})
+        label=_("Your name"),
+        max_length=150,
+        validators=[validate_line],
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
     new_password1 = forms.CharField(
         label=_("Choose a password"),
@@ -557,6 +567,14 @@ class InvitationSignupForm(forms.Form):
 
 class BusinessForm(forms.ModelForm):
     timezone = forms.ChoiceField(label=_("Time zone"), choices=TIMEZONE_CHOICES[1:])
+    # The shared address rule (or no address): it becomes the Reply-To of every customer email.
+    contact_email = forms.CharField(
+        label=_("Contact email (receives business notifications)"),
+        max_length=EMAIL_MAX_LENGTH,
+        required=False,
+        validators=[_optional_email],
+        widget=forms.EmailInput,
+    )
     # The same minimums as the database's constraints, so they come back as field errors.
     slot_step_minutes = forms.IntegerField(
         label=_("Staff time slot step (minutes)"), min_value=5, max_value=240
@@ -586,3 +604,9 @@ class BusinessForm(forms.ModelForm):
             ),
             "max_days_ahead": _("Online reschedule up to (days ahead)"),
         }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # One-line texts shown in customer emails and pages: no control characters.
+        for name in ("name", "phone"):
+            self.fields[name].validators.append(validate_line)

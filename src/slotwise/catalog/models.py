@@ -22,14 +22,33 @@ class Service(models.Model):
     )
     price = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0"))
     currency = models.CharField(max_length=3, default="EUR")
-    buffer_before_minutes = models.PositiveIntegerField(default=0)
-    buffer_after_minutes = models.PositiveIntegerField(default=0)
+    buffer_before_minutes = models.PositiveIntegerField(
+        default=0, validators=[MaxValueValidator(24 * 60)]
+    )
+    buffer_after_minutes = models.PositiveIntegerField(
+        default=0, validators=[MaxValueValidator(24 * 60)]
+    )
     active = models.BooleanField(default=True)
 
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["business", "name"], name="service_unique_name")
+            models.UniqueConstraint(fields=["business", "name"], name="service_unique_name"),
+            # The same bounds as the forms and the API (5 minutes to a day; buffers up to a
+            # day), so no way in can store a service that breaks the slot arithmetic.
+            models.CheckConstraint(
+                condition=models.Q(duration_minutes__gte=5, duration_minutes__lte=24 * 60),
+                name="service_duration_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    buffer_before_minutes__gte=0,
+                    buffer_before_minutes__lte=24 * 60,
+                    buffer_after_minutes__gte=0,
+                    buffer_after_minutes__lte=24 * 60,
+                ),
+                name="service_buffers_range",
+            ),
         ]
 
     def __str__(self) -> str:

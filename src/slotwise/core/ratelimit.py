@@ -8,6 +8,7 @@ locked while it is incremented, so parallel requests cannot slip past a limit.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import math
 import time
 import unicodedata
@@ -20,15 +21,38 @@ from django.core.cache.backends.db import DatabaseCache
 from django.db import connections, router, transaction
 from django.http import HttpRequest
 
+#: An IPv6 client is counted by its /64 network: one host is given a whole /64 (2^64
+#: addresses) and could otherwise take a fresh address, and a fresh count, for every request.
+IPV6_PREFIX = 64
+
 
 def client_key(request: HttpRequest) -> str:
-    """The client's address (REMOTE_ADDR; a proxy in front must set it, e.g. gunicorn's)."""
-    return request.META.get("REMOTE_ADDR", "unknown")
+    """The client's address (REMOTE_ADDR; a proxy in front must set it, e.g. gunicorn's).
+
+    IPv4 as it is (also when written inside IPv6, ``::ffff:203.0.113.7``); IPv6 by its /64.
+    """
+    remote = request.META.get("REMOTE_ADDR", "") or "unknown"
+    try:
+        address = ipaddress.ip_address(remote.split("%", 1)[0])
+    except ValueError:
+        return remote
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, IPV6_PREFIX), strict=False))
+    return str(address)
 
 
 def email_key(email: str) -> str:
-    """One key per mailbox however it is spelled: NFKC, case-folded, hashed (no address kept)."""
+    """One key per mailbox however it is spelled: NFKC, case-folded, hashed (no address kept).
+
+    A ``+tag`` in the local part (``ann+1@x.test``) reaches the same mailbox at most
+    providers, so it is dropped: tagged spellings share the mailbox's count.
+    """
     normal = unicodedata.normalize("NFKC", email).strip().casefold()
+    local, at, domain = normal.rpartition("@")
+    if at and "+" in local:
+        normal = f"{local.split('+', 1)[0]}@{domain}"
     return hashlib.sha256(normal.encode()).hexdigest()[:32]
 
 

@@ -17,7 +17,6 @@ from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core import mail
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
@@ -31,6 +30,7 @@ from slotwise.core.models import (
     validate_timezone,
 )
 from slotwise.core.records import record_apply, record_save
+from slotwise.core.validators import validate_email_address, validate_line
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,8 @@ def _valid_email(value: str, *, field: str = "email") -> str:
         # Accounts sign in with their address as user name, which holds 150 characters.
         if len(email) > 150:
             raise ValidationError("too long")
-        validate_email(email)
+        # The one address rule (core/validators.py): one mailbox, no list, no quotes, no controls.
+        email = validate_email_address(email)
     except ValidationError:
         raise errors.InvalidInput(_("Enter a valid email address."), field=field) from None
     return email
@@ -103,6 +104,11 @@ def business_create(
     users = get_user_model()
     if owner_password is not None and not users.objects.filter(username=owner_email).exists():
         password_check(owner_password, email=owner_email, field="owner_password")
+    if contact_email:
+        try:
+            contact_email = validate_email_address(contact_email)
+        except ValidationError as exc:
+            raise errors.InvalidInput(" ".join(exc.messages), field="contact_email") from None
     needs_password: AbstractBaseUser | None = None
     with transaction.atomic():
         if Business.objects.filter(slug=slug).exists():
@@ -445,6 +451,10 @@ def invitation_accept_new_account(
     name = name.strip()
     if not name:
         raise errors.InvalidInput(_("Please give your name."), field="name")
+    try:
+        validate_line(name)  # shown to the team: no line breaks, no bidirectional overrides
+    except ValidationError as exc:
+        raise errors.InvalidInput(" ".join(exc.messages), field="name") from None
     users = get_user_model()
     with transaction.atomic():
         invitation = _accept_locked(raw_token, now)

@@ -27,10 +27,17 @@ _EMAIL_MESSAGE = _("Please give one valid email address, like name@example.com."
 _django_email = EmailValidator(message=_EMAIL_MESSAGE)
 
 
+#: The bidirectional embedding, override and isolate controls (U+202A-U+202E, U+2066-U+2069):
+#: a name holding them is shown reversed or reordered ("Trojan Source" spoofing in the
+#: backoffice, emails and logs). Right-to-left names need none of them; the plain marks
+#: (U+200E, U+200F) stay allowed.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
 def _is_control(char: str) -> bool:
     # Cc: C0/C1 controls (NUL, CR, LF, ESC…); Zl/Zp: the Unicode line and paragraph separators,
     # which some log viewers and mail clients also break lines on.
-    return unicodedata.category(char) in ("Cc", "Zl", "Zp")
+    return unicodedata.category(char) in ("Cc", "Zl", "Zp") or char in BIDI_CONTROLS
 
 
 def has_control_characters(value: str, *, allowed: frozenset[str] = frozenset()) -> bool:

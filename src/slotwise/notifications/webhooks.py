@@ -39,6 +39,17 @@ TIMEOUT = 10
 USER_AGENT = "Slotwise-Webhooks/1"
 
 
+def contact_payload(booking: Booking) -> dict[str, str]:
+    """Who the booking is for as the booker gave it (``Booking.contact``)."""
+    contact = booking.contact
+    return {
+        "name": contact.name,
+        "email": contact.email,
+        "phone": contact.phone,
+        "timezone": contact.timezone,
+    }
+
+
 def booking_payload(booking: Booking) -> dict[str, Any]:
     """The booking as a webhook shows it, frozen at the time of the event."""
     tz = booking.business.tz
@@ -57,6 +68,8 @@ def booking_payload(booking: Booking) -> dict[str, Any]:
             "email": booking.customer.email,
             "phone": booking.customer.phone,
         },
+        # What the booker gave (a web booking), else the customer record: see docs/api.md.
+        "contact": contact_payload(booking),
         "price": str(booking.price),
         "currency": booking.currency,
         "version": booking.version,

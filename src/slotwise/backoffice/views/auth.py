@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import hashlib
+import logging
+import threading
 import time
 from typing import Any
 from urllib.parse import urlencode
@@ -16,8 +18,10 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, PasswordResetForm
 from django.contrib.auth.views import redirect_to_login
 from django.core.cache import cache
+from django.core.mail import EmailMultiAlternatives
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -37,6 +41,8 @@ from slotwise.backoffice.views._util import _posted
 from slotwise.core import errors, ratelimit
 from slotwise.core import services as core
 from slotwise.core.clock import utcnow
+
+log = logging.getLogger(__name__)
 
 #: Sign-in attempts allowed per client address, and per account name, in one window. Every
 #: attempt takes one before its password is checked; a successful one gives it back.
@@ -162,13 +168,66 @@ class NormalisedEmailField(forms.EmailField):
         return core.normalise_email(super().to_python(value))
 
 
+#: Reset emails being handed to the mail server after their answer was sent (see ResetForm).
+_reset_senders: set[threading.Thread] = set()
+_reset_senders_lock = threading.Lock()
+
+
+def _send_reset_mail(message: EmailMultiAlternatives, user_pk: Any) -> None:
+    try:
+        message.send()
+    except Exception:
+        log.exception("Failed to send password reset email to user %s", user_pk)
+    finally:
+        with _reset_senders_lock:
+            _reset_senders.discard(threading.current_thread())
+
+
+def reset_mails_wait(timeout: float = 10.0) -> None:
+    """Wait until the reset emails being sent are sent (tests; a server never waits)."""
+    with _reset_senders_lock:
+        pending = list(_reset_senders)
+    for thread in pending:
+        thread.join(timeout)
+
+
 class ResetForm(PasswordResetForm):
     """Django's reset form, finding accounts by the normalised address.
 
     Unlike Django's default it also serves accounts that never set a password (an owner
     created by ``create_business`` whose first link expired): every account here signs in
     with a password, so the link is how such a person gets one.
+
+    The email is rendered here but handed to the mail server in a thread of its own, after
+    the answer: an SMTP exchange takes from tens of milliseconds to seconds, and if the
+    answer waited for it, its time alone would tell whether the address has an account.
     """
+
+    def send_mail(
+        self,
+        subject_template_name: str,
+        email_template_name: str,
+        context: dict[str, Any],
+        from_email: str | None,
+        to_email: str,
+        html_email_template_name: str | None = None,
+    ) -> None:
+        subject = "".join(render_to_string(subject_template_name, context).splitlines())
+        body = render_to_string(email_template_name, context)
+        message = EmailMultiAlternatives(subject, body, from_email, [to_email])
+        if html_email_template_name is not None:
+            message.attach_alternative(
+                render_to_string(html_email_template_name, context), "text/html"
+            )
+        thread = threading.Thread(
+            target=_send_reset_mail,
+            args=(message, context["user"].pk),
+            name="password-reset-mail",
+            daemon=True,
+        )
+        with _reset_senders_lock:
+            _reset_senders.add(thread)
+        thread.start()
 
     email = NormalisedEmailField(
         label=_lazy("Email"),

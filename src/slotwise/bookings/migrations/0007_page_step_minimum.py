@@ -10,6 +10,10 @@ def raise_to_minimum(apps, schema_editor):
     BookingPage = apps.get_model("bookings", "BookingPage")
     BookingPage.objects.filter(slot_step_minutes__lt=5).update(slot_step_minutes=5)
     BookingPage.objects.filter(max_days_ahead__lt=1).update(max_days_ahead=1)
+    if schema_editor.connection.vendor == "postgresql":
+        # The updates queue the deferred foreign-key checks; PostgreSQL refuses to ALTER a
+        # table with pending trigger events in the same transaction, so run them now.
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
 
 class Migration(migrations.Migration):
