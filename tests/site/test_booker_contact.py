@@ -135,3 +135,18 @@ def test_a_returning_customer_who_types_the_same_sees_no_difference(
     )
     assert not booking.contact_differs
     assert Customer.objects.get(pk=stored.pk).name == "Quentin Victim"
+
+
+def test_the_confirmation_page_does_not_reveal_the_stored_spelling_of_the_address(
+    client: Client, world: World, stored
+):
+    """The stored spelling would tell a stranger the address is already a customer's; the
+    page names it as the public booking API answers it (lower case)."""
+    stored.email = "Quentin.Victim@Example.TEST"
+    stored.save()
+    booking = _book_as_someone_else(client, world, email="quentin.victim@example.test")
+    assert booking.customer_id == stored.pk
+    page = client.get(booking.token_location)  # type: ignore[attr-defined]
+    assert "Your booking is confirmed" in page.text
+    assert "Quentin.Victim@Example.TEST" not in page.text
+    assert "quentin.victim@example.test" in page.text
