@@ -269,3 +269,13 @@ def reschedule_provider_scope(
     if chosen_provider_id is None and booked_any_provider and page_any_provider:
         return None
     return booking_provider_id
+
+
+def facts_of(booking: Booking) -> BookingFacts:
+    """The policy-relevant facts of a booking row."""
+    return BookingFacts(
+        status=booking.status,
+        start=booking.start,
+        reschedule_count=booking.reschedule_count,
+        policy=booking.policy,
+    )

@@ -9,12 +9,13 @@ from typing import Any
 from django.db.models import Avg, Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
+from slotwise.bookings import availability_queries as loaders
 from slotwise.bookings import policy
 from slotwise.bookings.models import Booking, BookingEvent, BookingPage, Rating
 from slotwise.catalog.models import Customer, Provider, Service
 from slotwise.core import errors
 from slotwise.core.models import Business
-from slotwise.scheduling import availability, loaders
+from slotwise.scheduling import availability
 
 
 def booking_list(

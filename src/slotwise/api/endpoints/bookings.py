@@ -45,6 +45,7 @@ from slotwise.api.schemas import (
     SelfServiceIn,
 )
 from slotwise.bookings import actions, selectors
+from slotwise.bookings import availability_queries as loaders
 from slotwise.bookings.actor import Actor
 from slotwise.bookings.models import Booking
 from slotwise.bookings.policy import SelfServicePolicy
@@ -54,7 +55,6 @@ from slotwise.core import errors
 from slotwise.core.clock import utcnow
 from slotwise.core.models import Business
 from slotwise.core.records import record_get
-from slotwise.scheduling import loaders
 
 router = Router()
 

@@ -19,7 +19,7 @@ from slotwise.bookings.actions.create import (
 from slotwise.bookings.actions.payments import payment_record
 from slotwise.bookings.actions.rate import booking_rate
 from slotwise.bookings.actions.reschedule import booking_reschedule
-from slotwise.bookings.actions.tokens import token_issue, token_verify
+from slotwise.bookings.tokens import token_issue, token_verify
 
 __all__ = [
     "CustomerDetails",

@@ -12,11 +12,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists
 from django.utils.translation import gettext as _
 
+from slotwise.bookings import availability_queries as loaders
 from slotwise.bookings.actor import Actor
 from slotwise.bookings.models import Booking, BookingEvent, BookingPage
 from slotwise.catalog.models import Provider, Service
 from slotwise.core import errors
-from slotwise.scheduling import availability, loaders
+from slotwise.scheduling import availability
 
 #: Name of the PostgreSQL exclusion constraint that makes double booking impossible.
 OVERLAP_CONSTRAINT = "booking_no_overlap"

@@ -30,7 +30,7 @@ def booking_cancel(
         booking = _common.lock_booking(booking_id, business_id=business_id)
         _common.check_version(booking, expected_version)
         if actor.is_customer:
-            refusal = policy.customer_refusal(policy.Action.CANCEL, facts_of(booking), now)
+            refusal = policy.customer_refusal(policy.Action.CANCEL, policy.facts_of(booking), now)
             if refusal is not None:
                 raise refusal
             notify_customer = True  # a customer always gets the confirmation of their own cancel
@@ -62,13 +62,3 @@ def booking_cancel(
         )
         outbox.on_booking_cancelled(booking, actor=actor, notify_customer=notify_customer, now=now)
     return booking
-
-
-def facts_of(booking: Booking) -> policy.BookingFacts:
-    """The policy-relevant facts of a booking row."""
-    return policy.BookingFacts(
-        status=booking.status,
-        start=booking.start,
-        reschedule_count=booking.reschedule_count,
-        policy=booking.policy,
-    )

@@ -11,17 +11,18 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.utils.translation import gettext as _
 
+from slotwise.bookings import availability_queries as loaders
 from slotwise.bookings.actions import _common
-from slotwise.bookings.actions.tokens import token_issue
 from slotwise.bookings.actor import Actor
 from slotwise.bookings.models import Booking, BookingEvent, BookingPage, BookingToken
 from slotwise.bookings.policy import SelfServicePolicy
+from slotwise.bookings.tokens import token_issue
 from slotwise.catalog.models import Customer, Provider, Service
 from slotwise.catalog.services import customer_details_checked, customer_get_or_create
 from slotwise.core import errors, validators
 from slotwise.core.models import Business
 from slotwise.notifications import outbox
-from slotwise.scheduling import availability, loaders
+from slotwise.scheduling import availability
 
 
 @dataclass(frozen=True, slots=True)

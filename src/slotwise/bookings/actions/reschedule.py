@@ -8,7 +8,6 @@ from django.utils.translation import gettext as _
 
 from slotwise.bookings import policy
 from slotwise.bookings.actions import _common
-from slotwise.bookings.actions.cancel import facts_of
 from slotwise.bookings.actor import Actor
 from slotwise.bookings.models import Booking, BookingEvent
 from slotwise.catalog.models import Provider
@@ -41,7 +40,9 @@ def booking_reschedule(
         _common.check_version(booking, expected_version)
         page = booking.booking_page
         if actor.is_customer:
-            refusal = policy.customer_refusal(policy.Action.RESCHEDULE, facts_of(booking), now)
+            refusal = policy.customer_refusal(
+                policy.Action.RESCHEDULE, policy.facts_of(booking), now
+            )
             if refusal is not None:
                 raise refusal
             notify_customer = True
