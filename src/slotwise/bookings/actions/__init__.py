@@ -1,7 +1,9 @@
 """Every change to a booking goes through one of these actions (one module each).
 
 Each is keyword-only, runs in one transaction, locks what it changes, re-checks its rule under
-the lock, writes history and outbox rows, and raises a DomainError that changes nothing.
+the lock, writes its history row and emits one ``events.BookingChanged`` (the subscribers in
+``notifications`` queue the outbox rows in the same transaction), and raises a DomainError
+that changes nothing.
 """
 
 from slotwise.bookings.actions.cancel import booking_cancel

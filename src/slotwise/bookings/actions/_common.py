@@ -14,9 +14,10 @@ from django.utils.translation import gettext as _
 
 from slotwise.bookings import availability_queries as loaders
 from slotwise.bookings.actor import Actor
+from slotwise.bookings.events import BookingChanged, Previous
 from slotwise.bookings.models import Booking, BookingEvent, BookingPage
 from slotwise.catalog.models import Provider, Service
-from slotwise.core import errors
+from slotwise.core import errors, events
 from slotwise.scheduling import availability
 
 #: Name of the PostgreSQL exclusion constraint that makes double booking impossible.
@@ -91,9 +92,16 @@ def record(
     now: datetime,
     old: dict[str, Any] | None = None,
     new: dict[str, Any] | None = None,
+    previous: Previous | None = None,
+    notify_customer: bool = True,
 ) -> BookingEvent:
-    """Append a history row for ``booking``."""
-    return BookingEvent.objects.create(
+    """Append a history row for ``booking`` and tell the subscribers (``BookingChanged``).
+
+    Called once per action, inside its transaction, after the booking is saved: what the
+    subscribers queue (emails, reminders, webhooks) commits with the change or not at all.
+    ``previous`` is the booking before the change where a subscriber needs it (reschedule).
+    """
+    row = BookingEvent.objects.create(
         business_id=booking.business_id,
         booking=booking,
         kind=kind,
@@ -104,6 +112,17 @@ def record(
         new=new or {},
         created_at=now,
     )
+    events.emit(
+        BookingChanged(
+            kind=kind,
+            booking=booking,
+            actor=actor,
+            now=now,
+            old=previous,
+            notify_customer=notify_customer,
+        )
+    )
+    return row
 
 
 def new_reference() -> str:
@@ -211,6 +230,13 @@ def validate_service_provider(
             raise errors.InvalidInput(
                 _("This provider is not offered on this page."), field="provider"
             )
+
+
+def previous(booking: Booking) -> Previous:
+    """The booking as it is now, for the event of a change about to be made."""
+    return Previous(
+        start=booking.start, end=booking.end, provider=booking.provider, status=booking.status
+    )
 
 
 def snapshot(booking: Booking) -> dict[str, Any]:

@@ -8,7 +8,6 @@ from slotwise.bookings import policy
 from slotwise.bookings.actions import _common
 from slotwise.bookings.actor import Actor
 from slotwise.bookings.models import Booking, BookingEvent
-from slotwise.notifications import outbox
 
 
 def booking_cancel(
@@ -59,6 +58,6 @@ def booking_cancel(
             now=now,
             old=old,
             new={"status": booking.status, "reason": booking.cancellation_reason},
+            notify_customer=notify_customer,
         )
-        outbox.on_booking_cancelled(booking, actor=actor, notify_customer=notify_customer, now=now)
     return booking

@@ -9,14 +9,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.utils.translation import gettext as _
-
 from slotwise.bookings import policy
 from slotwise.bookings.actions import _common
 from slotwise.bookings.actor import Actor
 from slotwise.bookings.models import Booking, BookingEvent, Rating
 from slotwise.core import errors
-from slotwise.notifications import outbox
 
 
 def booking_complete(
@@ -69,10 +66,6 @@ def _close(
         booking.version += 1
         booking.save(update_fields=["status", "version", "updated_at"])
         _common.record(booking, kind=kind, actor=actor, now=now, old=old, new={"status": status})
-        if status == Booking.Status.COMPLETED:
-            outbox.on_booking_completed(booking, now=now, send_at=policy.close_undo_until(now))
-        else:
-            outbox.on_booking_closed_without_visit(booking, now=now)
     return booking
 
 
@@ -94,14 +87,12 @@ def booking_close_undo(
             now=now,
             rated=Rating.objects.filter(booking=booking).exists(),
         )
-        # The booking row is locked, so no other close or undo runs; a rating request the
-        # worker has already claimed or sent cannot be called back, so the undo is refused.
-        if refusal is None and outbox.completion_messages_sent(booking):
-            refusal = errors.InvalidState(
-                _("The rating request has already been sent."), status=booking.status
-            )
         if refusal is not None:
             raise refusal
+        # The booking row is locked, so no other close or undo runs. A rating request the
+        # worker has already claimed or sent cannot be called back: the subscriber of this
+        # change (notifications) refuses it then, and everything here rolls back.
+        before = _common.previous(booking)
         old = {"status": booking.status}
         booking.status = Booking.Status.CONFIRMED
         booking.version += 1
@@ -113,8 +104,8 @@ def booking_close_undo(
             now=now,
             old=old,
             new={"status": booking.status},
+            previous=before,
         )
-        outbox.on_booking_close_undone(booking, now=now)
     return booking
 
 

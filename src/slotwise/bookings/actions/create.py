@@ -21,7 +21,6 @@ from slotwise.catalog.models import Customer, Provider, Service
 from slotwise.catalog.services import customer_details_checked, customer_get_or_create
 from slotwise.core import errors, validators
 from slotwise.core.models import Business
-from slotwise.notifications import outbox
 from slotwise.scheduling import availability
 
 
@@ -99,8 +98,8 @@ def booking_create_custom(
                 "override_availability": override_availability,
                 **({"cloned_from": cloned_from.reference} if cloned_from else {}),
             },
+            notify_customer=notify_customer,
         )
-        outbox.on_booking_created(booking, notify_customer=notify_customer, now=now)
         if also is not None:
             also(booking)
     return booking
@@ -200,6 +199,7 @@ def booking_create_web(
             booked_any_provider=booked_any_provider,
             contact=contact,
         )
+        token = token_issue(booking=booking, purpose=BookingToken.Purpose.MANAGE, now=now)
         _common.record(
             booking,
             kind=BookingEvent.Kind.CREATED,
@@ -207,8 +207,6 @@ def booking_create_web(
             now=now,
             new={**_common.snapshot(booking), "source": booking.source, "page": page.slug},
         )
-        token = token_issue(booking=booking, purpose=BookingToken.Purpose.MANAGE, now=now)
-        outbox.on_booking_created(booking, notify_customer=True, now=now)
         if also is not None:
             also(booking, token)
     return booking, token

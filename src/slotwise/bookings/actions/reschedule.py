@@ -12,7 +12,6 @@ from slotwise.bookings.actor import Actor
 from slotwise.bookings.models import Booking, BookingEvent
 from slotwise.catalog.models import Provider
 from slotwise.core import errors
-from slotwise.notifications import outbox
 
 
 def booking_reschedule(
@@ -87,7 +86,7 @@ def booking_reschedule(
                 exclude_booking_id=booking.pk,
             )
         old = _common.snapshot(booking)
-        old_start, old_end, old_provider = booking.start, booking.end, booking.provider
+        before = _common.previous(booking)
         booking.start, booking.end = new_start, end
         booking.blocked_start, booking.blocked_end = blocked_start, blocked_end
         booking.provider = provider
@@ -113,14 +112,7 @@ def booking_reschedule(
             now=now,
             old=old,
             new=_common.snapshot(booking),
-        )
-        outbox.on_booking_rescheduled(
-            booking,
-            old_start=old_start,
-            old_end=old_end,
-            old_provider=old_provider,
-            actor=actor,
+            previous=before,
             notify_customer=notify_customer,
-            now=now,
         )
     return booking
