@@ -17,12 +17,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db import transaction
 
-if TYPE_CHECKING:  # this module is imported by AppConfig.ready hooks, before models load
-    from slotwise.core.models import Business
+from slotwise.core.models import Business
 
 _subscribers: dict[type, list[Callable[[Any], None]]] = {}
 

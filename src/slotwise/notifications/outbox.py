@@ -14,24 +14,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db import connection
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from slotwise.bookings import policy
+from slotwise.bookings.actor import Actor
 from slotwise.bookings.events import BookingChanged
-from slotwise.bookings.models import BookingEvent
+from slotwise.bookings.models import Booking, BookingEvent
+from slotwise.catalog.models import Provider
 from slotwise.core import errors
 from slotwise.core.events import BusinessCreated
 from slotwise.notifications.models import Message, NotificationSettings, ReminderRule
 from slotwise.notifications.webhooks import enqueue_booking_event
-
-if TYPE_CHECKING:
-    from slotwise.bookings.actor import Actor
-    from slotwise.bookings.models import Booking
-    from slotwise.catalog.models import Provider
 
 K = Message.Kind
 

@@ -25,14 +25,12 @@ import hashlib
 import hmac
 import json
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from slotwise.bookings.models import Booking
 from slotwise.core import outbound
 from slotwise.notifications.errors import UndeliverableMessage
 from slotwise.notifications.models import Message, WebhookEndpoint
-
-if TYPE_CHECKING:
-    from slotwise.bookings.models import Booking
 
 #: Seconds for the whole exchange (lookup, connect, send, status and headers) before the
 #: attempt counts as failed: a deadline, not a per-read timeout (see core/outbound.py).
