@@ -27,7 +27,12 @@ _REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read ov
 
 @contextmanager
 def write_transaction() -> Iterator[None]:
-    """One durable transaction per action; the database's overlap guard becomes a DomainError.
+    """The one durable transaction of a use case; the database's overlap guard becomes a
+    DomainError.
+
+    Each public action opens it around its ``*_in_transaction`` twin; a use case that makes
+    several changes at once (e.g. a customer, an idempotency key and a booking) opens it
+    itself and calls the twins inside.
 
     On SQLite the connection uses IMMEDIATE transactions, so the write lock is held from BEGIN
     and the overlap check cannot race. On PostgreSQL the exclusion constraint is the guarantee.
@@ -39,6 +44,12 @@ def write_transaction() -> Iterator[None]:
         if OVERLAP_CONSTRAINT in str(exc):
             raise errors.SlotUnavailable() from exc
         raise
+
+
+def require_transaction() -> None:
+    """An ``*_in_transaction`` action joins its caller's transaction; it never opens one."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("call the action inside write_transaction() (or its public entry)")
 
 
 def require_aware(value: datetime, field: str) -> datetime:
