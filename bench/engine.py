@@ -3,8 +3,9 @@
     python -m bench.engine --database sqlite|postgresql [--quick]
 
 Pure figures call ``scheduling.availability.free_slots`` on inputs built here, the same
-dataclasses ``scheduling.loaders.provider_schedules`` builds from rows; the "with queries"
-figures go through ``loaders.slots_for`` on rows bulk-created in the benchmark database.
+dataclasses ``bookings.availability_queries.provider_schedules`` builds from rows; the
+"with queries" figures go through ``loaders.slots_for`` on rows bulk-created in the benchmark
+database.
 
 The data is a business in Europe/Berlin whose window (from 2026-10-12) spans the night the
 clocks go back. A provider works two shifts a day with a lunch break between them, takes
@@ -383,7 +384,7 @@ def scaling_table(runs: int) -> str:
 
 def run(db: BenchDatabase) -> Report:
     """Targets: one provider ≤ 5 ms, any of 50 providers ≤ 60 ms (31 days, pure engine)."""
-    from slotwise.scheduling.loaders import slots_for
+    from slotwise.bookings.availability_queries import slots_for
 
     quick = db.quick
     solo_count, team_size, team_count = (300, 5, 2000) if quick else (2000, 50, 20000)

@@ -671,7 +671,7 @@ class Workload:
         return lo.astimezone(UTC), (lo + timedelta(days=31)).astimezone(UTC)
 
     def slots_one(self) -> Any:
-        from slotwise.scheduling import loaders
+        from slotwise.bookings import availability_queries as loaders
 
         page, service, provider, _ = self._objects()
         lo, hi = self.month()
@@ -685,7 +685,7 @@ class Workload:
         )
 
     def slots_any(self) -> Any:
-        from slotwise.scheduling import loaders
+        from slotwise.bookings import availability_queries as loaders
 
         page, service, _, _ = self._objects()
         lo, hi = self.month()
@@ -793,9 +793,10 @@ def hot_queries(work: Workload) -> list[tuple[str, str, Any]]:
     from django.db import transaction
 
     from slotwise.bookings import selectors
-    from slotwise.bookings.actions.tokens import token_verify
+    from slotwise.bookings.tokens import token_verify
     from slotwise.core import ratelimit
     from slotwise.core.models import Business
+    from slotwise.notifications import selectors as outbox_selectors
     from slotwise.notifications import worker
 
     out: list[tuple[str, str, Any]] = []
@@ -879,7 +880,7 @@ def hot_queries(work: Workload) -> list[tuple[str, str, Any]]:
                 )[:15]
             ),
             list(selectors.customer_changes(business=business, since=work.now - timedelta(14))),
-            list(selectors.failed_messages(business=business)),
+            list(outbox_selectors.failed_messages(business=business)),
         )
     )
     out.append(("dashboard: today", *_pick(dash, '"bookings_booking"."start" >=')))

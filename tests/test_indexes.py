@@ -15,8 +15,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from slotwise.bookings import availability_queries as loaders
 from slotwise.bookings.models import Booking
-from slotwise.scheduling import loaders
 from tests.conftest import World
 
 pytestmark = pytest.mark.django_db

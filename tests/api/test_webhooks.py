@@ -16,11 +16,10 @@ from typing import Any
 import pytest
 from django.test import override_settings
 
-from slotwise.api.models import WebhookEndpoint
 from slotwise.bookings.actions import booking_cancel, booking_reschedule
 from slotwise.bookings.actor import Actor
 from slotwise.notifications import webhooks
-from slotwise.notifications.models import Message
+from slotwise.notifications.models import Message, WebhookEndpoint
 from slotwise.notifications.webhooks import deliver_webhook, enqueue_booking_event
 from slotwise.notifications.worker import UndeliverableMessage, claim, run_once
 from tests.api.conftest import NOW, Api, assert_error

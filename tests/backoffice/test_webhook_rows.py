@@ -6,9 +6,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from slotwise.api.models import WebhookEndpoint
 from slotwise.core.clock import utcnow
-from slotwise.notifications.models import Message
+from slotwise.notifications.models import Message, WebhookEndpoint
 from slotwise.notifications.webhooks import enqueue_booking_event
 
 pytestmark = pytest.mark.django_db

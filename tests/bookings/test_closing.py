@@ -148,7 +148,7 @@ def test_undo_is_refused_once_the_rating_request_left(world):
 
 
 def test_completion_webhook_waits_for_the_undo_window_and_is_withdrawn(world):
-    from slotwise.api.models import WebhookEndpoint
+    from slotwise.notifications.models import WebhookEndpoint
 
     WebhookEndpoint.objects.create(
         business=world.business,

@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 
+from slotwise.bookings import availability_queries as loaders
 from slotwise.bookings import selectors
 from slotwise.core import errors
-from slotwise.scheduling import loaders
 from tests import factories
 
 

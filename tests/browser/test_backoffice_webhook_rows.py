@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth import get_user_model
 
-from slotwise.api.models import WebhookEndpoint
 from slotwise.core.clock import utcnow
 from slotwise.core.models import Membership
+from slotwise.notifications.models import WebhookEndpoint
 from slotwise.notifications.webhooks import enqueue_booking_event
 from tests import factories
 from tests.browser._backoffice import PASSWORD, next_monday_10, sign_in, world_with_history

@@ -17,10 +17,9 @@ from datetime import timedelta
 
 import pytest
 
-from slotwise.api.models import WebhookEndpoint
 from slotwise.bookings.models import Booking
 from slotwise.core.clock import utcnow
-from slotwise.notifications.models import Message
+from slotwise.notifications.models import Message, WebhookEndpoint
 from slotwise.notifications.outbox import event_context
 from tests import factories
 from tests.conftest import build_world

@@ -18,7 +18,7 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.test import Client
 
-from slotwise.api.models import ApiKey, WebhookEndpoint
+from slotwise.api.models import ApiKey
 from slotwise.api.services import api_key_create, webhook_endpoint_create
 from slotwise.bookings import actions
 from slotwise.bookings.models import Booking, BookingToken
@@ -27,7 +27,7 @@ from slotwise.catalog.models import TimeOff
 from slotwise.core.clock import utcnow
 from slotwise.core.models import Invitation, Membership
 from slotwise.core.services import invitation_create
-from slotwise.notifications.models import ReminderRule
+from slotwise.notifications.models import ReminderRule, WebhookEndpoint
 from tests import factories
 from tests.conftest import World
 

@@ -17,11 +17,11 @@ import time_machine
 from django.conf import settings as django_settings
 from django.test import Client
 
+from slotwise.bookings import availability_queries as loaders
 from slotwise.bookings.models import Booking
 from slotwise.catalog.models import Provider, WorkingHours
 from slotwise.core import ratelimit
 from slotwise.notifications.models import Message
-from slotwise.scheduling import loaders
 from tests.api.conftest import Api, assert_error
 
 pytestmark = pytest.mark.django_db

@@ -107,7 +107,7 @@ def test_api_refuses_a_page_step_of_zero(world, frozen):
 
 def test_unhandled_error_under_api_answers_json(world, frozen, monkeypatch):
     """Whatever goes wrong unexpectedly, an API client gets the API's error shape."""
-    from slotwise.scheduling import loaders
+    from slotwise.bookings import availability_queries as loaders
 
     def broken(**_: Any) -> None:
         raise RuntimeError("something unexpected")

@@ -18,7 +18,7 @@ from django.test.utils import CaptureQueriesContext
 
 from slotwise.api import services as api_services
 from slotwise.bookings import actions
-from slotwise.bookings.actions import tokens as token_module
+from slotwise.bookings import tokens as token_module
 from slotwise.bookings.models import Booking, BookingToken
 from slotwise.bookings.policy import SelfServicePolicy
 from slotwise.core import ratelimit

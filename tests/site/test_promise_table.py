@@ -17,9 +17,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from slotwise.bookings.actions.tokens import token_issue
 from slotwise.bookings.models import Booking, BookingToken
 from slotwise.bookings.policy import SelfServicePolicy
+from slotwise.bookings.tokens import token_issue
 from slotwise.core.models import Membership
 from slotwise.notifications.models import Message
 from slotwise.notifications.render import build_email, format_instant

@@ -1,4 +1,8 @@
-"""What the API keeps of its own: API keys, webhook endpoints and idempotency records."""
+"""What the API keeps of its own: API keys and idempotency records.
+
+Webhook endpoints belong to delivery (``notifications.models.WebhookEndpoint``); the names
+are re-exported here for the code that still imports them from the API.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +10,9 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from slotwise.core.models import Business
+from slotwise.notifications.models import WEBHOOK_EVENTS, WebhookEndpoint
 
-#: Events a webhook endpoint can subscribe to.
-WEBHOOK_EVENTS = (
-    "booking.created",
-    "booking.rescheduled",
-    "booking.cancelled",
-    "booking.completed",
-)
+__all__ = ["WEBHOOK_EVENTS", "ApiKey", "IdempotencyRecord", "WebhookEndpoint"]
 
 
 class ApiKey(models.Model):
@@ -41,26 +40,6 @@ class ApiKey(models.Model):
     @property
     def active(self) -> bool:
         return self.revoked_at is None
-
-
-class WebhookEndpoint(models.Model):
-    """A URL that receives signed POSTs for the booking events it subscribed to."""
-
-    business = models.ForeignKey(
-        Business, on_delete=models.CASCADE, related_name="webhook_endpoints"
-    )
-    url = models.URLField(max_length=500)
-    #: A list of event names from WEBHOOK_EVENTS.
-    events = models.JSONField(default=list)
-    secret = models.CharField(max_length=100)
-    active = models.BooleanField(default=True)
-    created_at = models.DateTimeField()
-
-    class Meta:
-        ordering = ["created_at", "id"]
-
-    def __str__(self) -> str:
-        return self.url
 
 
 class IdempotencyRecord(models.Model):

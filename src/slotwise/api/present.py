@@ -9,12 +9,11 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
-from slotwise.api.models import WebhookEndpoint
 from slotwise.bookings.models import Booking, BookingEvent, BookingPage, Payment
 from slotwise.bookings.selectors import SelfServiceStatus
 from slotwise.catalog.models import Customer, Provider, Service, TimeOff
 from slotwise.core.models import Business
-from slotwise.notifications.models import Message, NotificationSettings
+from slotwise.notifications.models import Message, NotificationSettings, WebhookEndpoint
 from slotwise.notifications.render import format_instant
 from slotwise.notifications.webhooks import contact_payload
 

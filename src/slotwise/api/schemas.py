@@ -22,8 +22,8 @@ from pydantic import (
     StringConstraints,
 )
 
-from slotwise.api.models import WEBHOOK_EVENTS
 from slotwise.core import validators
+from slotwise.notifications.models import WEBHOOK_EVENTS
 
 # --- building blocks --------------------------------------------------------------------------
 

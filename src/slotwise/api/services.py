@@ -18,11 +18,12 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from slotwise.api.errors import IdempotencyConflict, IdempotencyInProgress
-from slotwise.api.models import WEBHOOK_EVENTS, ApiKey, IdempotencyRecord, WebhookEndpoint
+from slotwise.api.models import ApiKey, IdempotencyRecord
 from slotwise.bookings.models import Booking
 from slotwise.core import errors, outbound
 from slotwise.core.models import Business
 from slotwise.core.records import record_apply, record_get, record_save
+from slotwise.notifications.models import WEBHOOK_EVENTS, WebhookEndpoint
 
 _KEY_PREFIX = "sw"
 #: A claimed Idempotency-Key whose request never finished is released after this long.

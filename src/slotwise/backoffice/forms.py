@@ -12,15 +12,16 @@ from django import forms
 from django.core.validators import EmailValidator
 from django.utils.translation import gettext_lazy as _
 
-from slotwise.bookings.models import CHANGE_DEADLINE_CHOICES, Booking, Payment
-from slotwise.catalog.models import Customer, Provider, Service
-from slotwise.core.models import Business
+from slotwise.bookings.models import CHANGE_DEADLINE_CHOICES, Booking, BookingPage, Payment
+from slotwise.catalog.models import Customer, Provider, Service, WorkingHours
+from slotwise.core.models import Business, Membership
 from slotwise.core.validators import (
     EMAIL_MAX_LENGTH,
     validate_email_address,
     validate_line,
     validate_text,
 )
+from slotwise.notifications.models import NotificationSettings
 
 
 def _optional_email(value: str) -> None:
@@ -343,8 +344,6 @@ class BookingPageForm(forms.ModelForm):
     )
 
     class Meta:
-        from slotwise.bookings.models import BookingPage
-
         model = BookingPage
         fields = [
             "title",
@@ -433,8 +432,6 @@ class ProviderForm(forms.ModelForm):
 
 
 class HoursRowForm(forms.Form):
-    from slotwise.catalog.models import WorkingHours
-
     weekday = forms.TypedChoiceField(
         label=_("Day"), choices=[("", "—"), *WorkingHours.Weekday.choices], coerce=int
     )
@@ -471,8 +468,6 @@ class TimeOffForm(forms.Form):
 
 class NotificationSettingsForm(forms.ModelForm):
     class Meta:
-        from slotwise.notifications.models import NotificationSettings
-
         model = NotificationSettings
         fields = [
             "provider_on_created",
@@ -524,8 +519,6 @@ class MemberAddForm(forms.Form):
     role = forms.ChoiceField(label=_("Role"), initial="staff")
 
     def __init__(self, *args: Any, grant_owner: bool = False, **kwargs: Any) -> None:
-        from slotwise.core.models import Membership
-
         super().__init__(*args, **kwargs)
         self.fields["email"].widget.attrs.update({"autocomplete": "off"})
         # Only owners may grant the owner role; the service says so too, for every caller.

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -12,11 +11,9 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from slotwise.bookings.self_service import SelfServicePolicy
 from slotwise.catalog.models import Customer, Provider, Service
 from slotwise.core.models import Business, slug_validator
-
-if TYPE_CHECKING:
-    from slotwise.bookings.policy import SelfServicePolicy
 
 #: Choices offered for "latest change time before the appointment" (minutes).
 CHANGE_DEADLINE_CHOICES = [
@@ -45,8 +42,6 @@ class SelfServicePolicyMixin:
 
     @property
     def policy(self) -> SelfServicePolicy:
-        from slotwise.bookings.policy import SelfServicePolicy  # policy reads Booking.Status
-
         return SelfServicePolicy(
             allow_cancel=self.allow_cancel,
             allow_reschedule=self.allow_reschedule,

@@ -16,36 +16,13 @@ from enum import StrEnum
 from django.utils.translation import gettext_lazy as _
 
 from slotwise.bookings.models import Booking
+from slotwise.bookings.self_service import SelfServicePolicy
 from slotwise.core import errors
 
 
 class Action(StrEnum):
     CANCEL = "cancel"
     RESCHEDULE = "reschedule"
-
-
-@dataclass(frozen=True, slots=True)
-class SelfServicePolicy:
-    """What a booking's customer may do online; copied onto the booking when it is made."""
-
-    allow_cancel: bool = False
-    allow_reschedule: bool = False
-    change_deadline_minutes: int = 1440
-    max_reschedules: int | None = None
-
-    def __post_init__(self) -> None:
-        if self.change_deadline_minutes < 0:
-            raise errors.InvalidInput(
-                "The latest change time cannot be negative.", field="change_deadline_minutes"
-            )
-        if self.max_reschedules is not None and self.max_reschedules < 0:
-            raise errors.InvalidInput(
-                "The reschedule limit cannot be negative.", field="max_reschedules"
-            )
-
-    @classmethod
-    def off(cls) -> SelfServicePolicy:
-        return cls()
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,3 +246,13 @@ def reschedule_provider_scope(
     if chosen_provider_id is None and booked_any_provider and page_any_provider:
         return None
     return booking_provider_id
+
+
+def facts_of(booking: Booking) -> BookingFacts:
+    """The policy-relevant facts of a booking row."""
+    return BookingFacts(
+        status=booking.status,
+        start=booking.start,
+        reschedule_count=booking.reschedule_count,
+        policy=booking.policy,
+    )

@@ -9,12 +9,13 @@ from typing import Any
 from django.db.models import Avg, Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
+from slotwise.bookings import availability_queries as loaders
 from slotwise.bookings import policy
-from slotwise.bookings.models import Booking, BookingEvent, BookingPage, Rating
+from slotwise.bookings.models import Booking, BookingEvent, BookingPage, Payment, Rating
 from slotwise.catalog.models import Customer, Provider, Service
 from slotwise.core import errors
 from slotwise.core.models import Business
-from slotwise.scheduling import availability, loaders
+from slotwise.scheduling import availability
 
 
 def booking_list(
@@ -142,17 +143,6 @@ def customer_changes(
     )
 
 
-def failed_messages(*, business: Business, limit: int = 20) -> QuerySet[Any]:
-    """Notifications that gave up (status failed) and need a person's attention."""
-    from slotwise.notifications.models import Message
-
-    return (
-        Message.objects.filter(business=business, status=Message.Status.FAILED)
-        .select_related("booking")
-        .order_by("-created_at", "-pk")[:limit]
-    )
-
-
 def customer_search(*, business: Business, term: str, limit: int = 20) -> QuerySet[Customer]:
     """The business's customers whose name, email or phone contains ``term``."""
     qs = Customer.objects.filter(business=business)
@@ -223,31 +213,8 @@ def booking_history(*, booking: Booking) -> QuerySet[BookingEvent]:
     )
 
 
-def booking_reminders(*, booking: Booking) -> QuerySet[Any]:
-    """The booking's reminder rows (scheduled, sent or cancelled), by due time."""
-    from slotwise.notifications.models import Message
-
-    return Message.objects.filter(
-        business_id=booking.business_id, booking=booking, kind=Message.Kind.REMINDER
-    ).order_by("due_at", "pk")
-
-
-def booking_notifications(*, booking: Booking) -> QuerySet[Any]:
-    """The booking's emails other than reminders (confirmation, changes, staff alerts)."""
-    from slotwise.notifications.models import Message
-
-    return (
-        Message.objects.filter(business_id=booking.business_id, booking=booking)
-        .exclude(kind=Message.Kind.REMINDER)
-        .exclude(channel=Message.Channel.WEBHOOK)
-        .order_by("created_at", "pk")
-    )
-
-
-def booking_payments(*, booking: Booking) -> QuerySet[Any]:
+def booking_payments(*, booking: Booking) -> QuerySet[Payment]:
     """Payments and refunds recorded against the booking, oldest first."""
-    from slotwise.bookings.models import Payment
-
     return Payment.objects.filter(business_id=booking.business_id, booking=booking).order_by(
         "created_at", "pk"
     )

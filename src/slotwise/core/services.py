@@ -21,7 +21,7 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
-from slotwise.core import errors
+from slotwise.core import errors, events
 from slotwise.core.models import (
     Business,
     Invitation,
@@ -86,8 +86,6 @@ def business_create(
     set one (None otherwise). A given password must pass Django's validators. An existing
     account with that email becomes the owner and keeps its own password.
     """
-    from slotwise.notifications.models import NotificationSettings, ReminderRule
-
     try:
         slug_validator(slug)
         validate_timezone(timezone)
@@ -123,8 +121,8 @@ def business_create(
             phone=phone,
             currency=currency,
         )
-        NotificationSettings.objects.create(business=business)
-        ReminderRule.objects.create(business=business, minutes_before=24 * 60)
+        # Other apps add their defaults (notifications: settings and a 24-hour reminder).
+        events.emit(events.BusinessCreated(business))
         user = users.objects.filter(username=owner_email).first()
         if user is None:
             # No password given: an unusable one, until the owner sets theirs from the link.

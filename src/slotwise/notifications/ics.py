@@ -11,15 +11,13 @@ import email.policy
 from datetime import UTC, datetime
 from email.headerregistry import BaseHeader, HeaderRegistry
 from email.message import MIMEPart
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.utils.translation import gettext as _
 from icalendar import STATUS, Calendar, Event, vCalAddress
 
-if TYPE_CHECKING:
-    from slotwise.bookings.models import Booking
+from slotwise.bookings.models import Booking
 
 
 class CachedHeaderRegistry(HeaderRegistry):

@@ -1,4 +1,5 @@
-"""The outbox (one row per message to send) and the settings that decide who gets what."""
+"""The outbox (one row per message to send), the settings that decide who gets what, and the
+webhook endpoints that receive booking events."""
 
 from __future__ import annotations
 
@@ -116,3 +117,34 @@ class Message(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} to {self.recipient} ({self.status})"
+
+
+#: Events a webhook endpoint can subscribe to.
+WEBHOOK_EVENTS = (
+    "booking.created",
+    "booking.rescheduled",
+    "booking.cancelled",
+    "booking.completed",
+)
+
+
+class WebhookEndpoint(models.Model):
+    """A URL that receives signed POSTs for the booking events it subscribed to."""
+
+    business = models.ForeignKey(
+        Business, on_delete=models.CASCADE, related_name="webhook_endpoints"
+    )
+    url = models.URLField(max_length=500)
+    #: A list of event names from WEBHOOK_EVENTS.
+    events = models.JSONField(default=list)
+    secret = models.CharField(max_length=100)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        # The table keeps the name it had when the model lived in the API app.
+        db_table = "api_webhookendpoint"
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.url

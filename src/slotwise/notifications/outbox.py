@@ -1,7 +1,8 @@
-"""What every booking change queues: customer emails, staff alerts and reminders.
+"""What every booking change queues: customer emails, staff alerts, reminders and webhooks.
 
-Called only by the booking actions, inside their transaction, so a change and its messages
-commit together or not at all. Nothing here sends anything; the worker does.
+``on_booking_changed`` subscribes to the domain's ``BookingChanged`` (registered in
+``NotificationsConfig.ready``) and runs inside the action's transaction, so a change and its
+messages commit together or not at all. Nothing here sends anything; the worker does.
 
 Each change builds its messages first and inserts them with one statement (``_insert``): a
 web booking's confirmation, staff alerts and reminder are one round trip, not a lookup, a
@@ -13,20 +14,66 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db import connection
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
-from slotwise.notifications.models import Message, NotificationSettings
+from slotwise.bookings import policy
+from slotwise.bookings.actor import Actor
+from slotwise.bookings.events import BookingChanged
+from slotwise.bookings.models import Booking, BookingEvent
+from slotwise.catalog.models import Provider
+from slotwise.core import errors
+from slotwise.core.events import BusinessCreated
+from slotwise.notifications.models import Message, NotificationSettings, ReminderRule
 from slotwise.notifications.webhooks import enqueue_booking_event
 
-if TYPE_CHECKING:
-    from slotwise.bookings.actor import Actor
-    from slotwise.bookings.models import Booking
-    from slotwise.catalog.models import Provider
-
 K = Message.Kind
+
+
+def on_business_created(event: BusinessCreated) -> None:
+    """A new business gets its notification settings and one reminder 24 hours before."""
+    NotificationSettings.objects.create(business=event.business)
+    ReminderRule.objects.create(business=event.business, minutes_before=24 * 60)
+
+
+def on_booking_changed(event: BookingChanged) -> None:
+    """Queue what ``event`` calls for, in the action's transaction."""
+    booking, now, kind = event.booking, event.now, event.kind
+    if kind == BookingEvent.Kind.CREATED:
+        on_booking_created(booking, notify_customer=event.notify_customer, now=now)
+    elif kind == BookingEvent.Kind.RESCHEDULED:
+        assert event.old is not None, "a reschedule says where the booking was"
+        on_booking_rescheduled(
+            booking,
+            old_start=event.old.start,
+            old_end=event.old.end,
+            old_provider=event.old.provider,
+            actor=event.actor,
+            notify_customer=event.notify_customer,
+            now=now,
+        )
+    elif kind == BookingEvent.Kind.CANCELLED:
+        on_booking_cancelled(
+            booking, actor=event.actor, notify_customer=event.notify_customer, now=now
+        )
+    elif kind == BookingEvent.Kind.COMPLETED:
+        on_booking_completed(booking, now=now, send_at=policy.close_undo_until(now))
+    elif kind == BookingEvent.Kind.NO_SHOW:
+        on_booking_closed_without_visit(booking, now=now)
+    elif kind == BookingEvent.Kind.CLOSE_UNDONE:
+        # The action holds the booking's row lock, so no other close or undo runs; a rating
+        # request the worker has already claimed or sent cannot be called back, so the undo
+        # is refused (raising here rolls the whole change back).
+        if completion_messages_sent(booking):
+            raise errors.InvalidState(
+                _("The rating request has already been sent."),
+                status=event.old.status if event.old is not None else booking.status,
+            )
+        on_booking_close_undone(booking, now=now)
+    # Payments and ratings queue nothing.
 
 
 def event_context(booking: Booking, **extra: Any) -> dict[str, Any]:

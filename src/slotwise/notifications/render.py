@@ -25,9 +25,9 @@ from django.template.loader import render_to_string
 from django.utils import dateformat, translation
 from django.utils.translation import gettext as _
 
-from slotwise.bookings.actions.tokens import token_issue
 from slotwise.bookings.models import Booking, BookingToken
 from slotwise.bookings.selectors import self_service_status
+from slotwise.bookings.tokens import token_issue
 from slotwise.notifications import ics
 from slotwise.notifications.models import Message
 

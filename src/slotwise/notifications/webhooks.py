@@ -25,13 +25,12 @@ import hashlib
 import hmac
 import json
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from slotwise.bookings.models import Booking
 from slotwise.core import outbound
-from slotwise.notifications.models import Message
-
-if TYPE_CHECKING:
-    from slotwise.bookings.models import Booking
+from slotwise.notifications.errors import UndeliverableMessage
+from slotwise.notifications.models import Message, WebhookEndpoint
 
 #: Seconds for the whole exchange (lookup, connect, send, status and headers) before the
 #: attempt counts as failed: a deadline, not a per-read timeout (see core/outbound.py).
@@ -85,8 +84,6 @@ def enqueue_booking_event(
     Calling it twice for the same booking version and event queues nothing new. ``due_at``
     holds the delivery back (a completion waits until it can no longer be undone).
     """
-    from slotwise.api.models import WebhookEndpoint
-
     endpoints = [
         e
         for e in WebhookEndpoint.objects.filter(business_id=booking.business_id, active=True)
@@ -142,9 +139,6 @@ def deliver_webhook(message: Message, *, now: datetime) -> None:
     An endpoint deleted since the row was queued makes the row undeliverable (no retry); a
     deactivated one still gets what was queued while it was active.
     """
-    from slotwise.api.models import WebhookEndpoint
-    from slotwise.notifications.worker import UndeliverableMessage
-
     endpoint = WebhookEndpoint.objects.filter(
         pk=message.context.get("endpoint_id"), business_id=message.business_id
     ).first()

@@ -32,7 +32,10 @@ from django.db.models import Case, F, ForeignKey, Q, Value, When
 
 from slotwise.bookings.models import Booking
 from slotwise.core.clock import utcnow
+from slotwise.notifications.errors import MailServerUnreachable, UndeliverableMessage
 from slotwise.notifications.models import Message
+from slotwise.notifications.render import build_email, wire_bytes
+from slotwise.notifications.webhooks import deliver_webhook
 
 log = logging.getLogger("slotwise.worker")
 
@@ -71,14 +74,6 @@ BOOKING_RELATED = (
     "booking__customer",
     "booking__booking_page",
 )
-
-
-class UndeliverableMessage(Exception):
-    """Retrying cannot help (e.g. the row names no booking); the row fails at once."""
-
-
-class MailServerUnreachable(Exception):
-    """No connection to the mail server could be made: every email in the batch waits."""
 
 
 def default_worker_id() -> str:
@@ -223,8 +218,6 @@ def prepare_emails(batch: Sequence[Message], *, now: datetime) -> dict[int, Prep
     """
     if db_connection.vendor == "sqlite":
         return {}
-    from slotwise.notifications.render import build_email
-
     prepared: dict[int, Prepared] = {}
     try:
         with transaction.atomic():
@@ -399,14 +392,10 @@ def _send(
     message: Message, *, now: datetime, mail_connection: Any, email: Prepared | None = None
 ) -> None:
     if message.channel == Message.Channel.WEBHOOK:
-        from slotwise.notifications.webhooks import deliver_webhook
-
         deliver_webhook(message, now=now)
         return
     if message.channel != Message.Channel.EMAIL:
         raise RuntimeError(f"no sender configured for channel {message.channel}")
-    from slotwise.notifications.render import build_email
-
     try:
         if email is None:
             email = build_email(message, now=now)
@@ -442,8 +431,6 @@ def _hand_over(email: Any, mail_connection: Any) -> int:
     session = getattr(mail_connection, "connection", None)
     if type(mail_connection) is not SMTPBackend or session is None:
         return int(mail_connection.send_messages([email]))
-    from slotwise.notifications.render import wire_bytes
-
     recipients = [_envelope_address(mail_connection, a) for a in email.recipients()]
     if not recipients:
         return 0

@@ -1,6 +1,6 @@
 """The day and time picker shared by the booking page and the reschedule page.
 
-Presentation only: the free slots come from ``scheduling.loaders.slots_for``; this module
+Presentation only: the free slots come from ``bookings.availability_queries.slots_for``; this module
 lays them out as a month calendar and a list of times in the reader's zone.
 """
 
@@ -17,9 +17,9 @@ from django.utils import dateformat
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from slotwise.bookings import availability_queries as loaders
 from slotwise.bookings.models import BookingPage
 from slotwise.catalog.models import Provider, Service
-from slotwise.scheduling import loaders
 from slotwise.scheduling.availability import Slot
 from slotwise.site.views import common
 

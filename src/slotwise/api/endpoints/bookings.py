@@ -45,6 +45,7 @@ from slotwise.api.schemas import (
     SelfServiceIn,
 )
 from slotwise.bookings import actions, selectors
+from slotwise.bookings import availability_queries as loaders
 from slotwise.bookings.actor import Actor
 from slotwise.bookings.models import Booking
 from slotwise.bookings.policy import SelfServicePolicy
@@ -54,7 +55,7 @@ from slotwise.core import errors
 from slotwise.core.clock import utcnow
 from slotwise.core.models import Business
 from slotwise.core.records import record_get
-from slotwise.scheduling import loaders
+from slotwise.notifications import selectors as outbox_selectors
 
 router = Router()
 
@@ -387,7 +388,7 @@ def booking_history(request: HttpRequest, reference: str, page: PageQuery) -> di
 def booking_reminders(request: HttpRequest, reference: str, page: PageQuery) -> dict[str, Any]:
     """Scheduled reminders with their send time and status (queued, sent, cancelled…)."""
     business = business_of(request)
-    qs = selectors.booking_reminders(booking=booking_for(business, reference))
+    qs = outbox_selectors.booking_reminders(booking=booking_for(business, reference))
     return paginate(qs, page, lambda m: present.reminder(m, business.tz))
 
 
@@ -397,7 +398,7 @@ def booking_reminders(request: HttpRequest, reference: str, page: PageQuery) -> 
 def booking_notifications(request: HttpRequest, reference: str, page: PageQuery) -> dict[str, Any]:
     """Emails caused by the booking's changes (reminders are under …/reminders)."""
     business = business_of(request)
-    qs = selectors.booking_notifications(booking=booking_for(business, reference))
+    qs = outbox_selectors.booking_notifications(booking=booking_for(business, reference))
     return paginate(qs, page, lambda m: present.message(m, business.tz))
 
 

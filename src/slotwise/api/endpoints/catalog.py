@@ -35,6 +35,7 @@ from slotwise.api.schemas import (
 )
 from slotwise.bookings.models import BookingPage
 from slotwise.bookings.pages import booking_page_save
+from slotwise.bookings.selectors import customer_search
 from slotwise.catalog import services
 from slotwise.catalog.models import Customer, Provider, Service, TimeOff, WorkingHours
 from slotwise.core.models import Business
@@ -220,8 +221,6 @@ def delete_time_off(request: HttpRequest, provider_id: PathId, time_off_id: Path
 @router.get("/customers", response=responses(CustomerList), tags=["customers"])
 def list_customers(request: HttpRequest, page: PageQuery, search: str = "") -> dict[str, Any]:
     """Customers by name; ``search`` matches name, email or phone."""
-    from slotwise.bookings.selectors import customer_search
-
     qs = Customer.objects.filter(business=business_of(request)).order_by("name", "pk")
     if search.strip():
         qs = customer_search(business=business_of(request), term=search[:100], limit=10_000)

@@ -35,12 +35,12 @@ from slotwise.api.schemas import (
     WebBookingOut,
 )
 from slotwise.bookings import actions, policy, selectors
+from slotwise.bookings import availability_queries as loaders
 from slotwise.bookings.actor import Actor
 from slotwise.bookings.models import Booking, BookingPage, BookingToken
 from slotwise.catalog.models import Provider, Service
 from slotwise.core import errors, ratelimit
 from slotwise.core.clock import utcnow
-from slotwise.scheduling import loaders
 
 router = Router(auth=None)
 UTC_ZONE = ZoneInfo("UTC")

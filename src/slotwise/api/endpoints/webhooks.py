@@ -10,7 +10,6 @@ from ninja import Router, Status
 from slotwise.api import present, services
 from slotwise.api.auth import business_of
 from slotwise.api.endpoints._common import PageQuery, PathId, paginate, responses
-from slotwise.api.models import WebhookEndpoint
 from slotwise.api.schemas import (
     DeliveryList,
     WebhookCreatedOut,
@@ -21,7 +20,7 @@ from slotwise.api.schemas import (
 )
 from slotwise.core.clock import utcnow
 from slotwise.core.records import record_get
-from slotwise.notifications.models import Message
+from slotwise.notifications.models import Message, WebhookEndpoint
 
 router = Router(tags=["webhooks"])
 

@@ -12,6 +12,7 @@ from django.utils import dateformat
 from django.utils.translation import gettext as _
 
 from slotwise.bookings.policy import describe_minutes
+from slotwise.core.clock import utcnow
 from slotwise.notifications.render import format_instant, format_range, zone_label
 
 register = template.Library()
@@ -63,8 +64,6 @@ def clock(value: datetime | None, zone: Any) -> str:
 @register.filter
 def zonename(zone: Any, value: datetime | None = None) -> str:
     """'Europe/Berlin, CEST' at ``value`` (or now)."""
-    from slotwise.core.clock import utcnow
-
     return zone_label((value or utcnow()).astimezone(_tz(zone)))
 
 

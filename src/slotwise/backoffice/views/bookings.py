@@ -26,6 +26,7 @@ from slotwise.backoffice.forms import (
 )
 from slotwise.backoffice.views._util import _posted
 from slotwise.bookings import actions, policy, selectors
+from slotwise.bookings import availability_queries as loaders
 from slotwise.bookings.actions.complete import last_closed_at
 from slotwise.bookings.actor import Actor
 from slotwise.bookings.models import Booking, Payment
@@ -33,7 +34,6 @@ from slotwise.catalog.models import Provider
 from slotwise.core import errors
 from slotwise.core.clock import utcnow
 from slotwise.notifications.models import Message
-from slotwise.scheduling import loaders
 
 PAGE_SIZE = 25
 

@@ -11,6 +11,7 @@ from slotwise.backoffice.access import staff_required
 from slotwise.bookings import selectors
 from slotwise.bookings.models import Booking
 from slotwise.core.clock import utcnow
+from slotwise.notifications import selectors as outbox_selectors
 
 UPCOMING_DAYS = 7
 CHANGES_DAYS = 14
@@ -34,7 +35,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     )[:15]
     since = now - timedelta(days=CHANGES_DAYS)
     changes = selectors.customer_changes(business=business, since=since)
-    failed = selectors.failed_messages(business=business)
+    failed = outbox_selectors.failed_messages(business=business)
     return render(
         request,
         "backoffice/dashboard.html",

@@ -12,11 +12,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists
 from django.utils.translation import gettext as _
 
+from slotwise.bookings import availability_queries as loaders
 from slotwise.bookings.actor import Actor
+from slotwise.bookings.events import BookingChanged, Previous
 from slotwise.bookings.models import Booking, BookingEvent, BookingPage
 from slotwise.catalog.models import Provider, Service
-from slotwise.core import errors
-from slotwise.scheduling import availability, loaders
+from slotwise.core import errors, events
+from slotwise.scheduling import availability
 
 #: Name of the PostgreSQL exclusion constraint that makes double booking impossible.
 OVERLAP_CONSTRAINT = "booking_no_overlap"
@@ -25,7 +27,12 @@ _REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read ov
 
 @contextmanager
 def write_transaction() -> Iterator[None]:
-    """One durable transaction per action; the database's overlap guard becomes a DomainError.
+    """The one durable transaction of a use case; the database's overlap guard becomes a
+    DomainError.
+
+    Each public action opens it around its ``*_in_transaction`` twin; a use case that makes
+    several changes at once (e.g. a customer, an idempotency key and a booking) opens it
+    itself and calls the twins inside.
 
     On SQLite the connection uses IMMEDIATE transactions, so the write lock is held from BEGIN
     and the overlap check cannot race. On PostgreSQL the exclusion constraint is the guarantee.
@@ -37,6 +44,12 @@ def write_transaction() -> Iterator[None]:
         if OVERLAP_CONSTRAINT in str(exc):
             raise errors.SlotUnavailable() from exc
         raise
+
+
+def require_transaction() -> None:
+    """An ``*_in_transaction`` action joins its caller's transaction; it never opens one."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("call the action inside write_transaction() (or its public entry)")
 
 
 def require_aware(value: datetime, field: str) -> datetime:
@@ -90,9 +103,16 @@ def record(
     now: datetime,
     old: dict[str, Any] | None = None,
     new: dict[str, Any] | None = None,
+    previous: Previous | None = None,
+    notify_customer: bool = True,
 ) -> BookingEvent:
-    """Append a history row for ``booking``."""
-    return BookingEvent.objects.create(
+    """Append a history row for ``booking`` and tell the subscribers (``BookingChanged``).
+
+    Called once per action, inside its transaction, after the booking is saved: what the
+    subscribers queue (emails, reminders, webhooks) commits with the change or not at all.
+    ``previous`` is the booking before the change where a subscriber needs it (reschedule).
+    """
+    row = BookingEvent.objects.create(
         business_id=booking.business_id,
         booking=booking,
         kind=kind,
@@ -103,6 +123,17 @@ def record(
         new=new or {},
         created_at=now,
     )
+    events.emit(
+        BookingChanged(
+            kind=kind,
+            booking=booking,
+            actor=actor,
+            now=now,
+            old=previous,
+            notify_customer=notify_customer,
+        )
+    )
+    return row
 
 
 def new_reference() -> str:
@@ -210,6 +241,13 @@ def validate_service_provider(
             raise errors.InvalidInput(
                 _("This provider is not offered on this page."), field="provider"
             )
+
+
+def previous(booking: Booking) -> Previous:
+    """The booking as it is now, for the event of a change about to be made."""
+    return Previous(
+        start=booking.start, end=booking.end, provider=booking.provider, status=booking.status
+    )
 
 
 def snapshot(booking: Booking) -> dict[str, Any]:

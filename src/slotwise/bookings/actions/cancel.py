@@ -8,7 +8,6 @@ from slotwise.bookings import policy
 from slotwise.bookings.actions import _common
 from slotwise.bookings.actor import Actor
 from slotwise.bookings.models import Booking, BookingEvent
-from slotwise.notifications import outbox
 
 
 def booking_cancel(
@@ -27,48 +26,61 @@ def booking_cancel(
     may cancel any confirmed booking. Payments are never touched.
     """
     with _common.write_transaction():
-        booking = _common.lock_booking(booking_id, business_id=business_id)
-        _common.check_version(booking, expected_version)
-        if actor.is_customer:
-            refusal = policy.customer_refusal(policy.Action.CANCEL, facts_of(booking), now)
-            if refusal is not None:
-                raise refusal
-            notify_customer = True  # a customer always gets the confirmation of their own cancel
-        elif (refusal := policy.staff_cancel_refusal(status=booking.status)) is not None:
-            raise refusal
-        old = _common.snapshot(booking)
-        booking.status = Booking.Status.CANCELLED
-        booking.cancelled_at = now
-        booking.cancelled_by = actor.kind
-        booking.cancellation_reason = reason.strip()[:2000]
-        booking.version += 1
-        booking.save(
-            update_fields=[
-                "status",
-                "cancelled_at",
-                "cancelled_by",
-                "cancellation_reason",
-                "version",
-                "updated_at",
-            ]
-        )
-        _common.record(
-            booking,
-            kind=BookingEvent.Kind.CANCELLED,
+        return booking_cancel_in_transaction(
+            booking_id=booking_id,
             actor=actor,
             now=now,
-            old=old,
-            new={"status": booking.status, "reason": booking.cancellation_reason},
+            reason=reason,
+            notify_customer=notify_customer,
+            expected_version=expected_version,
+            business_id=business_id,
         )
-        outbox.on_booking_cancelled(booking, actor=actor, notify_customer=notify_customer, now=now)
-    return booking
 
 
-def facts_of(booking: Booking) -> policy.BookingFacts:
-    """The policy-relevant facts of a booking row."""
-    return policy.BookingFacts(
-        status=booking.status,
-        start=booking.start,
-        reschedule_count=booking.reschedule_count,
-        policy=booking.policy,
+def booking_cancel_in_transaction(
+    *,
+    booking_id: int,
+    actor: Actor,
+    now: datetime,
+    reason: str = "",
+    notify_customer: bool = True,
+    expected_version: int | None = None,
+    business_id: int | None = None,
+) -> Booking:
+    """``booking_cancel`` in the caller's transaction (see ``write_transaction``)."""
+    _common.require_transaction()
+    booking = _common.lock_booking(booking_id, business_id=business_id)
+    _common.check_version(booking, expected_version)
+    if actor.is_customer:
+        refusal = policy.customer_refusal(policy.Action.CANCEL, policy.facts_of(booking), now)
+        if refusal is not None:
+            raise refusal
+        notify_customer = True  # a customer always gets the confirmation of their own cancel
+    elif (refusal := policy.staff_cancel_refusal(status=booking.status)) is not None:
+        raise refusal
+    old = _common.snapshot(booking)
+    booking.status = Booking.Status.CANCELLED
+    booking.cancelled_at = now
+    booking.cancelled_by = actor.kind
+    booking.cancellation_reason = reason.strip()[:2000]
+    booking.version += 1
+    booking.save(
+        update_fields=[
+            "status",
+            "cancelled_at",
+            "cancelled_by",
+            "cancellation_reason",
+            "version",
+            "updated_at",
+        ]
     )
+    _common.record(
+        booking,
+        kind=BookingEvent.Kind.CANCELLED,
+        actor=actor,
+        now=now,
+        old=old,
+        new={"status": booking.status, "reason": booking.cancellation_reason},
+        notify_customer=notify_customer,
+    )
+    return booking

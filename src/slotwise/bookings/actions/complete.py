@@ -9,14 +9,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.utils.translation import gettext as _
-
 from slotwise.bookings import policy
 from slotwise.bookings.actions import _common
 from slotwise.bookings.actor import Actor
 from slotwise.bookings.models import Booking, BookingEvent, Rating
 from slotwise.core import errors
-from slotwise.notifications import outbox
 
 
 def booking_complete(
@@ -48,6 +45,34 @@ def booking_mark_no_show(
     )
 
 
+def booking_complete_in_transaction(
+    *, booking_id: int, actor: Actor, now: datetime, business_id: int | None = None
+) -> Booking:
+    """``booking_complete`` in the caller's transaction (see ``write_transaction``)."""
+    return _close_in_transaction(
+        booking_id=booking_id,
+        actor=actor,
+        now=now,
+        business_id=business_id,
+        status=Booking.Status.COMPLETED,
+        kind=BookingEvent.Kind.COMPLETED,
+    )
+
+
+def booking_mark_no_show_in_transaction(
+    *, booking_id: int, actor: Actor, now: datetime, business_id: int | None = None
+) -> Booking:
+    """``booking_mark_no_show`` in the caller's transaction (see ``write_transaction``)."""
+    return _close_in_transaction(
+        booking_id=booking_id,
+        actor=actor,
+        now=now,
+        business_id=business_id,
+        status=Booking.Status.NO_SHOW,
+        kind=BookingEvent.Kind.NO_SHOW,
+    )
+
+
 def _close(
     *,
     booking_id: int,
@@ -57,22 +82,39 @@ def _close(
     status: str,
     kind: str,
 ) -> Booking:
+    with _common.write_transaction():
+        return _close_in_transaction(
+            booking_id=booking_id,
+            actor=actor,
+            now=now,
+            business_id=business_id,
+            status=status,
+            kind=kind,
+        )
+
+
+def _close_in_transaction(
+    *,
+    booking_id: int,
+    actor: Actor,
+    now: datetime,
+    business_id: int | None,
+    status: str,
+    kind: str,
+) -> Booking:
+    """``_close`` in the caller's transaction (see ``write_transaction``)."""
+    _common.require_transaction()
     if actor.is_customer:
         raise errors.NotAllowed()
-    with _common.write_transaction():
-        booking = _common.lock_booking(booking_id, business_id=business_id)
-        refusal = policy.closing_refusal(status=booking.status, end=booking.end, now=now)
-        if refusal is not None:
-            raise refusal
-        old = {"status": booking.status}
-        booking.status = status
-        booking.version += 1
-        booking.save(update_fields=["status", "version", "updated_at"])
-        _common.record(booking, kind=kind, actor=actor, now=now, old=old, new={"status": status})
-        if status == Booking.Status.COMPLETED:
-            outbox.on_booking_completed(booking, now=now, send_at=policy.close_undo_until(now))
-        else:
-            outbox.on_booking_closed_without_visit(booking, now=now)
+    booking = _common.lock_booking(booking_id, business_id=business_id)
+    refusal = policy.closing_refusal(status=booking.status, end=booking.end, now=now)
+    if refusal is not None:
+        raise refusal
+    old = {"status": booking.status}
+    booking.status = status
+    booking.version += 1
+    booking.save(update_fields=["status", "version", "updated_at"])
+    _common.record(booking, kind=kind, actor=actor, now=now, old=old, new={"status": status})
     return booking
 
 
@@ -83,38 +125,49 @@ def booking_close_undo(
 
     The waiting rating request (and completion webhook) is withdrawn in the same transaction.
     """
-    if actor.is_customer:
-        raise errors.NotAllowed()
     with _common.write_transaction():
-        booking = _common.lock_booking(booking_id, business_id=business_id)
-        closed_at = last_closed_at(booking)
-        refusal = policy.close_undo_refusal(
-            status=booking.status,
-            closed_at=closed_at,
-            now=now,
-            rated=Rating.objects.filter(booking=booking).exists(),
-        )
-        # The booking row is locked, so no other close or undo runs; a rating request the
-        # worker has already claimed or sent cannot be called back, so the undo is refused.
-        if refusal is None and outbox.completion_messages_sent(booking):
-            refusal = errors.InvalidState(
-                _("The rating request has already been sent."), status=booking.status
-            )
-        if refusal is not None:
-            raise refusal
-        old = {"status": booking.status}
-        booking.status = Booking.Status.CONFIRMED
-        booking.version += 1
-        booking.save(update_fields=["status", "version", "updated_at"])
-        _common.record(
-            booking,
-            kind=BookingEvent.Kind.CLOSE_UNDONE,
+        return booking_close_undo_in_transaction(
+            booking_id=booking_id,
             actor=actor,
             now=now,
-            old=old,
-            new={"status": booking.status},
+            business_id=business_id,
         )
-        outbox.on_booking_close_undone(booking, now=now)
+
+
+def booking_close_undo_in_transaction(
+    *, booking_id: int, actor: Actor, now: datetime, business_id: int | None = None
+) -> Booking:
+    """``booking_close_undo`` in the caller's transaction (see ``write_transaction``)."""
+    _common.require_transaction()
+    if actor.is_customer:
+        raise errors.NotAllowed()
+    booking = _common.lock_booking(booking_id, business_id=business_id)
+    closed_at = last_closed_at(booking)
+    refusal = policy.close_undo_refusal(
+        status=booking.status,
+        closed_at=closed_at,
+        now=now,
+        rated=Rating.objects.filter(booking=booking).exists(),
+    )
+    if refusal is not None:
+        raise refusal
+    # The booking row is locked, so no other close or undo runs. A rating request the
+    # worker has already claimed or sent cannot be called back: the subscriber of this
+    # change (notifications) refuses it then, and everything here rolls back.
+    before = _common.previous(booking)
+    old = {"status": booking.status}
+    booking.status = Booking.Status.CONFIRMED
+    booking.version += 1
+    booking.save(update_fields=["status", "version", "updated_at"])
+    _common.record(
+        booking,
+        kind=BookingEvent.Kind.CLOSE_UNDONE,
+        actor=actor,
+        now=now,
+        old=old,
+        new={"status": booking.status},
+        previous=before,
+    )
     return booking
 
 

@@ -11,17 +11,17 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.utils.translation import gettext as _
 
+from slotwise.bookings import availability_queries as loaders
 from slotwise.bookings.actions import _common
-from slotwise.bookings.actions.tokens import token_issue
 from slotwise.bookings.actor import Actor
 from slotwise.bookings.models import Booking, BookingEvent, BookingPage, BookingToken
 from slotwise.bookings.policy import SelfServicePolicy
+from slotwise.bookings.tokens import token_issue
 from slotwise.catalog.models import Customer, Provider, Service
 from slotwise.catalog.services import customer_details_checked, customer_get_or_create
 from slotwise.core import errors, validators
 from slotwise.core.models import Business
-from slotwise.notifications import outbox
-from slotwise.scheduling import availability, loaders
+from slotwise.scheduling import availability
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +56,44 @@ def booking_create_custom(
     booking's transaction (e.g. the API marks its idempotency key done), so both commit or
     neither does.
     """
+    with _common.write_transaction():
+        return booking_create_custom_in_transaction(
+            business=business,
+            actor=actor,
+            customer=customer,
+            service=service,
+            provider=provider,
+            start=start,
+            policy=policy,
+            now=now,
+            price=price,
+            notes=notes,
+            override_availability=override_availability,
+            notify_customer=notify_customer,
+            cloned_from=cloned_from,
+            also=also,
+        )
+
+
+def booking_create_custom_in_transaction(
+    *,
+    business: Business,
+    actor: Actor,
+    customer: Customer,
+    service: Service,
+    provider: Provider,
+    start: datetime,
+    policy: SelfServicePolicy,
+    now: datetime,
+    price: Decimal | None = None,
+    notes: str = "",
+    override_availability: bool = False,
+    notify_customer: bool = True,
+    cloned_from: Booking | None = None,
+    also: Callable[[Booking], object] | None = None,
+) -> Booking:
+    """``booking_create_custom`` in the caller's transaction (see ``write_transaction``)."""
+    _common.require_transaction()
     start = _common.require_aware(start, "start")
     if customer.business_id != business.pk:
         raise errors.NotFound(_("Customer not found."))
@@ -64,44 +102,43 @@ def booking_create_custom(
         raise errors.InvalidInput(_("The appointment cannot start in the past."), field="start")
     if price is not None and price < 0:
         raise errors.InvalidInput(_("The price cannot be negative."), field="price")
-    with _common.write_transaction():
-        provider = _common.lock_provider(provider.pk)
-        if not override_availability:
-            _common.ensure_bookable(
-                provider=provider,
-                service=service,
-                start=start,
-                now=now,
-                page=None,
-                customer_rules=False,
-            )
-        booking = _insert(
-            business=business,
-            source=Booking.Source.CUSTOM,
-            service=service,
+    provider = _common.lock_provider(provider.pk)
+    if not override_availability:
+        _common.ensure_bookable(
             provider=provider,
-            customer=customer,
+            service=service,
             start=start,
-            policy=policy,
-            price=service.price if price is None else price,
-            notes=notes,
-            cloned_from=cloned_from,
-        )
-        _common.record(
-            booking,
-            kind=BookingEvent.Kind.CREATED,
-            actor=actor,
             now=now,
-            new={
-                **_common.snapshot(booking),
-                "source": booking.source,
-                "override_availability": override_availability,
-                **({"cloned_from": cloned_from.reference} if cloned_from else {}),
-            },
+            page=None,
+            customer_rules=False,
         )
-        outbox.on_booking_created(booking, notify_customer=notify_customer, now=now)
-        if also is not None:
-            also(booking)
+    booking = _insert(
+        business=business,
+        source=Booking.Source.CUSTOM,
+        service=service,
+        provider=provider,
+        customer=customer,
+        start=start,
+        policy=policy,
+        price=service.price if price is None else price,
+        notes=notes,
+        cloned_from=cloned_from,
+    )
+    _common.record(
+        booking,
+        kind=BookingEvent.Kind.CREATED,
+        actor=actor,
+        now=now,
+        new={
+            **_common.snapshot(booking),
+            "source": booking.source,
+            "override_availability": override_availability,
+            **({"cloned_from": cloned_from.reference} if cloned_from else {}),
+        },
+        notify_customer=notify_customer,
+    )
+    if also is not None:
+        also(booking)
     return booking
 
 
@@ -123,6 +160,65 @@ def booking_create_web(
     the booking's transaction with the booking and its token (the idempotency key of a web
     booking is marked done there), so both commit or neither does.
     """
+    checked = _web_checked(
+        page=page,
+        service=service,
+        provider=provider,
+        start=start,
+        customer=customer,
+        notes=notes,
+    )
+    with _common.write_transaction():
+        return _web_locked(checked, now=now, also=also)
+
+
+def booking_create_web_in_transaction(
+    *,
+    page: BookingPage,
+    service: Service,
+    provider: Provider | None,
+    start: datetime,
+    customer: CustomerDetails,
+    now: datetime,
+    notes: str = "",
+    also: Callable[[Booking, str], object] | None = None,
+) -> tuple[Booking, str]:
+    """``booking_create_web`` in the caller's transaction (see ``write_transaction``)."""
+    _common.require_transaction()
+    checked = _web_checked(
+        page=page,
+        service=service,
+        provider=provider,
+        start=start,
+        customer=customer,
+        notes=notes,
+    )
+    return _web_locked(checked, now=now, also=also)
+
+
+@dataclass(frozen=True, slots=True)
+class _WebBooking:
+    """A web booking's input, checked before any lock is taken."""
+
+    page: BookingPage
+    service: Service
+    provider: Provider | None
+    start: datetime
+    name: str  # as typed (stripped): the actor of the booking's history row
+    details: dict[str, str]
+    contact: CustomerDetails
+    notes: str
+
+
+def _web_checked(
+    *,
+    page: BookingPage,
+    service: Service,
+    provider: Provider | None,
+    start: datetime,
+    customer: CustomerDetails,
+    notes: str,
+) -> _WebBooking:
     start = _common.require_aware(start, "start")
     business = page.business
     if not page.active:
@@ -161,55 +257,70 @@ def booking_create_web(
         _common.ensure_no_overlap(
             provider=provider, blocked_start=blocked_start, blocked_end=blocked_end
         )
+    return _WebBooking(
+        page=page,
+        service=service,
+        provider=provider,
+        start=start,
+        name=name,
+        details=details,
+        contact=contact,
+        notes=notes,
+    )
 
+
+def _web_locked(
+    checked: _WebBooking, *, now: datetime, also: Callable[[Booking, str], object] | None
+) -> tuple[Booking, str]:
+    page, service, provider, start = checked.page, checked.service, checked.provider, checked.start
+    business, details, notes = page.business, checked.details, checked.notes
+    name = checked.name
     booked_any_provider = provider is None
-    with _common.write_transaction():
-        if provider is None:
-            candidates = loaders.providers_for(service=service, page=page)
-            # Lock every candidate (in id order, so concurrent requests cannot deadlock) before
-            # looking for a free one; otherwise two requests pick the same provider and the
-            # loser is refused although another provider is free.
-            _common.lock_providers([p.pk for p in candidates])
-            provider = _choose_free_provider(
-                page=page, service=service, start=start, now=now, candidates=candidates
-            )
-        provider = _common.lock_provider(provider.pk)
-        _common.ensure_bookable(
-            provider=provider,
-            service=service,
-            start=start,
-            now=now,
-            page=page,
-            customer_rules=True,
+    if provider is None:
+        candidates = loaders.providers_for(service=service, page=page)
+        # Lock every candidate (in id order, so concurrent requests cannot deadlock) before
+        # looking for a free one; otherwise two requests pick the same provider and the
+        # loser is refused although another provider is free.
+        _common.lock_providers([p.pk for p in candidates])
+        provider = _choose_free_provider(
+            page=page, service=service, start=start, now=now, candidates=candidates
         )
-        # An existing customer with this address is linked, never changed or shown: what the
-        # booker typed is the booking's own contact (only a new customer is made from it).
-        cust, _created = customer_get_or_create(business=business, **details)
-        booking = _insert(
-            business=business,
-            source=Booking.Source.WEB,
-            service=service,
-            provider=provider,
-            customer=cust,
-            start=start,
-            policy=page.policy,
-            price=service.price,
-            notes=notes,
-            page=page,
-            booked_any_provider=booked_any_provider,
-            contact=contact,
-        )
-        _common.record(
-            booking,
-            kind=BookingEvent.Kind.CREATED,
-            actor=Actor.customer(name),
-            now=now,
-            new={**_common.snapshot(booking), "source": booking.source, "page": page.slug},
-        )
-        token = token_issue(booking=booking, purpose=BookingToken.Purpose.MANAGE, now=now)
-        outbox.on_booking_created(booking, notify_customer=True, now=now)
-        if also is not None:
-            also(booking, token)
+    provider = _common.lock_provider(provider.pk)
+    _common.ensure_bookable(
+        provider=provider,
+        service=service,
+        start=start,
+        now=now,
+        page=page,
+        customer_rules=True,
+    )
+    # An existing customer with this address is linked, never changed or shown: what the
+    # booker typed is the booking's own contact (only a new customer is made from it).
+    cust, _created = customer_get_or_create(business=business, **details)
+    booking = _insert(
+        business=business,
+        source=Booking.Source.WEB,
+        service=service,
+        provider=provider,
+        customer=cust,
+        start=start,
+        policy=page.policy,
+        price=service.price,
+        notes=notes,
+        page=page,
+        booked_any_provider=booked_any_provider,
+        contact=checked.contact,
+    )
+    token = token_issue(booking=booking, purpose=BookingToken.Purpose.MANAGE, now=now)
+    _common.record(
+        booking,
+        kind=BookingEvent.Kind.CREATED,
+        actor=Actor.customer(name),
+        now=now,
+        new={**_common.snapshot(booking), "source": booking.source, "page": page.slug},
+    )
+    if also is not None:
+        also(booking, token)
     return booking, token
 
 

@@ -8,12 +8,10 @@ from django.utils.translation import gettext as _
 
 from slotwise.bookings import policy
 from slotwise.bookings.actions import _common
-from slotwise.bookings.actions.cancel import facts_of
 from slotwise.bookings.actor import Actor
 from slotwise.bookings.models import Booking, BookingEvent
 from slotwise.catalog.models import Provider
 from slotwise.core import errors
-from slotwise.notifications import outbox
 
 
 def booking_reschedule(
@@ -35,91 +33,111 @@ def booking_reschedule(
     page allows "any provider". Staff: any free time within working hours, or any free time at
     all with ``override_availability``. Never over another booking.
     """
-    new_start = _common.require_aware(new_start, "start")
     with _common.write_transaction():
-        booking = _common.lock_booking(booking_id, business_id=business_id)
-        _common.check_version(booking, expected_version)
-        page = booking.booking_page
-        if actor.is_customer:
-            refusal = policy.customer_refusal(policy.Action.RESCHEDULE, facts_of(booking), now)
-            if refusal is not None:
-                raise refusal
-            notify_customer = True
-            override_availability = False
-            # Re-checked here for every face: the customer keeps their provider unless the page
-            # lets them choose another ("any provider"); no provider given keeps the booking's.
-            policy.reschedule_provider_scope(
-                booking_provider_id=booking.provider_id,
-                booked_any_provider=booking.booked_any_provider,
-                page_any_provider=page is not None and page.any_provider,
-                chosen_provider_id=new_provider.pk if new_provider is not None else None,
-            )
-        elif (refusal := policy.staff_reschedule_refusal(status=booking.status)) is not None:
-            raise refusal
-        if new_start < now:
-            raise errors.InvalidInput(_("The new time is in the past."), field="start")
-        provider = new_provider or booking.provider
-        _common.validate_service_provider(
-            business_id=booking.business_id,
-            service=booking.service,
-            provider=provider,
-            page=page if actor.is_customer and provider.pk != booking.provider_id else None,
+        return booking_reschedule_in_transaction(
+            booking_id=booking_id,
+            actor=actor,
+            new_start=new_start,
+            now=now,
+            new_provider=new_provider,
+            notify_customer=notify_customer,
+            override_availability=override_availability,
+            expected_version=expected_version,
+            business_id=business_id,
         )
-        if new_start == booking.start and provider.pk == booking.provider_id:
-            raise errors.InvalidInput(_("The booking is already at this time."), field="start")
-        provider = _common.lock_provider(provider.pk)
-        end, blocked_start, blocked_end = _common.blocked_range(new_start, booking.service)
-        _common.ensure_no_overlap(
+
+
+def booking_reschedule_in_transaction(
+    *,
+    booking_id: int,
+    actor: Actor,
+    new_start: datetime,
+    now: datetime,
+    new_provider: Provider | None = None,
+    notify_customer: bool = True,
+    override_availability: bool = False,
+    expected_version: int | None = None,
+    business_id: int | None = None,
+) -> Booking:
+    """``booking_reschedule`` in the caller's transaction (see ``write_transaction``)."""
+    _common.require_transaction()
+    new_start = _common.require_aware(new_start, "start")
+    booking = _common.lock_booking(booking_id, business_id=business_id)
+    _common.check_version(booking, expected_version)
+    page = booking.booking_page
+    if actor.is_customer:
+        refusal = policy.customer_refusal(policy.Action.RESCHEDULE, policy.facts_of(booking), now)
+        if refusal is not None:
+            raise refusal
+        notify_customer = True
+        override_availability = False
+        # Re-checked here for every face: the customer keeps their provider unless the page
+        # lets them choose another ("any provider"); no provider given keeps the booking's.
+        policy.reschedule_provider_scope(
+            booking_provider_id=booking.provider_id,
+            booked_any_provider=booking.booked_any_provider,
+            page_any_provider=page is not None and page.any_provider,
+            chosen_provider_id=new_provider.pk if new_provider is not None else None,
+        )
+    elif (refusal := policy.staff_reschedule_refusal(status=booking.status)) is not None:
+        raise refusal
+    if new_start < now:
+        raise errors.InvalidInput(_("The new time is in the past."), field="start")
+    provider = new_provider or booking.provider
+    _common.validate_service_provider(
+        business_id=booking.business_id,
+        service=booking.service,
+        provider=provider,
+        page=page if actor.is_customer and provider.pk != booking.provider_id else None,
+    )
+    if new_start == booking.start and provider.pk == booking.provider_id:
+        raise errors.InvalidInput(_("The booking is already at this time."), field="start")
+    provider = _common.lock_provider(provider.pk)
+    end, blocked_start, blocked_end = _common.blocked_range(new_start, booking.service)
+    _common.ensure_no_overlap(
+        provider=provider,
+        blocked_start=blocked_start,
+        blocked_end=blocked_end,
+        exclude_booking_id=booking.pk,
+    )
+    if not override_availability:
+        _common.ensure_bookable(
             provider=provider,
-            blocked_start=blocked_start,
-            blocked_end=blocked_end,
+            service=booking.service,
+            start=new_start,
+            now=now,
+            page=page,
+            customer_rules=actor.is_customer,
             exclude_booking_id=booking.pk,
         )
-        if not override_availability:
-            _common.ensure_bookable(
-                provider=provider,
-                service=booking.service,
-                start=new_start,
-                now=now,
-                page=page,
-                customer_rules=actor.is_customer,
-                exclude_booking_id=booking.pk,
-            )
-        old = _common.snapshot(booking)
-        old_start, old_end, old_provider = booking.start, booking.end, booking.provider
-        booking.start, booking.end = new_start, end
-        booking.blocked_start, booking.blocked_end = blocked_start, blocked_end
-        booking.provider = provider
-        booking.version += 1
-        if actor.is_customer:
-            booking.reschedule_count += 1
-        booking.save(
-            update_fields=[
-                "start",
-                "end",
-                "blocked_start",
-                "blocked_end",
-                "provider",
-                "version",
-                "reschedule_count",
-                "updated_at",
-            ]
-        )
-        _common.record(
-            booking,
-            kind=BookingEvent.Kind.RESCHEDULED,
-            actor=actor,
-            now=now,
-            old=old,
-            new=_common.snapshot(booking),
-        )
-        outbox.on_booking_rescheduled(
-            booking,
-            old_start=old_start,
-            old_end=old_end,
-            old_provider=old_provider,
-            actor=actor,
-            notify_customer=notify_customer,
-            now=now,
-        )
+    old = _common.snapshot(booking)
+    before = _common.previous(booking)
+    booking.start, booking.end = new_start, end
+    booking.blocked_start, booking.blocked_end = blocked_start, blocked_end
+    booking.provider = provider
+    booking.version += 1
+    if actor.is_customer:
+        booking.reschedule_count += 1
+    booking.save(
+        update_fields=[
+            "start",
+            "end",
+            "blocked_start",
+            "blocked_end",
+            "provider",
+            "version",
+            "reschedule_count",
+            "updated_at",
+        ]
+    )
+    _common.record(
+        booking,
+        kind=BookingEvent.Kind.RESCHEDULED,
+        actor=actor,
+        now=now,
+        old=old,
+        new=_common.snapshot(booking),
+        previous=before,
+        notify_customer=notify_customer,
+    )
     return booking

@@ -25,10 +25,10 @@ from slotwise.api import services as api_services
 from slotwise.api.errors import IdempotencyConflict, IdempotencyInProgress
 from slotwise.api.models import IdempotencyRecord
 from slotwise.bookings import actions, selectors
+from slotwise.bookings import availability_queries as loaders
 from slotwise.bookings.models import Booking, BookingPage, BookingToken
 from slotwise.catalog.models import Provider, Service
 from slotwise.core import errors, ratelimit
-from slotwise.scheduling import loaders
 from slotwise.site import picker as picker_mod
 from slotwise.site.forms import DetailsForm
 from slotwise.site.views import common

@@ -19,12 +19,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from slotwise.bookings import actions, policy, selectors
+from slotwise.bookings import availability_queries as loaders
 from slotwise.bookings.actor import Actor
 from slotwise.bookings.models import Booking, BookingPage
 from slotwise.catalog.models import Provider
 from slotwise.core import errors
 from slotwise.notifications import ics
-from slotwise.scheduling import loaders
 from slotwise.site import picker as picker_mod
 from slotwise.site.forms import CancelForm
 from slotwise.site.views import common

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
 from slotwise.bookings import actions
@@ -17,9 +18,12 @@ from slotwise.bookings.policy import SelfServicePolicy
 from slotwise.catalog.models import Customer, Provider, Service, TimeOff, WorkingHours
 from slotwise.core import errors
 from slotwise.core.clock import utcnow
-from slotwise.core.models import Business
+from slotwise.core.models import Business, Membership
 from slotwise.core.services import business_create
-from slotwise.notifications.models import ReminderRule
+
+# The demo seeds every app's data, delivery's included (an allowed exception to the layering,
+# see [tool.importlinter] in pyproject.toml).
+from slotwise.notifications.models import Message, ReminderRule
 
 SLUG = "demo-salon"
 OWNER_EMAIL = "owner@demo-salon.example"
@@ -63,10 +67,6 @@ class Command(BaseCommand):
         )
 
     def _create(self) -> Business:
-        from django.contrib.auth import get_user_model
-
-        from slotwise.core.models import Membership
-
         business, _ = business_create(
             slug=SLUG,
             name="Demo Salon",
@@ -229,8 +229,6 @@ class Command(BaseCommand):
                         reason="Plans changed",
                     )
         # Demo data should not flood a real mailbox: nothing queued while seeding is sent.
-        from slotwise.notifications.models import Message
-
         Message.objects.filter(business=business).exclude(kind=Message.Kind.REMINDER).update(
             status=Message.Status.CANCELLED, last_error="demo data"
         )

@@ -1,6 +1,7 @@
 """Turn database rows into the plain inputs of the availability engine.
 
-The engine (availability.py) is pure; this module is the only place that reads bookings,
+The engine (``scheduling/availability.py``) is pure and imports nothing of the project; this
+module, beside the models it reads, is the only place that reads bookings,
 hours and time off for it, always within one business.
 """
 

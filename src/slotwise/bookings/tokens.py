@@ -1,4 +1,9 @@
-"""Customer link tokens: 256 random bits in the link, only a SHA-256 hash in the database."""
+"""Customer link tokens: 256 random bits in the link, only a SHA-256 hash in the database.
+
+The domain's offer to every face and email that links to a booking: ``token_issue`` makes a
+link, ``token_verify`` opens one. Issuing a token is not a booking change (no history, no
+event), so rendering an email may call it.
+"""
 
 from __future__ import annotations
 
