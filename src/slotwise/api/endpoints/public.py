@@ -38,7 +38,7 @@ from slotwise.bookings import actions, policy, selectors
 from slotwise.bookings.actor import Actor
 from slotwise.bookings.models import Booking, BookingPage, BookingToken
 from slotwise.catalog.models import Provider, Service
-from slotwise.core import errors, ratelimit
+from slotwise.core import errors, ratelimit, web
 from slotwise.core.clock import utcnow
 from slotwise.scheduling import loaders
 
@@ -298,13 +298,14 @@ def _customer_zone(name: str) -> str:
 
 
 def _booking_by_token(request: HttpRequest, token: str, now: datetime) -> Booking:
-    client = ratelimit.client_key(request)
-    limits = {"limit": ratelimit.BAD_TOKEN_LIMIT, "window_seconds": ratelimit.BAD_TOKEN_WINDOW}
-    if ratelimit.is_limited("bad_token", client, **limits):
-        raise RateLimited()
-    booking = actions.token_verify(raw=token, purpose=BookingToken.Purpose.MANAGE, now=now)
+    try:
+        booking = web.token_lookup(
+            request,
+            lambda: actions.token_verify(raw=token, purpose=BookingToken.Purpose.MANAGE, now=now),
+        )
+    except web.TooManyBadTokens:
+        raise RateLimited() from None
     if booking is None:
-        ratelimit.hit("bad_token", client, **limits)
         raise errors.NotFound("This link is not valid. Please contact the business.")
     return booking
 

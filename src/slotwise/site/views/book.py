@@ -27,7 +27,7 @@ from slotwise.api.models import IdempotencyRecord
 from slotwise.bookings import actions, selectors
 from slotwise.bookings.models import Booking, BookingPage, BookingToken
 from slotwise.catalog.models import Provider, Service
-from slotwise.core import errors, ratelimit
+from slotwise.core import errors, ratelimit, web
 from slotwise.scheduling import loaders
 from slotwise.site import picker as picker_mod
 from slotwise.site.forms import DetailsForm
@@ -77,7 +77,7 @@ def read_choices(page: BookingPage, data: QueryDict) -> Choices:
     """Parse the choices; anything unknown is simply treated as not chosen yet."""
     services = selectors.page_services(page=page)
     choices = Choices(page=page, services=services)
-    wanted = common.parse_int(data.get("service"))
+    wanted = web.parse_int(data.get("service"))
     choices.service = next((s for s in services if s.pk == wanted), None)
     if choices.service is None and len(services) == 1:
         choices.service = services[0]
@@ -90,10 +90,10 @@ def read_choices(page: BookingPage, data: QueryDict) -> Choices:
     elif raw == ANY and choices.offers_any:
         choices.any_provider = True
     else:
-        wanted = common.parse_int(raw)
+        wanted = web.parse_int(raw)
         choices.provider = next((p for p in choices.providers if p.pk == wanted), None)
     if choices.provider_done:
-        choices.start = common.parse_start(data.get("start"))
+        choices.start = web.parse_start(data.get("start"))
     return choices
 
 
@@ -187,7 +187,7 @@ def _confirm(
     form = DetailsForm(
         request.POST, offers_changes=page.policy.allow_cancel or page.policy.allow_reschedule
     )
-    retry_day = common.parse_day(request.POST.get("retry_day"))
+    retry_day = web.parse_day(request.POST.get("retry_day"))
     if choices.step == "time" and retry_day is not None:
         # "Confirm" after a taken time without picking a new one: ask again, details kept.
         form.is_valid()
@@ -353,7 +353,7 @@ def _render(
         },
     }
     service = choices.service
-    retry_day = common.parse_day(request.POST.get("retry_day"))
+    retry_day = web.parse_day(request.POST.get("retry_day"))
     if slot_taken and choices.step == "time" and retry_day is not None and service is not None:
         # Still choosing a new time after a taken one: the details step, without a time.
         context["step"] = "details"
@@ -404,8 +404,8 @@ def _render(
                 provider=choices.provider,
                 tz=tz,
                 now=now,
-                month=common.parse_month(request.GET.get("month")),
-                day=common.parse_day(request.GET.get("day")),
+                month=web.parse_month(request.GET.get("month")),
+                day=web.parse_day(request.GET.get("day")),
                 selected_start=None,
                 url_for=lambda p: _url(
                     page, choices, zone, p, anchor="times" if "day" in p else ""
@@ -422,7 +422,7 @@ def _render(
         if context["step"] == "details" and slot_taken:
             taken_day = start.astimezone(tz).date() if start is not None else picker.day
             context["slot_days"] = _free_days(page, choices, zone, taken_day or now.date(), now)
-    if request.htmx and not request.htmx.history_restore_request and "picker" in context:
+    if web.htmx_fragment(request) and "picker" in context:
         return render(request, "site/_picker.html", context)
     return render(request, "site/book/page.html", context)
 
