@@ -27,6 +27,7 @@ import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from slotwise.bookings.outward import booking_outward
 from slotwise.core import outbound
 from slotwise.notifications.models import Message
 
@@ -40,26 +41,13 @@ USER_AGENT = "Slotwise-Webhooks/1"
 
 
 def booking_payload(booking: Booking) -> dict[str, Any]:
-    """The booking as a webhook shows it, frozen at the time of the event."""
-    tz = booking.business.tz
+    """The booking as a webhook shows it (``bookings/outward.py``), frozen at the event."""
+    facts = booking_outward(booking)
     return {
-        "reference": booking.reference,
-        "status": booking.status,
-        "source": booking.source,
-        "start": booking.start.astimezone(tz).isoformat(),
-        "end": booking.end.astimezone(tz).isoformat(),
-        "timezone": booking.business.timezone,
-        "service": {"id": booking.service_id, "name": booking.service.name},
-        "provider": {"id": booking.provider_id, "name": booking.provider.name},
-        "customer": {
-            "id": booking.customer_id,
-            "name": booking.customer.name,
-            "email": booking.customer.email,
-            "phone": booking.customer.phone,
-        },
-        "price": str(booking.price),
-        "currency": booking.currency,
-        "version": booking.version,
+        **facts,
+        "start": facts["start"].isoformat(),
+        "end": facts["end"].isoformat(),
+        "price": str(facts["price"]),
     }
 
 
