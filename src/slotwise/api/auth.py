@@ -6,7 +6,7 @@ from django.http import HttpRequest
 from ninja.security import HttpBearer
 
 from slotwise.api.models import ApiKey
-from slotwise.api.services import api_key_authenticate
+from slotwise.core.api_keys import api_key_authenticate
 from slotwise.core.clock import utcnow
 from slotwise.core.models import Business
 

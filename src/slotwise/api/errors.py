@@ -66,18 +66,6 @@ class UseAction(DomainError):
     default_message = "This field cannot be changed with PATCH; use the booking's action."
 
 
-class IdempotencyConflict(DomainError):
-    code = "idempotency_conflict"
-    http_status = 409
-    default_message = "This Idempotency-Key was already used for a different request."
-
-
-class IdempotencyInProgress(DomainError):
-    code = "idempotency_in_progress"
-    http_status = 409
-    default_message = "A request with this Idempotency-Key is still being processed. Retry later."
-
-
 _STATUS_CODES = {
     400: "bad_request",
     401: "unauthorized",

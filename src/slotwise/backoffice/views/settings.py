@@ -10,14 +10,12 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.forms import BaseForm
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from slotwise.api import services as api_services
-from slotwise.api.models import ApiKey
 from slotwise.backoffice.access import BusinessRequest, manager_required
 from slotwise.backoffice.forms import (
     ApiKeyForm,
@@ -38,6 +36,7 @@ from slotwise.bookings.pages import booking_page_save
 from slotwise.bookings.policy import describe_minutes
 from slotwise.catalog import services as catalog
 from slotwise.catalog.models import Provider, Service, TimeOff
+from slotwise.core import api_keys as key_service
 from slotwise.core import errors
 from slotwise.core import services as core
 from slotwise.core.clock import utcnow
@@ -485,7 +484,7 @@ def api_keys(request: BusinessRequest) -> HttpResponse:
     form = ApiKeyForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         try:
-            key, raw = api_services.api_key_create(
+            key, raw = key_service.api_key_create(
                 business=business, name=form.cleaned_data["name"], now=utcnow()
             )
         except errors.DomainError as exc:
@@ -495,7 +494,7 @@ def api_keys(request: BusinessRequest) -> HttpResponse:
             request.session[_NEW_KEY_SESSION] = {"id": key.pk, "raw": raw}
             return redirect("backoffice:settings_api_keys")
     new_key = request.session.pop(_NEW_KEY_SESSION, None)
-    keys = list(ApiKey.objects.filter(business=business))
+    keys = key_service.api_keys_of(business=business)
     return render(
         request,
         "backoffice/settings/api_keys.html",
@@ -506,9 +505,12 @@ def api_keys(request: BusinessRequest) -> HttpResponse:
 @require_POST
 @manager_required
 def api_key_revoke(request: BusinessRequest, pk: int) -> HttpResponse:
-    get_object_or_404(ApiKey, business=request.business, pk=pk)
     try:
-        key = api_services.api_key_revoke(
+        key_service.api_key_get(business=request.business, key_id=pk)
+    except errors.NotFound:
+        raise Http404 from None
+    try:
+        key = key_service.api_key_revoke(
             business=request.business,
             key_id=pk,
             now=utcnow(),

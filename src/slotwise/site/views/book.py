@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -21,10 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
-from slotwise.api import services as api_services
-from slotwise.api.errors import IdempotencyConflict, IdempotencyInProgress
-from slotwise.api.models import IdempotencyRecord
-from slotwise.bookings import actions, selectors
+from slotwise.bookings import actions, idempotency, selectors
 from slotwise.bookings.models import Booking, BookingPage, BookingToken
 from slotwise.catalog.models import Provider, Service
 from slotwise.core import errors, ratelimit, web
@@ -208,13 +204,13 @@ def _confirm(
     record = None
     if key:
         try:
-            record, earlier = api_services.idempotency_claim(
+            record, earlier = idempotency.idempotency_claim(
                 business=page.business,
                 key=_scoped_key(page, key),
                 request_hash=_request_hash(choices, data),
                 now=now,
             )
-        except IdempotencyConflict:
+        except idempotency.IdempotencyConflict:
             form.add_error(
                 None,
                 _(
@@ -223,7 +219,7 @@ def _confirm(
                 ),
             )
             return _render(request, page, choices, zone, form=form, new_key=True)
-        except IdempotencyInProgress:
+        except idempotency.IdempotencyInProgress:
             record, earlier = None, _wait_for_booking(page, key)
             if earlier is None:
                 form.add_error(
@@ -252,11 +248,11 @@ def _confirm(
             notes=data["notes"],
             also=None
             if record is None
-            else lambda made, _t: api_services.idempotency_complete(record=record, booking=made),
+            else lambda made, _t: idempotency.idempotency_complete(record=record, booking=made),
         )
     except errors.DomainError as exc:
         if record is not None:
-            api_services.idempotency_release(record=record)  # refused: the key may be used again
+            idempotency.idempotency_release(record=record)  # refused: the key may be used again
         if isinstance(exc, errors.SlotUnavailable):
             return _render(request, page, choices, zone, form=form, slot_taken=exc.message)
         target = exc.details.get("field") if isinstance(exc, errors.InvalidInput) else None
@@ -289,18 +285,7 @@ def _request_hash(choices: Choices, data: dict[str, Any]) -> str:
 
 def _wait_for_booking(page: BookingPage, key: str) -> Booking | None:
     """The booking a concurrent submit of the same form is making, once it has committed."""
-    for _attempt in range(25):
-        record = (
-            IdempotencyRecord.objects.filter(business=page.business, key=_scoped_key(page, key))
-            .select_related("booking")
-            .first()
-        )
-        if record is None:
-            return None  # that submit was refused: nothing to show
-        if record.booking is not None:
-            return record.booking
-        time.sleep(0.2)
-    return None
+    return idempotency.idempotency_wait(business=page.business, key=_scoped_key(page, key))
 
 
 def _url(
