@@ -26,7 +26,7 @@ from pydantic import (
 )
 
 from slotwise.api.models import WEBHOOK_EVENTS
-from slotwise.core import validators
+from slotwise.core import validators, web
 
 # --- building blocks --------------------------------------------------------------------------
 
@@ -42,8 +42,8 @@ def _no_nul(value: str) -> str:
 
 def _sane_instant(value: datetime) -> datetime:
     # Far-away years overflow when converted between zones; nobody books them.
-    if not 1970 <= value.year <= 2999:
-        raise ValueError("must be between the years 1970 and 2999")
+    if value.year not in web.YEARS:
+        raise ValueError(f"must be between the years {web.YEARS[0]} and {web.YEARS[-1]}")
     return value
 
 
