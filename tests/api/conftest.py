@@ -12,7 +12,7 @@ import time_machine
 from django.core.cache import cache
 from django.test import Client
 
-from slotwise.api.services import api_key_create
+from slotwise.core.api_keys import api_key_create
 from slotwise.core.models import Business
 
 #: A week before factories.MONDAY (2030-06-03): every test books "next week".

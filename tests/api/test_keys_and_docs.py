@@ -9,7 +9,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from slotwise.api.models import ApiKey
-from slotwise.api.services import api_key_create, api_key_revoke
+from slotwise.core.api_keys import api_key_create, api_key_revoke
 from tests.api.conftest import NOW, Api, assert_error
 
 pytestmark = pytest.mark.django_db

@@ -34,11 +34,12 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from slotwise.api.models import ApiKey
-from slotwise.api.services import api_key_create, api_key_revoke, webhook_endpoint_create
+from slotwise.api.services import webhook_endpoint_create
 from slotwise.bookings.actions import CustomerDetails, booking_create_web
 from slotwise.bookings.models import Booking, BookingPage
 from slotwise.catalog.models import Customer, Provider, Service, TimeOff, WorkingHours
 from slotwise.catalog.services import time_off_create
+from slotwise.core.api_keys import api_key_create, api_key_revoke
 from slotwise.core.models import Business
 from slotwise.notifications.models import NotificationSettings, ReminderRule, WebhookEndpoint
 from slotwise.wsgi import application

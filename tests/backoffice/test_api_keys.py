@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 
 from slotwise.api.models import ApiKey
-from slotwise.api.services import api_key_authenticate, api_key_create
+from slotwise.core.api_keys import api_key_authenticate, api_key_create
 from slotwise.core.clock import utcnow
 
 URL = "/backoffice/settings/api-keys/"

@@ -1,4 +1,4 @@
-"""``render.wire_bytes``: the bytes the worker hands to the SMTP server.
+"""``transport.wire_bytes``: the bytes the worker hands to the SMTP server.
 
 They are written directly instead of through ``email.message`` (which took longer than
 rendering), so every kind of email is checked against what Django itself would have sent:
@@ -18,7 +18,8 @@ from slotwise.bookings import actions
 from slotwise.bookings.actor import Actor
 from slotwise.bookings.policy import SelfServicePolicy
 from slotwise.notifications.models import Message
-from slotwise.notifications.render import build_email, wire_bytes
+from slotwise.notifications.render import build_email
+from slotwise.notifications.transport import wire_bytes
 from tests import factories
 
 K = Message.Kind

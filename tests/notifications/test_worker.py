@@ -461,7 +461,7 @@ def test_a_subclass_of_the_smtp_backend_sends_through_its_own_code():
     from django.core.mail import EmailMessage
     from django.core.mail.backends.smtp import EmailBackend
 
-    from slotwise.notifications.worker import _hand_over
+    from slotwise.notifications.transport import hand_over as _hand_over
 
     class RawSession:
         def sendmail(self, *args):  # would bypass the subclass

@@ -19,11 +19,12 @@ from django.core.cache import cache
 from django.test import Client
 
 from slotwise.api.models import ApiKey
-from slotwise.api.services import api_key_create, webhook_endpoint_create
+from slotwise.api.services import webhook_endpoint_create
 from slotwise.bookings import actions
 from slotwise.bookings.models import Booking, BookingToken
 from slotwise.bookings.policy import SelfServicePolicy
 from slotwise.catalog.models import TimeOff
+from slotwise.core.api_keys import api_key_create
 from slotwise.core.clock import utcnow
 from slotwise.core.models import Invitation, Membership
 from slotwise.core.services import invitation_create

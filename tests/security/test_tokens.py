@@ -16,11 +16,11 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from slotwise.api import services as api_services
 from slotwise.bookings import actions
 from slotwise.bookings import tokens as token_module
 from slotwise.bookings.models import Booking, BookingToken
 from slotwise.bookings.policy import SelfServicePolicy
+from slotwise.core import api_keys as api_services
 from slotwise.core import ratelimit
 from slotwise.core.clock import utcnow
 from tests import factories

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.http import HttpRequest
 from ninja.security import HttpBearer
 
 from slotwise.api.models import ApiKey
-from slotwise.api.services import api_key_authenticate
+from slotwise.core.api_keys import api_key_authenticate
 from slotwise.core.clock import utcnow
 from slotwise.core.models import Business
 
@@ -18,11 +20,18 @@ class ApiKeyAuth(HttpBearer):
         return api_key_authenticate(raw=token, now=utcnow())
 
 
-def business_of(request: HttpRequest) -> Business:
-    """The business whose key made this request."""
-    key: ApiKey = request.auth  # type: ignore[attr-defined]
-    return key.business
+class KeyRequest(HttpRequest):
+    """A request ``ApiKeyAuth`` let through: django-ninja sets ``auth`` to what
+    ``authenticate`` returned. Never instantiated; ``key_of`` narrows to it."""
+
+    auth: ApiKey
 
 
 def key_of(request: HttpRequest) -> ApiKey:
-    return request.auth  # type: ignore[attr-defined]
+    """The key that made this request (endpoints behind ``ApiKeyAuth`` only)."""
+    return cast(KeyRequest, request).auth
+
+
+def business_of(request: HttpRequest) -> Business:
+    """The business whose key made this request."""
+    return key_of(request).business

@@ -47,7 +47,7 @@ class OfflineSwagger(DocsBase):
 
 
 @router.get("/docs/assets/{name}", include_in_schema=False, url_name="docs_asset")
-def docs_asset(request: HttpRequest, name: str) -> HttpResponse:
+def docs_asset(request: HttpRequest, name: str) -> FileResponse:
     if name not in _ASSETS:
         raise Http404
     response = FileResponse((_ASSET_DIR / name).open("rb"))

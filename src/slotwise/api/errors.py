@@ -66,18 +66,6 @@ class UseAction(DomainError):
     default_message = "This field cannot be changed with PATCH; use the booking's action."
 
 
-class IdempotencyConflict(DomainError):
-    code = "idempotency_conflict"
-    http_status = 409
-    default_message = "This Idempotency-Key was already used for a different request."
-
-
-class IdempotencyInProgress(DomainError):
-    code = "idempotency_in_progress"
-    http_status = 409
-    default_message = "A request with this Idempotency-Key is still being processed. Retry later."
-
-
 _STATUS_CODES = {
     400: "bad_request",
     401: "unauthorized",
@@ -118,8 +106,13 @@ def _validation_details(exc: ValidationError) -> dict[str, Any]:
 
 
 def install_error_handlers(api: NinjaAPI) -> None:
-    """Register the handlers that turn every expected failure into an ErrorOut body."""
+    """Register the handlers that turn every expected failure into an ErrorOut body.
 
+    Registered with the decorator: ``add_exception_handler``'s annotation asks for handlers
+    that also take the exception class, which ours never receive.
+    """
+
+    @api.exception_handler(DomainError)
     def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
         details = {
             k: v if isinstance(v, int | str | bool) else str(v) for k, v in exc.details.items()
@@ -136,6 +129,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
             response["Retry-After"] = str(details["retry_after"])
         return response
 
+    @api.exception_handler(ValidationError)
     def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
         return error_response(
             api,
@@ -146,6 +140,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
             details=_validation_details(exc),
         )
 
+    @api.exception_handler(AuthenticationError)
     def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
         response = error_response(
             api,
@@ -157,6 +152,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
         response["WWW-Authenticate"] = 'Bearer realm="slotwise"'
         return response
 
+    @api.exception_handler(HttpError)
     def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         status = exc.status_code
         return error_response(
@@ -167,11 +163,6 @@ def install_error_handlers(api: NinjaAPI) -> None:
             message=str(exc),
         )
 
+    @api.exception_handler(Http404)
     def on_404(request: HttpRequest, exc: Http404) -> HttpResponse:
         return error_response(api, request, status=404, code="not_found", message="Not found.")
-
-    api.add_exception_handler(DomainError, on_domain_error)
-    api.add_exception_handler(ValidationError, on_validation_error)
-    api.add_exception_handler(AuthenticationError, on_auth_error)
-    api.add_exception_handler(HttpError, on_http_error)
-    api.add_exception_handler(Http404, on_404)

@@ -10,12 +10,12 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 
 from slotwise.bookings.models import Booking, BookingEvent, BookingPage, Payment
+from slotwise.bookings.outward import booking_outward
 from slotwise.bookings.selectors import SelfServiceStatus
 from slotwise.catalog.models import Customer, Provider, Service, TimeOff
 from slotwise.core.models import Business
 from slotwise.notifications.models import Message, NotificationSettings, WebhookEndpoint
 from slotwise.notifications.render import format_instant
-from slotwise.notifications.webhooks import contact_payload
 
 _END_OF_DAY = time(23, 59, 59, 999999)
 
@@ -144,60 +144,60 @@ def notification_settings(found: NotificationSettings) -> dict[str, bool]:
 
 
 def booking(b: Booking) -> dict[str, Any]:
+    """The staff API's booking body: the outward facts (``bookings/outward.py``) and the
+    booking's staff-only fields."""
     tz = b.business.tz
+    facts = booking_outward(b)
     return {
-        "reference": b.reference,
-        "status": b.status,
-        "source": b.source,
-        "start": _local(b.start, tz),
-        "end": _local(b.end, tz),
-        "service_id": b.service_id,
-        "service_name": b.service.name,
-        "provider_id": b.provider_id,
-        "provider_name": b.provider.name,
-        "customer": {
-            "id": b.customer.pk,
-            "name": b.customer.name,
-            "email": b.customer.email,
-            "phone": b.customer.phone,
-        },
-        "contact": contact_payload(b),
+        "reference": facts["reference"],
+        "status": facts["status"],
+        "source": facts["source"],
+        "start": facts["start"],
+        "end": facts["end"],
+        "service_id": facts["service"]["id"],
+        "service_name": facts["service"]["name"],
+        "provider_id": facts["provider"]["id"],
+        "provider_name": facts["provider"]["name"],
+        "customer": facts["customer"],
+        "contact": facts["contact"],
         "self_service": self_service(b),
         "change_deadline": _local(b.change_deadline, tz),
         "reschedule_count": b.reschedule_count,
-        "price": money(b.price),
-        "currency": b.currency,
+        "price": money(facts["price"]),
+        "currency": facts["currency"],
         "notes": b.notes,
         "booking_page_id": b.booking_page_id,
         "cloned_from": b.cloned_from.reference if b.cloned_from_id and b.cloned_from else None,
         "cancelled_at": _local(b.cancelled_at, tz),
         "cancelled_by": b.cancelled_by,
         "cancellation_reason": b.cancellation_reason,
-        "version": b.version,
+        "version": facts["version"],
         "created_at": _local(b.created_at, tz),
     }
 
 
 def public_booking(b: Booking) -> dict[str, Any]:
-    """What the customer may see of their booking (no staff notes)."""
+    """What the customer may see of their booking: the outward facts without the stored
+    customer record, and no staff notes."""
     tz = b.business.tz
+    facts = booking_outward(b)
     return {
-        "reference": b.reference,
-        "status": b.status,
-        "start": _local(b.start, tz),
-        "end": _local(b.end, tz),
-        "timezone": b.business.timezone,
-        "service_id": b.service_id,
-        "service_name": b.service.name,
-        "provider_id": b.provider_id,
-        "provider_name": b.provider.name,
+        "reference": facts["reference"],
+        "status": facts["status"],
+        "start": facts["start"],
+        "end": facts["end"],
+        "timezone": facts["timezone"],
+        "service_id": facts["service"]["id"],
+        "service_name": facts["service"]["name"],
+        "provider_id": facts["provider"]["id"],
+        "provider_name": facts["provider"]["name"],
         # What the booker typed: the stored customer record is never shown to them.
         "customer_name": b.contact.name,
         # Matched without regard to case: the stored spelling would tell a booker who typed
         # another one that the address is already a customer of the business.
-        "customer_email": b.customer.email.lower(),
-        "price": money(b.price),
-        "currency": b.currency,
+        "customer_email": facts["customer"]["email"].lower(),
+        "price": money(facts["price"]),
+        "currency": facts["currency"],
         "self_service": self_service(b),
         "change_deadline": _local(b.change_deadline, tz),
         "cancellation_reason": b.cancellation_reason,

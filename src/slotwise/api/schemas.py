@@ -7,10 +7,13 @@ that is sent must be valid (null is not a value for it).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
+from annotated_types import GroupedMetadata
 from django.core.exceptions import ValidationError as DjangoValidationError
 from ninja import Schema
 from pydantic import (
@@ -22,7 +25,7 @@ from pydantic import (
     StringConstraints,
 )
 
-from slotwise.core import validators
+from slotwise.core import validators, web
 from slotwise.notifications.models import WEBHOOK_EVENTS
 
 # --- building blocks --------------------------------------------------------------------------
@@ -39,45 +42,66 @@ def _no_nul(value: str) -> str:
 
 def _sane_instant(value: datetime) -> datetime:
     # Far-away years overflow when converted between zones; nobody books them.
-    if not 1970 <= value.year <= 2999:
-        raise ValueError("must be between the years 1970 and 2999")
+    if value.year not in web.YEARS:
+        raise ValueError(f"must be between the years {web.YEARS[0]} and {web.YEARS[-1]}")
     return value
 
 
-def Text(max_length: int, min_length: int = 0) -> Any:
-    return Annotated[
-        str,
-        StringConstraints(max_length=max_length, min_length=min_length),
-        AfterValidator(_no_nul),
-    ]
+@dataclass(frozen=True)
+class Text(GroupedMetadata):
+    """A string of at most ``max_length`` characters, no NUL: ``Annotated[str, Text(200)]``.
+
+    Pydantic unpacks grouped metadata, so the OpenAPI description and the checks are those
+    of the constraints listed in ``__iter__``.
+    """
+
+    max_length: int
+    min_length: int = 0
+
+    def __iter__(self) -> Iterator[object]:
+        yield StringConstraints(max_length=self.max_length, min_length=self.min_length)
+        yield AfterValidator(_no_nul)
 
 
-def _django_rule(rule: Any) -> Any:
+def _django_rule(rule: Callable[[str], str]) -> AfterValidator:
     """A core/validators.py rule as a pydantic validator (its refusal becomes a 422)."""
 
     def check(value: str) -> str:
         try:
-            return rule(value)  # type: ignore[no-any-return]
+            return rule(value)
         except DjangoValidationError as exc:
             raise ValueError(" ".join(str(m) for m in exc.messages)) from None
 
     return AfterValidator(check)
 
 
-def Line(max_length: int, min_length: int = 0) -> Any:
+@dataclass(frozen=True)
+class Line(GroupedMetadata):
     """One line of text (a name, a phone): no control characters, no line breaks."""
-    return Annotated[
-        str,
-        StringConstraints(max_length=max_length, min_length=min_length),
-        _django_rule(validators.validate_line),
-    ]
+
+    max_length: int
+    min_length: int = 0
+
+    def __iter__(self) -> Iterator[object]:
+        yield StringConstraints(max_length=self.max_length, min_length=self.min_length)
+        yield _django_rule(validators.validate_line)
 
 
-def Note(max_length: int) -> Any:
+@dataclass(frozen=True)
+class Note(GroupedMetadata):
     """Free text (notes, a reason): line breaks allowed, other control characters not."""
-    return Annotated[
-        str, StringConstraints(max_length=max_length), _django_rule(validators.validate_text)
-    ]
+
+    max_length: int
+
+    def __iter__(self) -> Iterator[object]:
+        yield StringConstraints(max_length=self.max_length)
+        yield _django_rule(validators.validate_text)
+
+
+def absent(**constraints: Any) -> Any:
+    """The default of a PATCH field: "not given". None is deliberately outside the field's
+    type, so a client that sends null is refused (the OpenAPI type has no null either)."""
+    return Field(None, **constraints)
 
 
 #: One email address, by the same rule as every form (see docs/api.md).
@@ -103,7 +127,11 @@ Currency = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{3}$")]
 BookingStatus = Literal["confirmed", "cancelled", "completed", "no_show"]
 PaymentMethod = Literal["cash", "card", "transfer", "online", "other"]
 PaymentStatus = Literal["paid", "refunded", "pending"]
-WebhookEvent = Literal[WEBHOOK_EVENTS]  # type: ignore[valid-type]
+WebhookEvent = Literal[
+    "booking.created", "booking.rescheduled", "booking.cancelled", "booking.completed"
+]
+# Spelled out for the type checker; the model's list stays the one source.
+assert get_args(WebhookEvent) == WEBHOOK_EVENTS, "WebhookEvent differs from WEBHOOK_EVENTS"
 
 
 class In(Schema):
@@ -121,8 +149,8 @@ class ListOut(Schema):
 
 
 class ServiceIn(In):
-    name: Text(200, 1)  # type: ignore[valid-type]
-    description: Text(5000) = ""  # type: ignore[valid-type]
+    name: Annotated[str, Text(200, 1)]
+    description: Annotated[str, Text(5000)] = ""
     duration_minutes: int = Field(ge=5, le=1440)
     price: Money = Decimal("0")
     currency: Currency | None = None
@@ -132,14 +160,14 @@ class ServiceIn(In):
 
 
 class ServicePatch(In):
-    name: Text(200, 1) = None  # type: ignore[valid-type]
-    description: Text(5000) = None  # type: ignore[valid-type]
-    duration_minutes: int = Field(None, ge=5, le=1440)  # type: ignore[assignment]
-    price: Money = None  # type: ignore[assignment]
-    currency: Currency = None  # type: ignore[assignment]
-    buffer_before_minutes: int = Field(None, ge=0, le=1440)  # type: ignore[assignment]
-    buffer_after_minutes: int = Field(None, ge=0, le=1440)  # type: ignore[assignment]
-    active: bool = None  # type: ignore[assignment]
+    name: Annotated[str, Text(200, 1)] = absent()
+    description: Annotated[str, Text(5000)] = absent()
+    duration_minutes: int = absent(ge=5, le=1440)
+    price: Money = absent()
+    currency: Currency = absent()
+    buffer_before_minutes: int = absent(ge=0, le=1440)
+    buffer_after_minutes: int = absent(ge=0, le=1440)
+    active: bool = absent()
 
 
 class ServiceOut(Schema):
@@ -174,9 +202,9 @@ class WorkingHoursOut(Schema):
 
 
 class ProviderIn(In):
-    name: Line(200, 1)  # type: ignore[valid-type]
+    name: Annotated[str, Line(200, 1)]
     email: OptionalEmail = ""
-    phone: Line(40) = ""  # type: ignore[valid-type]
+    phone: Annotated[str, Line(40)] = ""
     working_hours: list[WorkingHoursIn] = Field(default_factory=list, max_length=100)
     service_ids: list[Id] = Field(default_factory=list, max_length=500)
     active: bool = True
@@ -184,13 +212,13 @@ class ProviderIn(In):
 
 
 class ProviderPatch(In):
-    name: Line(200, 1) = None  # type: ignore[valid-type]
-    email: OptionalEmail = None  # type: ignore[assignment]
-    phone: Line(40) = None  # type: ignore[valid-type]
-    working_hours: list[WorkingHoursIn] = Field(None, max_length=100)  # type: ignore[assignment]
-    service_ids: list[Id] = Field(None, max_length=500)  # type: ignore[assignment]
-    active: bool = None  # type: ignore[assignment]
-    receives_notifications: bool = None  # type: ignore[assignment]
+    name: Annotated[str, Line(200, 1)] = absent()
+    email: OptionalEmail = absent()
+    phone: Annotated[str, Line(40)] = absent()
+    working_hours: list[WorkingHoursIn] = absent(max_length=100)
+    service_ids: list[Id] = absent(max_length=500)
+    active: bool = absent()
+    receives_notifications: bool = absent()
 
 
 class ProviderOut(Schema):
@@ -211,7 +239,7 @@ class ProviderList(ListOut):
 class TimeOffIn(In):
     start: Instant
     end: Instant
-    reason: Text(200) = ""  # type: ignore[valid-type]
+    reason: Annotated[str, Text(200)] = ""
 
 
 class TimeOffOut(Schema):
@@ -229,17 +257,19 @@ class TimeOffList(ListOut):
 
 
 class CustomerIn(In):
-    name: Line(200, 1)  # type: ignore[valid-type]
+    name: Annotated[str, Line(200, 1)]
     email: Email
-    phone: Line(40) = ""  # type: ignore[valid-type]
-    timezone: Line(64) = Field("", description="IANA zone, e.g. Europe/Berlin; empty = unknown.")  # type: ignore[valid-type]
+    phone: Annotated[str, Line(40)] = ""
+    timezone: Annotated[str, Line(64)] = Field(
+        "", description="IANA zone, e.g. Europe/Berlin; empty = unknown."
+    )
 
 
 class CustomerPatch(In):
-    name: Line(200, 1) = None  # type: ignore[valid-type]
-    email: Email = None  # type: ignore[assignment]
-    phone: Line(40) = None  # type: ignore[valid-type]
-    timezone: Line(64) = None  # type: ignore[valid-type]
+    name: Annotated[str, Line(200, 1)] = absent()
+    email: Email = absent()
+    phone: Annotated[str, Line(40)] = absent()
+    timezone: Annotated[str, Line(64)] = absent()
 
 
 class CustomerOut(Schema):
@@ -262,11 +292,19 @@ class SelfServiceIn(In):
     allow_cancel: bool = False
     allow_reschedule: bool = False
     change_deadline_minutes: Minutes = Field(
-        1440, description="Latest change time: minutes before the start."
+        default=1440, description="Latest change time: minutes before the start."
     )
     max_reschedules: int | None = Field(
-        None, ge=0, le=100, description="How often the customer may reschedule; null = no cap."
+        default=None,
+        ge=0,
+        le=100,
+        description="How often the customer may reschedule; null = no cap.",
     )
+
+
+def _no_self_service() -> SelfServiceIn:
+    """The default: no changes by the customer."""
+    return SelfServiceIn()
 
 
 class SelfServiceOut(Schema):
@@ -281,33 +319,32 @@ class SelfServiceOut(Schema):
 
 class BookingPageIn(In):
     slug: Slug
-    title: Text(200, 1)  # type: ignore[valid-type]
-    intro: Text(5000) = ""  # type: ignore[valid-type]
+    title: Annotated[str, Text(200, 1)]
+    intro: Annotated[str, Text(5000)] = ""
     service_ids: list[Id] = Field(default_factory=list, max_length=500)
     provider_ids: list[Id] = Field(default_factory=list, max_length=500)
     any_provider: bool = True
     min_notice_minutes: Minutes = 120
     max_days_ahead: int = Field(60, ge=1, le=730)
     slot_step_minutes: int = Field(30, ge=5, le=240)
-    self_service: SelfServiceIn = Field(default_factory=SelfServiceIn)
+    self_service: SelfServiceIn = Field(default_factory=_no_self_service)
     active: bool = True
 
 
 class BookingPagePatch(In):
-    slug: Slug = None  # type: ignore[assignment]
-    title: Text(200, 1) = None  # type: ignore[valid-type]
-    intro: Text(5000) = None  # type: ignore[valid-type]
-    service_ids: list[Id] = Field(None, max_length=500)  # type: ignore[assignment]
-    provider_ids: list[Id] = Field(None, max_length=500)  # type: ignore[assignment]
-    any_provider: bool = None  # type: ignore[assignment]
-    min_notice_minutes: Minutes = None  # type: ignore[assignment]
-    max_days_ahead: int = Field(None, ge=1, le=730)  # type: ignore[assignment]
-    slot_step_minutes: int = Field(None, ge=5, le=240)  # type: ignore[assignment]
-    self_service: SelfServiceIn = Field(
-        None,  # type: ignore[arg-type]
+    slug: Slug = absent()
+    title: Annotated[str, Text(200, 1)] = absent()
+    intro: Annotated[str, Text(5000)] = absent()
+    service_ids: list[Id] = absent(max_length=500)
+    provider_ids: list[Id] = absent(max_length=500)
+    any_provider: bool = absent()
+    min_notice_minutes: Minutes = absent()
+    max_days_ahead: int = absent(ge=1, le=730)
+    slot_step_minutes: int = absent(ge=5, le=240)
+    self_service: SelfServiceIn = absent(
         description="Applies to bookings made from now on; earlier bookings keep theirs.",
     )
-    active: bool = None  # type: ignore[assignment]
+    active: bool = absent()
 
 
 class BookingPageOut(Schema):
@@ -342,12 +379,12 @@ class NotificationSettingsOut(Schema):
 
 
 class NotificationSettingsPatch(In):
-    provider_on_created: bool = None  # type: ignore[assignment]
-    provider_on_rescheduled: bool = None  # type: ignore[assignment]
-    provider_on_cancelled: bool = None  # type: ignore[assignment]
-    business_on_created: bool = None  # type: ignore[assignment]
-    business_on_rescheduled: bool = None  # type: ignore[assignment]
-    business_on_cancelled: bool = None  # type: ignore[assignment]
+    provider_on_created: bool = absent()
+    provider_on_rescheduled: bool = absent()
+    provider_on_cancelled: bool = absent()
+    business_on_created: bool = absent()
+    business_on_rescheduled: bool = absent()
+    business_on_cancelled: bool = absent()
 
 
 class ReminderRuleIn(In):
@@ -383,13 +420,13 @@ class AvailabilityOut(BaseModel):
 
 
 class CustomerDetailsIn(In):
-    name: Line(200, 1)  # type: ignore[valid-type]
+    name: Annotated[str, Line(200, 1)]
     email: Email
-    phone: Line(40) = ""  # type: ignore[valid-type]
+    phone: Annotated[str, Line(40)] = ""
 
 
 class WebCustomerIn(CustomerDetailsIn):
-    timezone: Line(64) = ""  # type: ignore[valid-type]
+    timezone: Annotated[str, Line(64)] = ""
 
 
 class BookingIn(In):
@@ -401,10 +438,10 @@ class BookingIn(In):
     provider_id: Id
     start: Instant
     self_service: SelfServiceIn = Field(
-        default_factory=SelfServiceIn, description="Fixed for the life of the booking."
+        default_factory=_no_self_service, description="Fixed for the life of the booking."
     )
     notify_customer: bool = True
-    notes: Note(5000) = ""  # type: ignore[valid-type]
+    notes: Annotated[str, Note(5000)] = ""
     price: Money | None = None
     override_availability: bool = Field(
         False, description="Book outside working hours (never over another booking)."
@@ -414,16 +451,14 @@ class BookingIn(In):
 class BookingPatchIn(In):
     """Nothing of a booking is changed with PATCH; each field names the action to use."""
 
-    self_service: dict[str, Any] = Field(None, description="Never changeable.")  # type: ignore[assignment]
-    start: Instant = Field(None, description="Use POST …/reschedule.")  # type: ignore[assignment]
-    provider_id: Id = Field(None, description="Use POST …/reschedule.")  # type: ignore[assignment]
-    status: BookingStatus = Field(  # type: ignore[assignment]
-        None, description="Use …/cancel, …/complete or …/no-show."
-    )
+    self_service: dict[str, Any] = absent(description="Never changeable.")
+    start: Instant = absent(description="Use POST …/reschedule.")
+    provider_id: Id = absent(description="Use POST …/reschedule.")
+    status: BookingStatus = absent(description="Use …/cancel, …/complete or …/no-show.")
 
 
 class CancelIn(In):
-    reason: Text(2000) = ""  # type: ignore[valid-type]
+    reason: Annotated[str, Text(2000)] = ""
     notify_customer: bool = True
 
 
@@ -437,10 +472,10 @@ class RescheduleIn(In):
 class CloneIn(In):
     start: Instant
     provider_id: Id | None = None
-    self_service: SelfServiceIn = Field(default_factory=SelfServiceIn)
+    self_service: SelfServiceIn = Field(default_factory=_no_self_service)
     notify_customer: bool = True
     price: Money | None = None
-    notes: Text(5000) | None = None  # type: ignore[valid-type]
+    notes: Annotated[str, Text(5000)] | None = None
     override_availability: bool = False
 
 
@@ -449,7 +484,7 @@ class PaymentIn(In):
     currency: Currency | None = None
     method: PaymentMethod
     status: PaymentStatus = "paid"
-    note: Text(300) = ""  # type: ignore[valid-type]
+    note: Annotated[str, Text(300)] = ""
 
 
 class BookingCustomerOut(Schema):
@@ -599,7 +634,7 @@ class WebBookingIn(In):
     provider_id: Id | None = Field(None, description="Empty: any available provider.")
     start: Instant
     customer: WebCustomerIn
-    notes: Note(2000) = ""  # type: ignore[valid-type]
+    notes: Annotated[str, Note(2000)] = ""
 
 
 class PublicBookingOut(Schema):
@@ -653,7 +688,7 @@ class ManageOut(Schema):
 
 
 class ManageCancelIn(In):
-    reason: Note(2000) = ""  # type: ignore[valid-type]
+    reason: Annotated[str, Note(2000)] = ""
 
 
 class ManageRescheduleIn(In):
@@ -668,9 +703,9 @@ class WebhookIn(In):
     """A receiver on the public internet: loopback, private, link-local and other internal
     addresses are refused (422 ``invalid_input``). At most 10 per business."""
 
-    url: Text(500, 8)  # type: ignore[valid-type]
-    events: list[WebhookEvent] = Field(min_length=1, max_length=len(WEBHOOK_EVENTS))  # type: ignore[valid-type]
-    secret: Text(100) = Field(  # type: ignore[valid-type]
+    url: Annotated[str, Text(500, 8)]
+    events: list[WebhookEvent] = Field(min_length=1, max_length=len(WEBHOOK_EVENTS))
+    secret: Annotated[str, Text(100)] = Field(
         "",
         description="At least 24 characters; empty: one is generated. Used to sign every delivery.",
     )
@@ -678,9 +713,9 @@ class WebhookIn(In):
 
 
 class WebhookPatch(In):
-    url: Text(500, 8) = None  # type: ignore[valid-type]
-    events: list[WebhookEvent] = Field(None, min_length=1, max_length=len(WEBHOOK_EVENTS))  # type: ignore[valid-type]
-    active: bool = None  # type: ignore[assignment]
+    url: Annotated[str, Text(500, 8)] = absent()
+    events: list[WebhookEvent] = absent(min_length=1, max_length=len(WEBHOOK_EVENTS))
+    active: bool = absent()
 
 
 class WebhookOut(Schema):

@@ -7,20 +7,43 @@ receive ``request.business`` and ``request.membership`` and query only within th
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from functools import wraps
-from typing import Any
+from typing import Any, cast, overload
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from slotwise.core.clock import utcnow
-from slotwise.core.models import Membership
+from slotwise.core.models import Business, Membership
 from slotwise.core.services import membership_mark_used
 
 SESSION_KEY = "backoffice_business_id"
 
 View = Callable[..., HttpResponse]
+
+
+class BusinessRequest(HttpRequest):
+    """The request a backoffice view receives once ``staff_required`` let it through.
+
+    Never instantiated: ``as_business_request`` sets the attributes on Django's request and
+    narrows its type, so views annotate ``request: BusinessRequest`` and read
+    ``request.business`` without ignores.
+    """
+
+    business: Business
+    membership: Membership
+    memberships: list[Membership]
+
+
+def as_business_request(request: HttpRequest, membership: Membership) -> BusinessRequest:
+    """Attach the chosen membership and its business to the request (for views and the
+    header template)."""
+    typed = cast(BusinessRequest, request)
+    typed.membership = membership
+    typed.business = membership.business
+    return typed
 
 
 def memberships_of(user: Any) -> list[Membership]:
@@ -33,17 +56,22 @@ def current_membership(request: HttpRequest) -> Membership | None:
     """The membership of the business chosen in this session; by default (right after
     sign-in) the business the person used last, else the first by name."""
     memberships = memberships_of(request.user)
-    request.memberships = memberships  # type: ignore[attr-defined]
+    cast(BusinessRequest, request).memberships = memberships
     wanted = request.session.get(SESSION_KEY)
     for membership in memberships:
         if membership.business_id == wanted:
             return membership
     if memberships:
         used = [m for m in memberships if m.last_used_at is not None]
-        last = max(used, key=lambda m: m.last_used_at) if used else memberships[0]  # type: ignore[arg-type,return-value]
+        last = max(used, key=_last_used) if used else memberships[0]
         request.session[SESSION_KEY] = last.business_id
         return last
     return None
+
+
+def _last_used(membership: Membership) -> datetime:
+    assert membership.last_used_at is not None  # filtered by the caller
+    return membership.last_used_at
 
 
 def choose_business(request: HttpRequest, business_id: int) -> bool:
@@ -58,7 +86,17 @@ def choose_business(request: HttpRequest, business_id: int) -> bool:
     return True
 
 
-def staff_required(view: View | None = None, *, manage: bool = False) -> Any:
+@overload
+def staff_required(view: View, *, manage: bool = False) -> View: ...
+
+
+@overload
+def staff_required(view: None = None, *, manage: bool = False) -> Callable[[View], View]: ...
+
+
+def staff_required(
+    view: View | None = None, *, manage: bool = False
+) -> View | Callable[[View], View]:
     """Signed in, member of a business (and owner/admin when ``manage``), else login or 403."""
 
     def decorate(func: View) -> View:
@@ -69,11 +107,10 @@ def staff_required(view: View | None = None, *, manage: bool = False) -> Any:
             membership = current_membership(request)
             if membership is None:
                 return render(request, "backoffice/no_access.html", status=403)
-            request.membership = membership  # type: ignore[attr-defined]
-            request.business = membership.business  # type: ignore[attr-defined]
+            typed = as_business_request(request, membership)
             if manage and not membership.can_manage_settings:
-                return render(request, "backoffice/forbidden.html", status=403)
-            return func(request, *args, **kwargs)
+                return render(typed, "backoffice/forbidden.html", status=403)
+            return func(typed, *args, **kwargs)
 
         return wrapper
 
@@ -82,4 +119,4 @@ def staff_required(view: View | None = None, *, manage: bool = False) -> Any:
 
 def manager_required(view: View) -> View:
     """Owners and admins only (settings, team)."""
-    return staff_required(view, manage=True)  # type: ignore[no-any-return]
+    return staff_required(view, manage=True)

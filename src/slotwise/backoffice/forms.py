@@ -5,21 +5,21 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo, available_timezones
 
 from django import forms
 from django.core.validators import EmailValidator
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from slotwise.bookings.models import CHANGE_DEADLINE_CHOICES, Booking, BookingPage, Payment
 from slotwise.catalog.models import Customer, Provider, Service, WorkingHours
+from slotwise.core import web
 from slotwise.core.models import Business, Membership
 from slotwise.core.validators import (
     EMAIL_MAX_LENGTH,
     validate_email_address,
-    validate_line,
-    validate_text,
 )
 from slotwise.notifications.models import NotificationSettings
 
@@ -32,6 +32,11 @@ def _optional_email(value: str) -> None:
 TIMEZONE_CHOICES = [("", _("Same as the business"))] + [
     (z, z) for z in sorted(available_timezones()) if "/" in z and not z.startswith("Etc/")
 ]
+
+
+def _scope(form: forms.BaseForm, name: str, rows: QuerySet[Any]) -> None:
+    """Offer only ``rows`` (this business's) in the model choice field ``name``."""
+    cast(forms.ModelChoiceField, form.fields[name]).queryset = rows
 
 
 class DateInput(forms.DateInput):
@@ -48,21 +53,16 @@ class TimeInput(forms.TimeInput):
         super().__init__(attrs, format="%H:%M")
 
 
-#: Dates staff may type (as the API allows): beyond them, moving a time between zones or to the
-#: next day overflows Python's calendar, and nobody books there anyway.
-YEARS = range(1970, 3000)
-
-
 class BoundedDateField(forms.DateField):
     """A date between the years 1970 and 2999."""
 
     def validate(self, value: Any) -> None:
         super().validate(value)
-        if value and value.year not in YEARS:
+        if value and value.year not in web.YEARS:
             raise forms.ValidationError(
                 _("Give a date between the years %(first)d and %(last)d."),
                 code="out_of_range",
-                params={"first": YEARS[0], "last": YEARS[-1]},
+                params={"first": web.YEARS[0], "last": web.YEARS[-1]},
             )
 
 
@@ -71,17 +71,14 @@ class RowsField(forms.ModelMultipleChoiceField):
 
     def _check_values(self, value: Iterable[Any]) -> Any:
         for pk in value:
-            try:
-                ok = 0 < int(str(pk)) < 2**63
-            except ValueError:
-                ok = False
-            if not ok:
+            if web.parse_id(pk) is None:
                 raise forms.ValidationError(
                     self.error_messages["invalid_pk_value"],
                     code="invalid_pk_value",
                     params={"pk": pk},
                 )
-        return super()._check_values(value)
+        # django-stubs does not declare this private hook of ModelMultipleChoiceField.
+        return super()._check_values(value)  # type: ignore[misc]
 
 
 def local_datetime(day: date, clock: time, tz: ZoneInfo) -> datetime:
@@ -133,8 +130,8 @@ class BookingFilterForm(forms.Form):
 
     def __init__(self, *args: Any, business: Business, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["provider"].queryset = Provider.objects.filter(business=business)  # type: ignore[attr-defined]
-        self.fields["service"].queryset = Service.objects.filter(business=business)  # type: ignore[attr-defined]
+        _scope(self, "provider", Provider.objects.filter(business=business))
+        _scope(self, "service", Service.objects.filter(business=business))
 
 
 # --- staff actions ----------------------------------------------------------------------
@@ -185,7 +182,7 @@ class SlotForm(forms.Form):
             try:
                 start = datetime.fromisoformat(raw)
                 # Far-away instants cannot even be moved to UTC (OverflowError).
-                in_range = start.tzinfo is not None and start.astimezone(UTC).year in YEARS
+                in_range = start.tzinfo is not None and start.astimezone(UTC).year in web.YEARS
             except (ValueError, OverflowError):
                 in_range = False
             if not in_range:
@@ -230,20 +227,20 @@ class CustomerPickForm(forms.Form):
 
     def __init__(self, *args: Any, business: Business, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["customer"].queryset = Customer.objects.filter(business=business)  # type: ignore[attr-defined]
+        _scope(self, "customer", Customer.objects.filter(business=business))
 
 
 class CustomerCreateForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=200, validators=[validate_line])
+    name = forms.CharField(label=_("Name"), max_length=200, validators=[web.line_validator])
     # The address rule every form and the API share (core/validators.py).
     email = forms.CharField(
         label=_("Email"),
         max_length=EMAIL_MAX_LENGTH,
-        validators=[validate_email_address],
+        validators=[web.email_validator],
         widget=forms.EmailInput,
     )
     phone = forms.CharField(
-        label=_("Phone"), max_length=40, required=False, validators=[validate_line]
+        label=_("Phone"), max_length=40, required=False, validators=[web.line_validator]
     )
     timezone = forms.ChoiceField(
         label=_("Customer's time zone"),
@@ -261,8 +258,8 @@ class ServiceProviderForm(forms.Form):
         self, *args: Any, business: Business, service_fixed: bool = False, **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["service"].queryset = Service.objects.filter(business=business, active=True)  # type: ignore[attr-defined]
-        self.fields["provider"].queryset = Provider.objects.filter(business=business, active=True)  # type: ignore[attr-defined]
+        _scope(self, "service", Service.objects.filter(business=business, active=True))
+        _scope(self, "provider", Provider.objects.filter(business=business, active=True))
         if service_fixed:
             self.fields["service"].disabled = True
 
@@ -286,7 +283,7 @@ class DetailsForm(forms.Form):
         label=_("Notes"),
         required=False,
         max_length=4000,
-        validators=[validate_text],
+        validators=[web.text_validator],
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("Visible to staff; included in the provider's email."),
     )
@@ -383,8 +380,8 @@ class BookingPageForm(forms.ModelForm):
 
     def __init__(self, *args: Any, business: Business, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["services"].queryset = Service.objects.filter(business=business)  # type: ignore[attr-defined]
-        self.fields["providers"].queryset = Provider.objects.filter(business=business)  # type: ignore[attr-defined]
+        _scope(self, "services", Service.objects.filter(business=business))
+        _scope(self, "providers", Provider.objects.filter(business=business))
 
 
 class ServiceForm(forms.ModelForm):
@@ -421,14 +418,14 @@ class ProviderForm(forms.ModelForm):
 
     def __init__(self, *args: Any, business: Business, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["services"].queryset = Service.objects.filter(business=business)  # type: ignore[attr-defined]
+        _scope(self, "services", Service.objects.filter(business=business))
         # The address rule every form and the API share; a provider may have none.
         email = self.fields["email"]
         email.validators = [v for v in email.validators if not isinstance(v, EmailValidator)] + [
             _optional_email
         ]
         for name in ("name", "phone"):
-            self.fields[name].validators.append(validate_line)
+            self.fields[name].validators.append(web.line_validator)
 
 
 class HoursRowForm(forms.Form):
@@ -513,7 +510,7 @@ class MemberAddForm(forms.Form):
     email = forms.CharField(
         label=_("Email"),
         max_length=150,
-        validators=[validate_email_address],
+        validators=[web.email_validator],
         widget=forms.EmailInput,
     )
     role = forms.ChoiceField(label=_("Role"), initial="staff")
@@ -522,7 +519,7 @@ class MemberAddForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["email"].widget.attrs.update({"autocomplete": "off"})
         # Only owners may grant the owner role; the service says so too, for every caller.
-        self.fields["role"].choices = [  # type: ignore[attr-defined]
+        cast(forms.ChoiceField, self.fields["role"]).choices = [
             (value, label)
             for value, label in Membership.Role.choices
             if grant_owner or value != Membership.Role.OWNER
@@ -535,7 +532,7 @@ class InvitationSignupForm(forms.Form):
     name = forms.CharField(
         label=_("Your name"),
         max_length=150,
-        validators=[validate_line],
+        validators=[web.line_validator],
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
     new_password1 = forms.CharField(
@@ -602,4 +599,4 @@ class BusinessForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         # One-line texts shown in customer emails and pages: no control characters.
         for name in ("name", "phone"):
-            self.fields[name].validators.append(validate_line)
+            self.fields[name].validators.append(web.line_validator)

@@ -16,13 +16,14 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from slotwise.bookings import availability_queries as loaders
 from slotwise.bookings.models import BookingPage
 from slotwise.catalog.models import Provider, Service
 from slotwise.core import errors
 from slotwise.core.clock import utcnow
 from slotwise.core.models import Business
 from slotwise.core.records import record_apply, record_or_new, record_save, records_get
-from slotwise.scheduling import availability, loaders
+from slotwise.scheduling import availability
 
 #: The booking page asks for free times a month at a time.
 MONTH_DAYS = 31

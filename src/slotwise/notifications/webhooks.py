@@ -28,6 +28,7 @@ from datetime import datetime
 from typing import Any
 
 from slotwise.bookings.models import Booking
+from slotwise.bookings.outward import booking_outward
 from slotwise.core import outbound
 from slotwise.notifications.errors import UndeliverableMessage
 from slotwise.notifications.models import Message, WebhookEndpoint
@@ -38,40 +39,14 @@ TIMEOUT = 10
 USER_AGENT = "Slotwise-Webhooks/1"
 
 
-def contact_payload(booking: Booking) -> dict[str, str]:
-    """Who the booking is for as the booker gave it (``Booking.contact``)."""
-    contact = booking.contact
-    return {
-        "name": contact.name,
-        "email": contact.email,
-        "phone": contact.phone,
-        "timezone": contact.timezone,
-    }
-
-
 def booking_payload(booking: Booking) -> dict[str, Any]:
-    """The booking as a webhook shows it, frozen at the time of the event."""
-    tz = booking.business.tz
+    """The booking as a webhook shows it (``bookings/outward.py``), frozen at the event."""
+    facts = booking_outward(booking)
     return {
-        "reference": booking.reference,
-        "status": booking.status,
-        "source": booking.source,
-        "start": booking.start.astimezone(tz).isoformat(),
-        "end": booking.end.astimezone(tz).isoformat(),
-        "timezone": booking.business.timezone,
-        "service": {"id": booking.service_id, "name": booking.service.name},
-        "provider": {"id": booking.provider_id, "name": booking.provider.name},
-        "customer": {
-            "id": booking.customer_id,
-            "name": booking.customer.name,
-            "email": booking.customer.email,
-            "phone": booking.customer.phone,
-        },
-        # What the booker gave (a web booking), else the customer record: see docs/api.md.
-        "contact": contact_payload(booking),
-        "price": str(booking.price),
-        "currency": booking.currency,
-        "version": booking.version,
+        **facts,
+        "start": facts["start"].isoformat(),
+        "end": facts["end"].isoformat(),
+        "price": str(facts["price"]),
     }
 
 

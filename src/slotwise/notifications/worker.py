@@ -18,23 +18,23 @@ from __future__ import annotations
 
 import logging
 import os
-import smtplib
 import socket
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.core.mail import EmailMultiAlternatives, mailers
-from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
+from django.core.mail import EmailMultiAlternatives
 from django.db import DatabaseError, transaction
 from django.db import connection as db_connection
 from django.db.models import Case, F, ForeignKey, Q, Value, When
 
 from slotwise.bookings.models import Booking
 from slotwise.core.clock import utcnow
+from slotwise.notifications import transport
 from slotwise.notifications.errors import MailServerUnreachable, UndeliverableMessage
 from slotwise.notifications.models import Message
-from slotwise.notifications.render import build_email, wire_bytes
+from slotwise.notifications.render import build_email
+from slotwise.notifications.transport import close_quietly, new_mail_connection
 from slotwise.notifications.webhooks import deliver_webhook
 
 log = logging.getLogger("slotwise.worker")
@@ -127,11 +127,6 @@ def load_claimed(ids: Sequence[int], *, worker_id: str) -> list[Message]:
         )
     }
     return [rows[pk] for pk in ids if pk in rows]
-
-
-def new_mail_connection() -> Any:
-    """A connection to the configured mail server (not opened yet)."""
-    return mailers.default
 
 
 def run_once(
@@ -236,14 +231,6 @@ def prepare_emails(batch: Sequence[Message], *, now: datetime) -> dict[int, Prep
         log.warning("rendering the batch ahead failed; rendering one by one", exc_info=True)
         return {}
     return prepared
-
-
-def close_quietly(conn: Any) -> None:
-    """Close a mail connection; a broken one must not hide the batch's outcome."""
-    try:
-        conn.close()
-    except Exception:
-        log.debug("closing the mail connection failed", exc_info=True)
 
 
 def release(ids: list[int], *, worker_id: str) -> int:
@@ -404,54 +391,7 @@ def _send(
     except ValueError as exc:
         # A row that cannot be rendered will not render on a retry either.
         raise UndeliverableMessage(str(exc)) from exc
-    try:
-        # Opens the connection when it is not open yet (first message, or after an error);
-        # an open connection is reused for the rest of the batch and the next batches.
-        mail_connection.open()
-    except (OSError, smtplib.SMTPException) as exc:
-        close_quietly(mail_connection)
-        raise MailServerUnreachable(f"{type(exc).__name__}: {exc}") from exc
-    try:
-        accepted = _hand_over(email, mail_connection)
-    except Exception:
-        # Whatever state the SMTP dialogue is in now, the next message starts afresh.
-        close_quietly(mail_connection)
-        raise
-    if accepted != 1:
-        raise RuntimeError("the mail server did not accept the message")
-
-
-def _hand_over(email: Any, mail_connection: Any) -> int:
-    """Give one email to the mail server; how many it accepted (1, or raises).
-
-    With Django's own SMTP backend the bytes are made by ``render.wire_bytes`` (the same bytes,
-    made faster) and handed to its open SMTP session; other backends — subclasses included,
-    which may sign or change a message on its way — send as usual.
-    """
-    session = getattr(mail_connection, "connection", None)
-    if type(mail_connection) is not SMTPBackend or session is None:
-        return int(mail_connection.send_messages([email]))
-    recipients = [_envelope_address(mail_connection, a) for a in email.recipients()]
-    if not recipients:
-        return 0
-    sender = _envelope_address(mail_connection, email.from_email)
-    # Raises SMTPRecipientsRefused / SMTPDataError unless the server took the message.
-    session.sendmail(sender, recipients, wire_bytes(email))
-    return 1
-
-
-_ENVELOPE_CACHE: dict[str, str] = {}
-
-
-def _envelope_address(backend: SMTPBackend, address: str) -> str:
-    """``backend.prep_address(address)``, remembered: the same senders and customers recur."""
-    found = _ENVELOPE_CACHE.get(address)
-    if found is None:
-        found = backend.prep_address(address)  # raises ValueError for a bad address
-        if len(_ENVELOPE_CACHE) >= 4096:
-            _ENVELOPE_CACHE.clear()
-        _ENVELOPE_CACHE[address] = found
-    return found
+    transport.send(email, mail_connection)
 
 
 def _mark_sent(message: Message, *, worker_id: str, now: datetime) -> str:

@@ -7,11 +7,9 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from slotwise.core import web
 from slotwise.core.validators import (
     EMAIL_MAX_LENGTH,
-    validate_email_address,
-    validate_line,
-    validate_text,
 )
 
 
@@ -27,7 +25,7 @@ class DetailsForm(_Form):
     name = forms.CharField(
         label=_("Your name"),
         max_length=200,
-        validators=[validate_line],
+        validators=[web.line_validator],
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
         error_messages={"required": _("Please give your name.")},
     )
@@ -35,7 +33,7 @@ class DetailsForm(_Form):
     email = forms.CharField(
         label=_("Email"),
         max_length=EMAIL_MAX_LENGTH,
-        validators=[validate_email_address],
+        validators=[web.email_validator],
         help_text=_("We send your confirmation and a link to your booking here."),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
         error_messages={
@@ -47,14 +45,14 @@ class DetailsForm(_Form):
         label=_("Phone (optional)"),
         max_length=40,
         required=False,
-        validators=[validate_line],
+        validators=[web.line_validator],
         widget=forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
     )
     notes = forms.CharField(
         label=_("Note for the business (optional)"),
         max_length=2000,
         required=False,
-        validators=[validate_text],
+        validators=[web.text_validator],
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
@@ -73,7 +71,7 @@ class CancelForm(_Form):
         help_text=_("It helps the business, but you do not have to say."),
         max_length=2000,
         required=False,
-        validators=[validate_text],
+        validators=[web.text_validator],
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
@@ -90,7 +88,7 @@ class RatingForm(_Form):
         label=_("Comment (optional)"),
         max_length=2000,
         required=False,
-        validators=[validate_text],
+        validators=[web.text_validator],
         widget=forms.Textarea(attrs={"rows": 4}),
     )
 

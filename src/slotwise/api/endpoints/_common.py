@@ -36,7 +36,7 @@ class Page(Schema):
     offset: int = Field(0, ge=0, le=1_000_000)
 
 
-PageQuery = Query[Page]  # type: ignore[misc]
+PageQuery = Query[Page]
 
 
 def paginate(qs: QuerySet[Any] | list[Any], page: Page, present: Any) -> dict[str, Any]:

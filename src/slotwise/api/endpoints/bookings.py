@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Header, Query, Router, Schema, Status
 from pydantic import Field
 
-from slotwise.api import present, services
+from slotwise.api import present
 from slotwise.api.auth import business_of, key_of
 from slotwise.api.endpoints._common import (
     PageQuery,
@@ -44,7 +44,7 @@ from slotwise.api.schemas import (
     RescheduleIn,
     SelfServiceIn,
 )
-from slotwise.bookings import actions, selectors
+from slotwise.bookings import actions, idempotency, selectors
 from slotwise.bookings import availability_queries as loaders
 from slotwise.bookings.actor import Actor
 from slotwise.bookings.models import Booking
@@ -200,7 +200,7 @@ def create_booking(
     record = None
     if idempotency_key is not None:
         digest = hashlib.sha256(request.body).hexdigest()
-        record, earlier = services.idempotency_claim(
+        record, earlier = idempotency.idempotency_claim(
             business=business, key=idempotency_key, request_hash=digest, now=now
         )
         if earlier is not None:
@@ -243,7 +243,7 @@ def create_booking(
             also=(
                 None
                 if record is None
-                else lambda made: services.idempotency_complete(record=record, booking=made)
+                else lambda made: idempotency.idempotency_complete(record=record, booking=made)
             ),
         )
     except Exception:
@@ -252,7 +252,7 @@ def create_booking(
         if created_customer is not None and not created_customer.bookings.exists():
             created_customer.delete()
         if record is not None:
-            services.idempotency_release(record=record)
+            idempotency.idempotency_release(record=record)
         raise
     return Status(201, _out(booking))
 

@@ -18,7 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Header, Query, Router, Schema, Status
 from pydantic import Field
 
-from slotwise.api import present, services
+from slotwise.api import present
 from slotwise.api.endpoints._common import check_slug, responses, zone
 from slotwise.api.endpoints.bookings import slots_body, window
 from slotwise.api.errors import RateLimited, TooMuchWork
@@ -34,12 +34,12 @@ from slotwise.api.schemas import (
     WebBookingIn,
     WebBookingOut,
 )
-from slotwise.bookings import actions, policy, selectors
+from slotwise.bookings import actions, idempotency, policy, selectors
 from slotwise.bookings import availability_queries as loaders
 from slotwise.bookings.actor import Actor
 from slotwise.bookings.models import Booking, BookingPage, BookingToken
 from slotwise.catalog.models import Provider, Service
-from slotwise.core import errors, ratelimit
+from slotwise.core import errors, ratelimit, web
 from slotwise.core.clock import utcnow
 
 router = Router(auth=None)
@@ -239,12 +239,14 @@ def public_page_book(
             also=(
                 None
                 if record is None
-                else lambda made, _token: services.idempotency_complete(record=record, booking=made)
+                else lambda made, _token: idempotency.idempotency_complete(
+                    record=record, booking=made
+                )
             ),
         )
     except Exception:
         if record is not None:
-            services.idempotency_release(record=record)  # refused: a retry may run
+            idempotency.idempotency_release(record=record)  # refused: a retry may run
         raise
     return Status(201, _web_booking_body(booking, token))
 
@@ -272,7 +274,7 @@ def web_idempotency_claim(
             field="Idempotency-Key",
         )
     scoped = "web:" + hashlib.sha256(f"{page.pk}:{key}".encode()).hexdigest()
-    return services.idempotency_claim(
+    return idempotency.idempotency_claim(
         business=page.business,
         key=scoped,
         request_hash=hashlib.sha256(body).hexdigest(),
@@ -298,13 +300,14 @@ def _customer_zone(name: str) -> str:
 
 
 def _booking_by_token(request: HttpRequest, token: str, now: datetime) -> Booking:
-    client = ratelimit.client_key(request)
-    limits = {"limit": ratelimit.BAD_TOKEN_LIMIT, "window_seconds": ratelimit.BAD_TOKEN_WINDOW}
-    if ratelimit.is_limited("bad_token", client, **limits):
-        raise RateLimited()
-    booking = actions.token_verify(raw=token, purpose=BookingToken.Purpose.MANAGE, now=now)
+    try:
+        booking = web.token_lookup(
+            request,
+            lambda: actions.token_verify(raw=token, purpose=BookingToken.Purpose.MANAGE, now=now),
+        )
+    except web.TooManyBadTokens:
+        raise RateLimited() from None
     if booking is None:
-        ratelimit.hit("bad_token", client, **limits)
         raise errors.NotFound("This link is not valid. Please contact the business.")
     return booking
 

@@ -20,6 +20,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse, reverse_lazy
@@ -32,6 +33,7 @@ from django.views.decorators.http import require_POST
 
 from slotwise.backoffice.access import (
     SESSION_KEY,
+    as_business_request,
     choose_business,
     current_membership,
     staff_required,
@@ -165,7 +167,8 @@ class NormalisedEmailField(forms.EmailField):
     """An email address folded to its one spelling (NFKC, case-folded) before it is checked."""
 
     def to_python(self, value: Any) -> str:
-        return core.normalise_email(super().to_python(value))
+        # CharField turns empty input into "" (its empty_value), never None.
+        return core.normalise_email(super().to_python(value) or "")
 
 
 #: Reset emails being handed to the mail server after their answer was sent (see ResetForm).
@@ -254,7 +257,7 @@ _reset_view = _ResetView.as_view()
 
 
 @never_cache
-def password_reset(request: HttpRequest) -> HttpResponse:
+def password_reset(request: HttpRequest) -> HttpResponseBase:
     """ "Forgot password?": the same answer whether the address has an account or not.
 
     Requests are limited per client address and per (normalised) address asked for, counted
@@ -271,8 +274,7 @@ def password_reset(request: HttpRequest) -> HttpResponse:
         if not allowed:
             context = {"form": ResetForm(), "throttled": True}
             return render(request, "backoffice/password/reset.html", context, status=429)
-    response: HttpResponse = _reset_view(request)
-    return response
+    return _reset_view(request)
 
 
 password_reset_done = auth_views.PasswordResetDoneView.as_view(
@@ -295,13 +297,13 @@ def password_change(request: HttpRequest) -> HttpResponse:
     Django ties a session to the password hash, so sessions elsewhere are signed out by the
     new hash; ``update_session_auth_hash`` keeps this one.
     """
-    if not request.user.is_authenticated:
+    user = request.user
+    if not user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     membership = current_membership(request)
     if membership is not None:  # the usual header and navigation
-        request.membership = membership  # type: ignore[attr-defined]
-        request.business = membership.business  # type: ignore[attr-defined]
-    form = PasswordChangeForm(request.user, _posted(request))
+        request = as_business_request(request, membership)
+    form = PasswordChangeForm(user, _posted(request))
     if request.method == "POST" and form.is_valid():
         user = form.save()
         update_session_auth_hash(request, user)

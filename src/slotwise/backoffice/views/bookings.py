@@ -9,15 +9,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from slotwise.backoffice.access import staff_required
+from slotwise.backoffice.access import BusinessRequest, staff_required
 from slotwise.backoffice.forms import (
-    YEARS,
     BookingFilterForm,
     CancelForm,
     PaymentForm,
@@ -31,26 +30,26 @@ from slotwise.bookings.actions.complete import last_closed_at
 from slotwise.bookings.actor import Actor
 from slotwise.bookings.models import Booking, Payment
 from slotwise.catalog.models import Provider
-from slotwise.core import errors
+from slotwise.core import errors, web
 from slotwise.core.clock import utcnow
 from slotwise.notifications.models import Message
 
 PAGE_SIZE = 25
 
 
-def get_booking(request: HttpRequest, reference: str) -> Booking:
+def get_booking(request: BusinessRequest, reference: str) -> Booking:
     """The current business's booking; any other business's is a 404."""
     if "\x00" in reference:  # PostgreSQL refuses NUL in text: no booking has one
         raise Http404(_("Booking not found."))
     try:
-        return selectors.booking_get(business=request.business, reference=reference)  # type: ignore[attr-defined]
+        return selectors.booking_get(business=request.business, reference=reference)
     except errors.NotFound:
         raise Http404(_("Booking not found.")) from None
 
 
 @staff_required
-def booking_list(request: HttpRequest) -> HttpResponse:
-    business = request.business  # type: ignore[attr-defined]
+def booking_list(request: BusinessRequest) -> HttpResponse:
+    business = request.business
     form = BookingFilterForm(request.GET or None, business=business)
     filters: dict[str, Any] = {}
     if form.is_valid():
@@ -101,7 +100,7 @@ def customer_zone(booking: Booking) -> ZoneInfo:
         return booking.business.tz
 
 
-def _detail_context(request: HttpRequest, booking: Booking, **extra: Any) -> dict[str, Any]:
+def _detail_context(request: BusinessRequest, booking: Booking, **extra: Any) -> dict[str, Any]:
     now = utcnow()
     all_messages = list(booking.messages.order_by("created_at", "pk"))
     payments = list(booking.payments.select_related("recorded_by"))
@@ -128,7 +127,7 @@ def _detail_context(request: HttpRequest, booking: Booking, **extra: Any) -> dic
 
 
 @staff_required
-def booking_detail(request: HttpRequest, reference: str) -> HttpResponse:
+def booking_detail(request: BusinessRequest, reference: str) -> HttpResponse:
     booking = get_booking(request, reference)
     return render(request, "backoffice/bookings/detail.html", _detail_context(request, booking))
 
@@ -139,17 +138,19 @@ def _default_day(booking: Booking, now_day: date) -> date:
 
 
 @staff_required
-def booking_reschedule(request: HttpRequest, reference: str) -> HttpResponse:
+def booking_reschedule(request: BusinessRequest, reference: str) -> HttpResponse:
     """Pick a new time (and optionally another provider of the service) for a booking."""
     booking = get_booking(request, reference)
-    business = request.business  # type: ignore[attr-defined]
+    business = request.business
     now = utcnow()
     providers = loaders.providers_for(service=booking.service)
     if booking.provider not in providers:
         providers.insert(0, booking.provider)
     source = request.POST if request.method == "POST" else request.GET
     provider = _pick_provider(providers, source.get("provider"), booking.provider)
-    day = _parse_day(source.get("day")) or _default_day(booking, now.astimezone(business.tz).date())
+    day = web.parse_day(source.get("day")) or _default_day(
+        booking, now.astimezone(business.tz).date()
+    )
     form = RescheduleForm(
         _posted(request),
         tz=business.tz,
@@ -201,17 +202,8 @@ def _pick_provider(providers: list[Provider], raw: str | None, default: Provider
     return default
 
 
-def _parse_day(raw: str | None) -> date | None:
-    """A day from the picker's link; far-away years (whose neighbours overflow) are None."""
-    try:
-        day = date.fromisoformat(raw or "")
-    except ValueError:
-        return None
-    return day if day.year in YEARS else None
-
-
 @staff_required
-def booking_cancel(request: HttpRequest, reference: str) -> HttpResponse:
+def booking_cancel(request: BusinessRequest, reference: str) -> HttpResponse:
     booking = get_booking(request, reference)
     form = CancelForm(
         _posted(request), initial={"version": booking.version, "notify_customer": True}
@@ -220,7 +212,7 @@ def booking_cancel(request: HttpRequest, reference: str) -> HttpResponse:
         try:
             actions.booking_cancel(
                 booking_id=booking.pk,
-                business_id=request.business.pk,  # type: ignore[attr-defined]
+                business_id=request.business.pk,
                 actor=Actor.staff(request.user),
                 now=utcnow(),
                 reason=form.cleaned_data["reason"],
@@ -239,7 +231,7 @@ def booking_cancel(request: HttpRequest, reference: str) -> HttpResponse:
     )
 
 
-def _close(request: HttpRequest, reference: str, *, no_show: bool) -> HttpResponse:
+def _close(request: BusinessRequest, reference: str, *, no_show: bool) -> HttpResponse:
     """The confirmation step (GET) and the close itself (POST): completed or no-show."""
     booking = get_booking(request, reference)
     now = utcnow()
@@ -248,7 +240,7 @@ def _close(request: HttpRequest, reference: str, *, no_show: bool) -> HttpRespon
         try:
             action(
                 booking_id=booking.pk,
-                business_id=request.business.pk,  # type: ignore[attr-defined]
+                business_id=request.business.pk,
                 actor=Actor.staff(request.user),
                 now=now,
             )
@@ -284,25 +276,25 @@ def _close(request: HttpRequest, reference: str, *, no_show: bool) -> HttpRespon
 
 @require_http_methods(["GET", "POST"])
 @staff_required
-def booking_complete(request: HttpRequest, reference: str) -> HttpResponse:
+def booking_complete(request: BusinessRequest, reference: str) -> HttpResponse:
     return _close(request, reference, no_show=False)
 
 
 @require_http_methods(["GET", "POST"])
 @staff_required
-def booking_no_show(request: HttpRequest, reference: str) -> HttpResponse:
+def booking_no_show(request: BusinessRequest, reference: str) -> HttpResponse:
     return _close(request, reference, no_show=True)
 
 
 @require_POST
 @staff_required
-def booking_close_undo(request: HttpRequest, reference: str) -> HttpResponse:
+def booking_close_undo(request: BusinessRequest, reference: str) -> HttpResponse:
     """Put a booking just marked completed or no-show back to confirmed (within the window)."""
     booking = get_booking(request, reference)
     try:
         actions.booking_close_undo(
             booking_id=booking.pk,
-            business_id=request.business.pk,  # type: ignore[attr-defined]
+            business_id=request.business.pk,
             actor=Actor.staff(request.user),
             now=utcnow(),
         )
@@ -327,14 +319,14 @@ def _undo_until(booking: Booking, now: datetime) -> datetime | None:
 
 @require_POST
 @staff_required
-def payment_add(request: HttpRequest, reference: str) -> HttpResponse:
+def payment_add(request: BusinessRequest, reference: str) -> HttpResponse:
     booking = get_booking(request, reference)
     form = PaymentForm(request.POST)
     if form.is_valid():
         try:
             actions.payment_record(
                 booking_id=booking.pk,
-                business_id=request.business.pk,  # type: ignore[attr-defined]
+                business_id=request.business.pk,
                 actor=Actor.staff(request.user),
                 amount=form.cleaned_data["amount"],
                 method=form.cleaned_data["method"],

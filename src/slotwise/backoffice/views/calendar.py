@@ -7,27 +7,18 @@ from collections import defaultdict
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 
-from slotwise.backoffice.access import staff_required
-from slotwise.backoffice.forms import YEARS
+from slotwise.backoffice.access import BusinessRequest, staff_required
 from slotwise.bookings import selectors
 from slotwise.catalog.models import Provider, WorkingHours
+from slotwise.core import web
 from slotwise.core.clock import utcnow
 
 #: The day grid has one row per quarter hour.
 ROW_MINUTES = 15
 DEFAULT_FIRST_HOUR, DEFAULT_LAST_HOUR = 8, 18
-
-
-def _parse_day(raw: str | None, default: date) -> date:
-    """The day asked for; ``default`` for nonsense and far-away years (whose weeks overflow)."""
-    try:
-        day = date.fromisoformat(raw or "")
-    except ValueError:
-        return default
-    return day if day.year in YEARS else default
 
 
 def _minutes(local: datetime, day: date) -> int:
@@ -40,12 +31,12 @@ def _minutes(local: datetime, day: date) -> int:
 
 
 @staff_required
-def calendar(request: HttpRequest) -> HttpResponse:
-    business = request.business  # type: ignore[attr-defined]
+def calendar(request: BusinessRequest) -> HttpResponse:
+    business = request.business
     tz = business.tz
     today = utcnow().astimezone(tz).date()
     view = "week" if request.GET.get("view") == "week" else "day"
-    day = _parse_day(request.GET.get("date"), today)
+    day = web.parse_day(request.GET.get("date")) or today
     providers = list(Provider.objects.filter(business=business, active=True).order_by("name"))
     context: dict[str, Any] = {"view": view, "day": day, "today": today, "providers": providers}
     if view == "day":

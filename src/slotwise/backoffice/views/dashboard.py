@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 
-from slotwise.backoffice.access import staff_required
+from slotwise.backoffice.access import BusinessRequest, staff_required
 from slotwise.bookings import selectors
 from slotwise.bookings.models import Booking
 from slotwise.core.clock import utcnow
@@ -18,8 +18,8 @@ CHANGES_DAYS = 14
 
 
 @staff_required
-def dashboard(request: HttpRequest) -> HttpResponse:
-    business = request.business  # type: ignore[attr-defined]
+def dashboard(request: BusinessRequest) -> HttpResponse:
+    business = request.business
     now = utcnow()
     today = now.astimezone(business.tz).date()
     day_start, day_end = selectors.local_day_bounds(business=business, day=today)

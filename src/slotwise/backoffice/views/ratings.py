@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 
-from slotwise.backoffice.access import staff_required
+from slotwise.backoffice.access import BusinessRequest, staff_required
 from slotwise.bookings import selectors
 
 
 @staff_required
-def ratings(request: HttpRequest) -> HttpResponse:
-    summary = selectors.rating_summary(business=request.business)  # type: ignore[attr-defined]
+def ratings(request: BusinessRequest) -> HttpResponse:
+    summary = selectors.rating_summary(business=request.business)
     return render(request, "backoffice/ratings.html", summary)

@@ -10,15 +10,13 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.forms import BaseForm
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from slotwise.api import services as api_services
-from slotwise.api.models import ApiKey
-from slotwise.backoffice.access import manager_required
+from slotwise.backoffice.access import BusinessRequest, manager_required
 from slotwise.backoffice.forms import (
     ApiKeyForm,
     BookingPageForm,
@@ -38,6 +36,7 @@ from slotwise.bookings.pages import booking_page_save
 from slotwise.bookings.policy import describe_minutes
 from slotwise.catalog import services as catalog
 from slotwise.catalog.models import Provider, Service, TimeOff
+from slotwise.core import api_keys as key_service
 from slotwise.core import errors
 from slotwise.core import services as core
 from slotwise.core.clock import utcnow
@@ -55,7 +54,7 @@ def _ids(form: BaseForm, name: str) -> list[int]:
 
 
 @manager_required
-def settings_index(request: HttpRequest) -> HttpResponse:
+def settings_index(request: BusinessRequest) -> HttpResponse:
     return render(request, "backoffice/settings/index.html")
 
 
@@ -63,16 +62,16 @@ def settings_index(request: HttpRequest) -> HttpResponse:
 
 
 @manager_required
-def page_list(request: HttpRequest) -> HttpResponse:
-    pages = BookingPage.objects.filter(business=request.business).prefetch_related(  # type: ignore[attr-defined]
+def page_list(request: BusinessRequest) -> HttpResponse:
+    pages = BookingPage.objects.filter(business=request.business).prefetch_related(
         "services", "providers"
     )
     return render(request, "backoffice/settings/pages.html", {"pages": pages})
 
 
 @manager_required
-def page_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
-    business = request.business  # type: ignore[attr-defined]
+def page_edit(request: BusinessRequest, pk: int | None = None) -> HttpResponse:
+    business = request.business
     page = get_object_or_404(BookingPage, business=business, pk=pk) if pk else None
     form = BookingPageForm(_posted(request), instance=page, business=business)
     if request.method == "POST" and form.is_valid():
@@ -100,14 +99,14 @@ def page_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 
 
 @manager_required
-def service_list(request: HttpRequest) -> HttpResponse:
-    rows = Service.objects.filter(business=request.business)  # type: ignore[attr-defined]
+def service_list(request: BusinessRequest) -> HttpResponse:
+    rows = Service.objects.filter(business=request.business)
     return render(request, "backoffice/settings/services.html", {"services": rows})
 
 
 @manager_required
-def service_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
-    business = request.business  # type: ignore[attr-defined]
+def service_edit(request: BusinessRequest, pk: int | None = None) -> HttpResponse:
+    business = request.business
     service = get_object_or_404(Service, business=business, pk=pk) if pk else None
     form = ServiceForm(_posted(request), instance=service)
     if request.method == "POST" and form.is_valid():
@@ -132,16 +131,16 @@ def service_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 
 
 @manager_required
-def provider_list(request: HttpRequest) -> HttpResponse:
-    rows = Provider.objects.filter(business=request.business).prefetch_related(  # type: ignore[attr-defined]
+def provider_list(request: BusinessRequest) -> HttpResponse:
+    rows = Provider.objects.filter(business=request.business).prefetch_related(
         "services", "working_hours"
     )
     return render(request, "backoffice/settings/providers.html", {"providers": rows})
 
 
 @manager_required
-def provider_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
-    business = request.business  # type: ignore[attr-defined]
+def provider_edit(request: BusinessRequest, pk: int | None = None) -> HttpResponse:
+    business = request.business
     provider = get_object_or_404(Provider, business=business, pk=pk) if pk else None
     form = ProviderForm(_posted(request), instance=provider, business=business)
     if request.method == "POST" and form.is_valid():
@@ -164,7 +163,7 @@ def provider_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 
 
 def _provider_extras(
-    request: HttpRequest,
+    request: BusinessRequest,
     provider: Provider,
     hours: Any = None,
     time_off_form: TimeOffForm | None = None,
@@ -181,8 +180,8 @@ def _provider_extras(
 
 @require_POST
 @manager_required
-def provider_hours(request: HttpRequest, pk: int) -> HttpResponse:
-    business = request.business  # type: ignore[attr-defined]
+def provider_hours(request: BusinessRequest, pk: int) -> HttpResponse:
+    business = request.business
     provider = get_object_or_404(Provider, business=business, pk=pk)
     formset = HoursFormSet(request.POST, prefix="hours")
     if formset.is_valid():
@@ -205,8 +204,8 @@ def provider_hours(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @manager_required
-def provider_time_off(request: HttpRequest, pk: int) -> HttpResponse:
-    business = request.business  # type: ignore[attr-defined]
+def provider_time_off(request: BusinessRequest, pk: int) -> HttpResponse:
+    business = request.business
     provider = get_object_or_404(Provider, business=business, pk=pk)
     form = TimeOffForm(request.POST, tz=business.tz)
     if form.is_valid():
@@ -234,8 +233,8 @@ def provider_time_off(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @manager_required
-def provider_time_off_delete(request: HttpRequest, pk: int, time_off_id: int) -> HttpResponse:
-    business = request.business  # type: ignore[attr-defined]
+def provider_time_off_delete(request: BusinessRequest, pk: int, time_off_id: int) -> HttpResponse:
+    business = request.business
     provider = get_object_or_404(Provider, business=business, pk=pk)
     get_object_or_404(TimeOff, provider=provider, pk=time_off_id)
     try:
@@ -251,8 +250,8 @@ def provider_time_off_delete(request: HttpRequest, pk: int, time_off_id: int) ->
 
 
 @manager_required
-def notification_settings(request: HttpRequest) -> HttpResponse:
-    business = request.business  # type: ignore[attr-defined]
+def notification_settings(request: BusinessRequest) -> HttpResponse:
+    business = request.business
     current = notify.notification_settings_get(business=business)
     providers = list(Provider.objects.filter(business=business).order_by("name"))
     form = NotificationSettingsForm(_posted(request), instance=current)
@@ -275,8 +274,8 @@ def notification_settings(request: HttpRequest) -> HttpResponse:
 
 
 @manager_required
-def reminder_rules(request: HttpRequest) -> HttpResponse:
-    business = request.business  # type: ignore[attr-defined]
+def reminder_rules(request: BusinessRequest) -> HttpResponse:
+    business = request.business
     form = ReminderRuleForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         try:
@@ -297,11 +296,11 @@ def reminder_rules(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @manager_required
-def reminder_rule_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    get_object_or_404(ReminderRule, business=request.business, pk=pk)  # type: ignore[attr-defined]
+def reminder_rule_delete(request: BusinessRequest, pk: int) -> HttpResponse:
+    get_object_or_404(ReminderRule, business=request.business, pk=pk)
     try:
         notify.reminder_rule_delete(
-            business=request.business,  # type: ignore[attr-defined]
+            business=request.business,
             rule_id=pk,
         )
     except errors.DomainError as exc:
@@ -320,7 +319,7 @@ def _invitation_link(raw: str) -> str:
     return settings.SITE_URL + reverse("backoffice:invitation", args=[raw])
 
 
-def _deliver(request: HttpRequest, invitation: Invitation, raw: str) -> None:
+def _deliver(request: BusinessRequest, invitation: Invitation, raw: str) -> None:
     """Email the link now; say plainly on the page whether it went."""
     try:
         core.invitation_deliver(invitation=invitation, link=_invitation_link(raw), now=utcnow())
@@ -332,11 +331,11 @@ def _deliver(request: HttpRequest, invitation: Invitation, raw: str) -> None:
 
 
 @manager_required
-def team(request: HttpRequest) -> HttpResponse:
+def team(request: BusinessRequest) -> HttpResponse:
     """The team, its open invitations, and a form to invite someone (no password is ever set
     or shown here: the invitee chooses their own)."""
-    business = request.business  # type: ignore[attr-defined]
-    me: Membership = request.membership  # type: ignore[attr-defined]
+    business = request.business
+    me: Membership = request.membership
     is_owner = me.role == Membership.Role.OWNER
     form = MemberAddForm(_posted(request), grant_owner=is_owner)
     if request.method == "POST" and form.is_valid():
@@ -385,12 +384,12 @@ def team(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @manager_required
-def member_role(request: HttpRequest, pk: int) -> HttpResponse:
-    get_object_or_404(Membership, business=request.business, pk=pk)  # type: ignore[attr-defined]
+def member_role(request: BusinessRequest, pk: int) -> HttpResponse:
+    get_object_or_404(Membership, business=request.business, pk=pk)
     try:
         core.member_role_set(
-            business=request.business,  # type: ignore[attr-defined]
-            actor=request.membership,  # type: ignore[attr-defined]
+            business=request.business,
+            actor=request.membership,
             membership_id=pk,
             role=request.POST.get("role", ""),
         )
@@ -403,12 +402,12 @@ def member_role(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @manager_required
-def member_remove(request: HttpRequest, pk: int) -> HttpResponse:
-    get_object_or_404(Membership, business=request.business, pk=pk)  # type: ignore[attr-defined]
+def member_remove(request: BusinessRequest, pk: int) -> HttpResponse:
+    get_object_or_404(Membership, business=request.business, pk=pk)
     try:
         core.member_remove(
-            business=request.business,  # type: ignore[attr-defined]
-            actor=request.membership,  # type: ignore[attr-defined]
+            business=request.business,
+            actor=request.membership,
             membership_id=pk,
         )
     except errors.DomainError as exc:
@@ -420,13 +419,13 @@ def member_remove(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @manager_required
-def invitation_resend(request: HttpRequest, pk: int) -> HttpResponse:
+def invitation_resend(request: BusinessRequest, pk: int) -> HttpResponse:
     """A new link for an open invitation (a new week); the previous link stops working."""
-    get_object_or_404(Invitation, business=request.business, pk=pk)  # type: ignore[attr-defined]
+    get_object_or_404(Invitation, business=request.business, pk=pk)
     try:
         invitation, raw = core.invitation_renew(
-            business=request.business,  # type: ignore[attr-defined]
-            actor=request.membership,  # type: ignore[attr-defined]
+            business=request.business,
+            actor=request.membership,
             invitation_id=pk,
             now=utcnow(),
         )
@@ -439,11 +438,11 @@ def invitation_resend(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @manager_required
-def invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
-    get_object_or_404(Invitation, business=request.business, pk=pk)  # type: ignore[attr-defined]
+def invitation_revoke(request: BusinessRequest, pk: int) -> HttpResponse:
+    get_object_or_404(Invitation, business=request.business, pk=pk)
     try:
         invitation = core.invitation_revoke(
-            business=request.business,  # type: ignore[attr-defined]
+            business=request.business,
             invitation_id=pk,
             now=utcnow(),
         )
@@ -459,8 +458,8 @@ def invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @manager_required
-def business_profile(request: HttpRequest) -> HttpResponse:
-    business = request.business  # type: ignore[attr-defined]
+def business_profile(request: BusinessRequest) -> HttpResponse:
+    business = request.business
     form = BusinessForm(_posted(request), instance=business)
     if request.method == "POST" and form.is_valid():
         try:
@@ -479,13 +478,13 @@ _NEW_KEY_SESSION = "backoffice_new_api_key"
 
 
 @manager_required
-def api_keys(request: HttpRequest) -> HttpResponse:
+def api_keys(request: BusinessRequest) -> HttpResponse:
     """List the business's API keys; create one (its secret is shown once, right after)."""
-    business = request.business  # type: ignore[attr-defined]
+    business = request.business
     form = ApiKeyForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         try:
-            key, raw = api_services.api_key_create(
+            key, raw = key_service.api_key_create(
                 business=business, name=form.cleaned_data["name"], now=utcnow()
             )
         except errors.DomainError as exc:
@@ -495,7 +494,7 @@ def api_keys(request: HttpRequest) -> HttpResponse:
             request.session[_NEW_KEY_SESSION] = {"id": key.pk, "raw": raw}
             return redirect("backoffice:settings_api_keys")
     new_key = request.session.pop(_NEW_KEY_SESSION, None)
-    keys = list(ApiKey.objects.filter(business=business))
+    keys = key_service.api_keys_of(business=business)
     return render(
         request,
         "backoffice/settings/api_keys.html",
@@ -505,11 +504,14 @@ def api_keys(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @manager_required
-def api_key_revoke(request: HttpRequest, pk: int) -> HttpResponse:
-    get_object_or_404(ApiKey, business=request.business, pk=pk)  # type: ignore[attr-defined]
+def api_key_revoke(request: BusinessRequest, pk: int) -> HttpResponse:
     try:
-        key = api_services.api_key_revoke(
-            business=request.business,  # type: ignore[attr-defined]
+        key_service.api_key_get(business=request.business, key_id=pk)
+    except errors.NotFound:
+        raise Http404 from None
+    try:
+        key = key_service.api_key_revoke(
+            business=request.business,
             key_id=pk,
             now=utcnow(),
         )

@@ -4,19 +4,19 @@ pre-filled from a cancelled booking."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
+from django import forms
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from slotwise.backoffice.access import staff_required
+from slotwise.backoffice.access import BusinessRequest, staff_required
 from slotwise.backoffice.forms import (
-    YEARS,
     CustomerCreateForm,
     CustomerPickForm,
     DetailsForm,
@@ -36,7 +36,7 @@ from slotwise.bookings.models import CHANGE_DEADLINE_CHOICES
 from slotwise.bookings.policy import SelfServicePolicy
 from slotwise.catalog.models import Customer, Provider, Service
 from slotwise.catalog.services import customer_get_or_create
-from slotwise.core import errors
+from slotwise.core import errors, web
 from slotwise.core.clock import utcnow
 
 SESSION_KEY = "backoffice_wizard"
@@ -62,14 +62,14 @@ REQUIRES = {
 # --- state ------------------------------------------------------------------------------
 
 
-def _state(request: HttpRequest) -> dict[str, Any]:
+def _state(request: BusinessRequest) -> dict[str, Any]:
     state = request.session.get(SESSION_KEY) or {}
-    if state.get("business_id") != request.business.pk:  # type: ignore[attr-defined]
-        state = {"business_id": request.business.pk}  # type: ignore[attr-defined]
+    if state.get("business_id") != request.business.pk:
+        state = {"business_id": request.business.pk}
     return dict(state)
 
 
-def _save(request: HttpRequest, state: dict[str, Any]) -> None:
+def _save(request: BusinessRequest, state: dict[str, Any]) -> None:
     request.session[SESSION_KEY] = state
 
 
@@ -88,9 +88,9 @@ def _next(step: str) -> HttpResponse:
     return _go(STEP_NAMES[STEP_NAMES.index(step) + 1])
 
 
-def _objects(request: HttpRequest, state: dict[str, Any]) -> dict[str, Any]:
+def _objects(request: BusinessRequest, state: dict[str, Any]) -> dict[str, Any]:
     """The rows the state points at, looked up within the current business only."""
-    business = request.business  # type: ignore[attr-defined]
+    business = request.business
     found: dict[str, Any] = {}
     if "customer_id" in state:
         found["customer"] = Customer.objects.filter(
@@ -110,7 +110,7 @@ def _objects(request: HttpRequest, state: dict[str, Any]) -> dict[str, Any]:
 
 
 def _context(
-    request: HttpRequest, state: dict[str, Any], step: str, **extra: Any
+    request: BusinessRequest, state: dict[str, Any], step: str, **extra: Any
 ) -> dict[str, Any]:
     missing = _first_missing(state)
     reachable = STEP_NAMES.index(missing) if missing else len(STEP_NAMES) - 1
@@ -141,14 +141,14 @@ def _context(
 
 
 @staff_required
-def wizard_start(request: HttpRequest) -> HttpResponse:
+def wizard_start(request: BusinessRequest) -> HttpResponse:
     """A fresh custom booking (any unfinished one in this session is discarded)."""
-    _save(request, {"business_id": request.business.pk})  # type: ignore[attr-defined]
+    _save(request, {"business_id": request.business.pk})
     return _go("customer")
 
 
 @staff_required
-def wizard_clone(request: HttpRequest, reference: str) -> HttpResponse:
+def wizard_clone(request: BusinessRequest, reference: str) -> HttpResponse:
     """Start the wizard from a cancelled booking: customer, service, provider, notes, price."""
     booking = get_booking(request, reference)
     try:
@@ -159,7 +159,7 @@ def wizard_clone(request: HttpRequest, reference: str) -> HttpResponse:
     _save(
         request,
         {
-            "business_id": request.business.pk,  # type: ignore[attr-defined]
+            "business_id": request.business.pk,
             "customer_id": prefill["customer_id"],
             "service_id": prefill["service_id"],
             "provider_id": prefill["provider_id"],
@@ -177,7 +177,7 @@ def wizard_clone(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @staff_required
-def wizard_step(request: HttpRequest, step: str) -> HttpResponse:
+def wizard_step(request: BusinessRequest, step: str) -> HttpResponse:
     if step not in STEP_NAMES:
         raise Http404
     state = _state(request)
@@ -198,8 +198,8 @@ def wizard_step(request: HttpRequest, step: str) -> HttpResponse:
 # --- steps ------------------------------------------------------------------------------
 
 
-def _customer_step(request: HttpRequest, state: dict[str, Any]) -> HttpResponse:
-    business = request.business  # type: ignore[attr-defined]
+def _customer_step(request: BusinessRequest, state: dict[str, Any]) -> HttpResponse:
+    business = request.business
     if state.get("cloned_from"):
         context = _context(request, state, "customer")
         return render(request, "backoffice/wizard/customer.html", context)
@@ -240,8 +240,8 @@ def _customer_step(request: HttpRequest, state: dict[str, Any]) -> HttpResponse:
     )
 
 
-def _service_step(request: HttpRequest, state: dict[str, Any]) -> HttpResponse:
-    business = request.business  # type: ignore[attr-defined]
+def _service_step(request: BusinessRequest, state: dict[str, Any]) -> HttpResponse:
+    business = request.business
     cloning = bool(state.get("cloned_from"))
     form = ServiceProviderForm(
         _posted(request),
@@ -278,8 +278,8 @@ def _service_step(request: HttpRequest, state: dict[str, Any]) -> HttpResponse:
     )
 
 
-def _time_step(request: HttpRequest, state: dict[str, Any]) -> HttpResponse:
-    business = request.business  # type: ignore[attr-defined]
+def _time_step(request: BusinessRequest, state: dict[str, Any]) -> HttpResponse:
+    business = request.business
     found = _objects(request, state)
     service, provider = found.get("service"), found.get("provider")
     if service is None or provider is None:
@@ -287,7 +287,7 @@ def _time_step(request: HttpRequest, state: dict[str, Any]) -> HttpResponse:
     now = utcnow()
     today = now.astimezone(business.tz).date()
     source = request.POST if request.method == "POST" else request.GET
-    day = _parse_day(source.get("day"))
+    day = web.parse_day(source.get("day"))
     if day is None:
         day = found["start"].astimezone(business.tz).date() if "start" in found else today
     form = SlotForm(
@@ -332,16 +332,7 @@ def _iso_utc(value: str) -> str:
         return ""
 
 
-def _parse_day(raw: str | None) -> date | None:
-    """A day from the picker's link; far-away years (whose neighbours overflow) are None."""
-    try:
-        day = date.fromisoformat(raw or "")
-    except ValueError:
-        return None
-    return day if day.year in YEARS else None
-
-
-def _details_step(request: HttpRequest, state: dict[str, Any]) -> HttpResponse:
+def _details_step(request: BusinessRequest, state: dict[str, Any]) -> HttpResponse:
     found = _objects(request, state)
     service = found.get("service")
     default_price = state.get("price") or (service.price if service else Decimal(0))
@@ -357,7 +348,7 @@ def _details_step(request: HttpRequest, state: dict[str, Any]) -> HttpResponse:
     return render(request, "backoffice/wizard/details.html", context)
 
 
-def _selfservice_step(request: HttpRequest, state: dict[str, Any]) -> HttpResponse:
+def _selfservice_step(request: BusinessRequest, state: dict[str, Any]) -> HttpResponse:
     policy = state.get("policy")
     initial: dict[str, Any] = {"allowed": "no", "allow_cancel": True, "allow_reschedule": True}
     if policy:
@@ -372,9 +363,10 @@ def _selfservice_step(request: HttpRequest, state: dict[str, Any]) -> HttpRespon
     form = SelfServiceForm(_posted(request), initial=initial)
     start = datetime.fromisoformat(state["start"])
     now = utcnow()
-    tz = request.business.tz  # type: ignore[attr-defined]
+    tz = request.business.tz
     # Each choice with the date it means for this appointment; a passed one says so.
-    form.fields["change_deadline_minutes"].choices = [
+    deadline = cast(forms.ChoiceField, form.fields["change_deadline_minutes"])
+    deadline.choices = [
         (minutes, _deadline_label(label, policy_rules.deadline_for(start, minutes), now, tz))
         for minutes, label in CHANGE_DEADLINE_CHOICES
     ]
@@ -416,8 +408,8 @@ def _policy(state: dict[str, Any]) -> SelfServicePolicy:
     )
 
 
-def _review_step(request: HttpRequest, state: dict[str, Any]) -> HttpResponse:
-    business = request.business  # type: ignore[attr-defined]
+def _review_step(request: BusinessRequest, state: dict[str, Any]) -> HttpResponse:
+    business = request.business
     found = _objects(request, state)
     if not all(found.get(k) for k in ("customer", "service", "provider")):
         messages.error(request, _("Something was removed meanwhile. Please choose again."))

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -21,14 +20,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
-from slotwise.api import services as api_services
-from slotwise.api.errors import IdempotencyConflict, IdempotencyInProgress
-from slotwise.api.models import IdempotencyRecord
-from slotwise.bookings import actions, selectors
+from slotwise.bookings import actions, idempotency, selectors
 from slotwise.bookings import availability_queries as loaders
 from slotwise.bookings.models import Booking, BookingPage, BookingToken
 from slotwise.catalog.models import Provider, Service
-from slotwise.core import errors, ratelimit
+from slotwise.core import errors, ratelimit, web
 from slotwise.site import picker as picker_mod
 from slotwise.site.forms import DetailsForm
 from slotwise.site.views import common
@@ -77,7 +73,7 @@ def read_choices(page: BookingPage, data: QueryDict) -> Choices:
     """Parse the choices; anything unknown is simply treated as not chosen yet."""
     services = selectors.page_services(page=page)
     choices = Choices(page=page, services=services)
-    wanted = common.parse_int(data.get("service"))
+    wanted = web.parse_int(data.get("service"))
     choices.service = next((s for s in services if s.pk == wanted), None)
     if choices.service is None and len(services) == 1:
         choices.service = services[0]
@@ -90,10 +86,10 @@ def read_choices(page: BookingPage, data: QueryDict) -> Choices:
     elif raw == ANY and choices.offers_any:
         choices.any_provider = True
     else:
-        wanted = common.parse_int(raw)
+        wanted = web.parse_int(raw)
         choices.provider = next((p for p in choices.providers if p.pk == wanted), None)
     if choices.provider_done:
-        choices.start = common.parse_start(data.get("start"))
+        choices.start = web.parse_start(data.get("start"))
     return choices
 
 
@@ -187,7 +183,7 @@ def _confirm(
     form = DetailsForm(
         request.POST, offers_changes=page.policy.allow_cancel or page.policy.allow_reschedule
     )
-    retry_day = common.parse_day(request.POST.get("retry_day"))
+    retry_day = web.parse_day(request.POST.get("retry_day"))
     if choices.step == "time" and retry_day is not None:
         # "Confirm" after a taken time without picking a new one: ask again, details kept.
         form.is_valid()
@@ -208,13 +204,13 @@ def _confirm(
     record = None
     if key:
         try:
-            record, earlier = api_services.idempotency_claim(
+            record, earlier = idempotency.idempotency_claim(
                 business=page.business,
                 key=_scoped_key(page, key),
                 request_hash=_request_hash(choices, data),
                 now=now,
             )
-        except IdempotencyConflict:
+        except idempotency.IdempotencyConflict:
             form.add_error(
                 None,
                 _(
@@ -223,7 +219,7 @@ def _confirm(
                 ),
             )
             return _render(request, page, choices, zone, form=form, new_key=True)
-        except IdempotencyInProgress:
+        except idempotency.IdempotencyInProgress:
             record, earlier = None, _wait_for_booking(page, key)
             if earlier is None:
                 form.add_error(
@@ -252,11 +248,11 @@ def _confirm(
             notes=data["notes"],
             also=None
             if record is None
-            else lambda made, _t: api_services.idempotency_complete(record=record, booking=made),
+            else lambda made, _t: idempotency.idempotency_complete(record=record, booking=made),
         )
     except errors.DomainError as exc:
         if record is not None:
-            api_services.idempotency_release(record=record)  # refused: the key may be used again
+            idempotency.idempotency_release(record=record)  # refused: the key may be used again
         if isinstance(exc, errors.SlotUnavailable):
             return _render(request, page, choices, zone, form=form, slot_taken=exc.message)
         target = exc.details.get("field") if isinstance(exc, errors.InvalidInput) else None
@@ -289,18 +285,7 @@ def _request_hash(choices: Choices, data: dict[str, Any]) -> str:
 
 def _wait_for_booking(page: BookingPage, key: str) -> Booking | None:
     """The booking a concurrent submit of the same form is making, once it has committed."""
-    for _attempt in range(25):
-        record = (
-            IdempotencyRecord.objects.filter(business=page.business, key=_scoped_key(page, key))
-            .select_related("booking")
-            .first()
-        )
-        if record is None:
-            return None  # that submit was refused: nothing to show
-        if record.booking is not None:
-            return record.booking
-        time.sleep(0.2)
-    return None
+    return idempotency.idempotency_wait(business=page.business, key=_scoped_key(page, key))
 
 
 def _url(
@@ -353,7 +338,7 @@ def _render(
         },
     }
     service = choices.service
-    retry_day = common.parse_day(request.POST.get("retry_day"))
+    retry_day = web.parse_day(request.POST.get("retry_day"))
     if slot_taken and choices.step == "time" and retry_day is not None and service is not None:
         # Still choosing a new time after a taken one: the details step, without a time.
         context["step"] = "details"
@@ -404,8 +389,8 @@ def _render(
                 provider=choices.provider,
                 tz=tz,
                 now=now,
-                month=common.parse_month(request.GET.get("month")),
-                day=common.parse_day(request.GET.get("day")),
+                month=web.parse_month(request.GET.get("month")),
+                day=web.parse_day(request.GET.get("day")),
                 selected_start=None,
                 url_for=lambda p: _url(
                     page, choices, zone, p, anchor="times" if "day" in p else ""
@@ -422,7 +407,7 @@ def _render(
         if context["step"] == "details" and slot_taken:
             taken_day = start.astimezone(tz).date() if start is not None else picker.day
             context["slot_days"] = _free_days(page, choices, zone, taken_day or now.date(), now)
-    if request.htmx and not request.htmx.history_restore_request and "picker" in context:
+    if web.htmx_fragment(request) and "picker" in context:
         return render(request, "site/_picker.html", context)
     return render(request, "site/book/page.html", context)
 

@@ -17,15 +17,9 @@ from django.utils.translation import gettext as _
 
 from slotwise.bookings import actions
 from slotwise.bookings.models import Booking
-from slotwise.core import clock, ratelimit
+from slotwise.core import clock, ratelimit, web
 from slotwise.core.models import known_zones
 from slotwise.notifications import render as email_render
-
-#: Slot starts travel in links as UTC minutes, e.g. ``2030-06-04T08:30Z``.
-START_FORMAT = "%Y-%m-%dT%H:%MZ"
-#: Days and times a link may name (as the API allows): beyond them, moving between zones or
-#: to the next month overflows Python's calendar, and nobody books there anyway.
-YEARS = range(1970, 3000)
 
 
 def now() -> datetime:
@@ -39,7 +33,14 @@ def now() -> datetime:
 @functools.cache
 def zone_names() -> tuple[str, ...]:
     """IANA zone names offered in the zone picker (regions and UTC; no legacy aliases)."""
-    regions = ("Africa/", "America/", "Antarctica/", "Asia/", "Atlantic/", "Australia/")
+    regions: tuple[str, ...] = (
+        "Africa/",
+        "America/",
+        "Antarctica/",
+        "Asia/",
+        "Atlantic/",
+        "Australia/",
+    )
     regions += ("Europe/", "Indian/", "Pacific/", "Arctic/")
     names = {n for n in available_timezones() if n.startswith(regions)}
     return ("UTC", *sorted(names))
@@ -104,51 +105,7 @@ def long_day(day: date) -> str:
 
 
 def start_param(value: datetime) -> str:
-    return value.astimezone(UTC).strftime(START_FORMAT)
-
-
-def parse_start(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        start = datetime.strptime(value, START_FORMAT).replace(tzinfo=UTC)
-    except ValueError:
-        return None
-    return start if start.year in YEARS else None
-
-
-def parse_day(value: str | None) -> date | None:
-    if not value:
-        return None
-    try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        return None
-    return day if day.year in YEARS else None
-
-
-def parse_month(value: str | None) -> date | None:
-    """``2030-06`` → 1 June 2030."""
-    if not value or len(value) != 7:
-        return None
-    try:
-        first = date.fromisoformat(value + "-01")
-    except ValueError:
-        return None
-    return first if first.year in YEARS else None
-
-
-def parse_int(value: str | None) -> int | None:
-    try:
-        return int(value) if value is not None else None
-    except ValueError:
-        return None
-
-
-def parse_id(value: str | None) -> int | None:
-    """A row id from a form or link: a positive number the database can hold, else None."""
-    number = parse_int(value)
-    return number if number is not None and 0 < number < 2**63 else None
+    return value.astimezone(UTC).strftime(web.START_FORMAT)
 
 
 def with_query(path: str, params: dict[str, Any], *, anchor: str = "") -> str:
@@ -184,17 +141,13 @@ def token_view(purpose: str) -> Callable[[TokenView], TokenView]:
     def decorate(view: TokenView) -> TokenView:
         @functools.wraps(view)
         def wrapper(request: HttpRequest, token: str, *args: Any, **kwargs: Any) -> HttpResponse:
-            key = ratelimit.client_key(request)
-            limits = {
-                "limit": ratelimit.BAD_TOKEN_LIMIT,
-                "window_seconds": ratelimit.BAD_TOKEN_WINDOW,
-            }
-            if ratelimit.is_limited("bad_token", key, **limits):
+            try:
+                booking = web.token_lookup(
+                    request, lambda: actions.token_verify(raw=token, purpose=purpose, now=now())
+                )
+            except web.TooManyBadTokens:
                 return too_many_attempts(request)
-            booking = actions.token_verify(raw=token, purpose=purpose, now=now())
             if booking is None:
-                if not ratelimit.hit("bad_token", key, **limits):
-                    return too_many_attempts(request)
                 return link_invalid(request)
             return view(request, booking, token, *args, **kwargs)
 
@@ -215,9 +168,10 @@ def contact_of(booking: Booking) -> dict[str, str]:
 
 
 def status_word(booking: Booking) -> str:
-    return {
+    words: dict[str, str] = {
         Booking.Status.CONFIRMED: _("Confirmed"),
         Booking.Status.CANCELLED: _("Cancelled"),
         Booking.Status.COMPLETED: _("Completed"),
         Booking.Status.NO_SHOW: _("Missed"),
-    }.get(booking.status, booking.get_status_display())
+    }
+    return words.get(booking.status, booking.get_status_display())

@@ -23,7 +23,7 @@ from slotwise.bookings import availability_queries as loaders
 from slotwise.bookings.actor import Actor
 from slotwise.bookings.models import Booking, BookingPage
 from slotwise.catalog.models import Provider
-from slotwise.core import errors
+from slotwise.core import errors, web
 from slotwise.notifications import ics
 from slotwise.site import picker as picker_mod
 from slotwise.site.forms import CancelForm
@@ -116,7 +116,7 @@ def _friendly(booking: Booking, exc: errors.DomainError) -> str:
 
 def _version(request: HttpRequest) -> int:
     # A missing or garbled version can only come from an old or altered page: treat as stale.
-    return common.parse_int(request.POST.get("version")) or 0
+    return web.parse_int(request.POST.get("version")) or 0
 
 
 @require_http_methods(["GET", "POST"])
@@ -180,7 +180,7 @@ def _reschedule_scope(booking: Booking, raw: str) -> RescheduleScope:
     page_any = page is not None and page.any_provider
     options = loaders.providers_for(service=booking.service, page=page) if page_any else []
     chose_any = raw == ANY
-    chosen = common.parse_id(raw) if not chose_any else None
+    chosen = web.parse_id(raw) if not chose_any else None
     if chosen not in (None, booking.provider_id) and not any(p.pk == chosen for p in options):
         chosen = None  # not offered (any more): show the default scope
     try:
@@ -226,8 +226,8 @@ def manage_reschedule(request: HttpRequest, booking: Booking, token: str) -> Htt
     tz = zone.tz
     scope = _reschedule_scope(booking, request.GET.get("provider", ""))
     page, provider = scope.page, scope.provider
-    start = common.parse_start(request.GET.get("start"))
-    day = common.parse_day(request.GET.get("day"))
+    start = web.parse_start(request.GET.get("start"))
+    day = web.parse_day(request.GET.get("day"))
     if start is not None:
         day = start.astimezone(tz).date()
     base = reverse("site:manage_reschedule", args=[token])
@@ -245,7 +245,7 @@ def manage_reschedule(request: HttpRequest, booking: Booking, token: str) -> Htt
         provider=provider,
         tz=tz,
         now=now,
-        month=common.parse_month(request.GET.get("month")),
+        month=web.parse_month(request.GET.get("month")),
         day=day,
         selected_start=start,
         url_for=url_for,
@@ -293,18 +293,18 @@ def manage_reschedule(request: HttpRequest, booking: Booking, token: str) -> Htt
             booked_any=booking.booked_any_provider,
         )
         return render(request, "site/manage/reschedule_confirm.html", context)
-    if request.htmx and not request.htmx.history_restore_request:
+    if web.htmx_fragment(request):
         return render(request, "site/_picker.html", context)
     return render(request, "site/manage/reschedule.html", context)
 
 
 def _reschedule_post(request: HttpRequest, booking: Booking, token: str) -> HttpResponse:
-    start = common.parse_start(request.POST.get("start"))
+    start = web.parse_start(request.POST.get("start"))
     if start is None:
         messages.warning(request, str(errors.SlotUnavailable.default_message))
         return redirect(_manage_url(request, token, "site:manage_reschedule"))
     page = booking.booking_page
-    provider_id = common.parse_id(request.POST.get("provider"))
+    provider_id = web.parse_id(request.POST.get("provider"))
     new_provider = None
     if provider_id is not None and provider_id != booking.provider_id:
         found = loaders.providers_for(

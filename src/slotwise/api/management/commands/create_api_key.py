@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from slotwise.api.services import api_key_create
+from slotwise.core.api_keys import api_key_create
 from slotwise.core.clock import utcnow
 from slotwise.core.errors import DomainError
 from slotwise.core.models import Business
