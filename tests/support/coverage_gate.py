@@ -3,7 +3,8 @@
 pytest-cov fails the run when the total line+branch coverage of src/slotwise is below
 ``fail_under`` in pyproject.toml. This script adds a floor per file: every file must reach
 FLOOR percent, except those named in NOT_YET_COVERED. An entry that has reached the floor
-fails the gate too, so the list only ever shrinks: delete the line and commit.
+fails the gate too (on the SQLite run, where the list is measured), so the list only ever
+shrinks: delete the line and commit. Migrations count in the total only.
 
 Usage: ``python -m tests.support.coverage_gate`` in the repository root, after
 ``pytest --cov`` has written ``.coverage`` (or the file named by ``COVERAGE_FILE``);
@@ -13,6 +14,7 @@ Usage: ``python -m tests.support.coverage_gate`` in the repository root, after
 from __future__ import annotations
 
 import json
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -41,15 +43,17 @@ def percentages() -> dict[str, float]:
     return result
 
 
-def problems(per_file: dict[str, float]) -> list[str]:
+def problems(per_file: dict[str, float], *, list_measured_here: bool = True) -> list[str]:
     found = []
     for name, percent in sorted(per_file.items()):
+        if "/migrations/" in name:  # generated; counted in the total only
+            continue
         if percent < FLOOR and name not in NOT_YET_COVERED:
             found.append(
                 f"{name}: {percent:.1f}% covered, below the {FLOOR:.0f}% floor; "
                 "add tests (the allow-list is for files that were below it already)"
             )
-        elif percent >= FLOOR and name in NOT_YET_COVERED:
+        elif percent >= FLOOR and name in NOT_YET_COVERED and list_measured_here:
             found.append(
                 f"{name}: {percent:.1f}% covered, at the floor now; "
                 "remove it from NOT_YET_COVERED in tests/support/coverage_gate.py"
@@ -63,10 +67,15 @@ def main() -> int:
     per_file = percentages()
     if "--list" in sys.argv[1:]:  # the files below the floor, as lines for NOT_YET_COVERED
         for name, percent in sorted(per_file.items()):
-            if percent < FLOOR:
+            if percent < FLOOR and "/migrations/" not in name:
                 print(f'    "{name}": "{percent:.1f}%",')
         return 0
-    found = problems(per_file)
+    # The list is measured on SQLite; a file with PostgreSQL-only branches may pass the floor
+    # there and not on PostgreSQL, so only the SQLite run asks for entries to be removed.
+    on_sqlite = (
+        not os.environ.get("DATABASE_URL", "").lower().startswith(("postgres:", "postgresql:"))
+    )
+    found = problems(per_file, list_measured_here=on_sqlite)
     below = sum(1 for name in NOT_YET_COVERED if per_file.get(name, 100.0) < FLOOR)
     for line in found:
         print(f"coverage gate: {line}")
