@@ -29,8 +29,10 @@ run: migrate
 	  $(PY) manage.py run_worker & \
 	  $(PY) manage.py runserver --insecure --noreload $(HOST):$(PORT)
 
+# Measures line and branch coverage and fails below the floors (docs/testing.md, "Coverage").
 test: install
-	$(PY) -m pytest
+	$(PY) -m pytest --cov --cov-report=
+	$(PY) -m tests.support.coverage_gate
 
 # The browser and time tests with the clock frozen late in the evening and just after
 # midnight in the test businesses' zone (docs/testing.md); fails on any failure or skip.
@@ -62,4 +64,4 @@ soak: install
 	$(PY) -m bench.soak --database postgresql
 
 clean:
-	rm -rf $(VENV) var/test_* .pytest_cache
+	rm -rf $(VENV) var/test_* .pytest_cache .coverage .coverage.* htmlcov

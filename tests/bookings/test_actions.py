@@ -324,7 +324,7 @@ def test_reschedule_drops_reminders_now_in_the_past(world):
 
 def test_customer_reschedule_rules(world):
     booking = web_book(world, at(world, 6, 10), world.alex)[0]
-    blocker = book(world, at(world, 7, 10), provider=world.alex)
+    book(world, at(world, 7, 10), provider=world.alex)  # Alex is busy from 10:00 on day 7
     with refused("slot_unavailable"):
         reschedule(booking, at(world, 7, 10, 30))  # provider busy
     with refused("slot_unavailable"):
@@ -341,7 +341,6 @@ def test_customer_reschedule_rules(world):
     world.page.save()
     with refused("not_allowed"):
         reschedule(booking, at(world, 8, 10), new_provider=world.alex)
-    assert blocker.pk
 
 
 def test_reschedule_cap(world):
