@@ -30,8 +30,9 @@ run: migrate
 	  $(PY) manage.py runserver --insecure --noreload $(HOST):$(PORT)
 
 # Measures line and branch coverage and fails below the floors (docs/testing.md, "Coverage").
+# Two test processes (pytest-xdist): the suite runs in about half the time on 2 cores.
 test: install
-	$(PY) -m pytest --cov --cov-report=
+	$(PY) -m pytest -n 2 --cov --cov-report=
 	$(PY) -m tests.support.coverage_gate
 
 # The browser and time tests with the clock frozen late in the evening and just after
