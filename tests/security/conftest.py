@@ -143,7 +143,7 @@ def _empty_rate_limits(db: None) -> Iterator[None]:
 
 
 #: Columns that change on every authenticated request by design (not data of the business).
-VOLATILE = {("api", "apikey"): {"last_used_at"}, ("auth", "user"): {"last_login"}}
+VOLATILE = {("core", "apikey"): {"last_used_at"}, ("auth", "user"): {"last_login"}}
 
 
 def snapshot() -> dict[str, list[dict[str, Any]]]:

@@ -4,7 +4,7 @@ first request made, never a second one.
 Used by every face that creates bookings from outside: the staff API, the public API and the
 booking page's form. A key is claimed before the booking is tried, completed with the
 booking, and released when the attempt was refused, so the client may retry.
-The ``IdempotencyRecord`` rows still live in the API app's tables (``api.models``).
+The ``IdempotencyRecord`` rows keep their table ``api_idempotencyrecord``.
 """
 
 from __future__ import annotations
@@ -14,8 +14,7 @@ from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 
-from slotwise.api.models import IdempotencyRecord
-from slotwise.bookings.models import Booking
+from slotwise.bookings.models import Booking, IdempotencyRecord
 from slotwise.core import errors
 from slotwise.core.errors import DomainError
 from slotwise.core.models import Business

@@ -349,3 +349,26 @@ class Rating(models.Model):
                 condition=Q(stars__gte=1) & Q(stars__lte=5), name="rating_stars_range"
             )
         ]
+
+
+class IdempotencyRecord(models.Model):
+    """An ``Idempotency-Key`` used to create a booking: a retry returns the same booking.
+
+    The row is written before the booking (claiming the key) and completed with the booking's id
+    afterwards; a failed attempt deletes its claim so the client may retry.
+    """
+
+    business = models.ForeignKey(Business, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=200)
+    #: SHA-256 of the request body: the same key with another body is refused.
+    request_hash = models.CharField(max_length=64)
+    booking = models.ForeignKey(
+        Booking, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "api_idempotencyrecord"  # kept from when the model lived in the API app
+        constraints = [
+            models.UniqueConstraint(fields=["business", "key"], name="idempotency_unique_key")
+        ]

@@ -2,8 +2,8 @@
 checked on every API request.
 
 Only a SHA-256 hash of a key is stored; the key itself is shown once, when it is made.
-The ``ApiKey`` rows still live in the API app's tables (``api.models``); the service is
-here so that the backoffice manages keys without importing the API.
+The ``ApiKey`` rows keep their table ``api_apikey``; the service is here so that the
+backoffice manages keys without importing the API.
 """
 
 from __future__ import annotations
@@ -13,9 +13,8 @@ import hmac
 import secrets
 from datetime import datetime, timedelta
 
-from slotwise.api.models import ApiKey
 from slotwise.core import errors
-from slotwise.core.models import Business
+from slotwise.core.models import ApiKey, Business
 
 _KEY_PREFIX = "sw"
 #: A key is only written back as "used" this often, so reads do not each cost a write.

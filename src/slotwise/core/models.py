@@ -155,3 +155,31 @@ class Invitation(models.Model):
 
     def is_usable(self, now: datetime) -> bool:
         return self.is_open and now < self.expires_at
+
+
+class ApiKey(models.Model):
+    """A business's key for the JSON API. Only a SHA-256 hash of the secret is stored.
+
+    The key looks like ``sw_<prefix>_<secret>``; ``prefix`` is shown in lists so a key can be
+    recognised without revealing it.
+    """
+
+    business = models.ForeignKey(Business, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, unique=True)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "api_apikey"  # kept from when the model lived in the API app
+        ordering = ["-created_at", "id"]
+        verbose_name = _("API key")
+
+    def __str__(self) -> str:
+        return f"{self.name} (sw_{self.prefix}_…)"
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None

@@ -44,13 +44,12 @@ from slotwise.api.schemas import (
     RescheduleIn,
     SelfServiceIn,
 )
-from slotwise.bookings import actions, idempotency, selectors
+from slotwise.bookings import actions, selectors, usecases
 from slotwise.bookings import availability_queries as loaders
 from slotwise.bookings.actor import Actor
 from slotwise.bookings.models import Booking
 from slotwise.bookings.policy import SelfServicePolicy
-from slotwise.catalog.models import Customer, Provider, Service
-from slotwise.catalog.services import customer_get_or_create
+from slotwise.catalog.models import Provider, Service
 from slotwise.core import errors
 from slotwise.core.clock import utcnow
 from slotwise.core.models import Business
@@ -195,66 +194,33 @@ def create_booking(
 ) -> Status[dict[str, Any]]:
     """A custom booking (made by the business, not the customer): its self-service policy is
     chosen here and can never be changed afterwards."""
-    business = business_of(request)
-    now = utcnow()
-    record = None
+    key = None
     if idempotency_key is not None:
-        digest = hashlib.sha256(request.body).hexdigest()
-        record, earlier = idempotency.idempotency_claim(
-            business=business, key=idempotency_key, request_hash=digest, now=now
+        key = usecases.IdempotencyKey(
+            key=idempotency_key, request_hash=hashlib.sha256(request.body).hexdigest()
         )
-        if earlier is not None:
-            response["Idempotent-Replayed"] = "true"
-            return Status(201, _out(earlier))
-    created_customer: Customer | None = None
-    try:
-        service = record_get(Service, business=business, pk=payload.service_id, label="Service")
-        provider = record_get(Provider, business=business, pk=payload.provider_id, label="Provider")
-        if (payload.customer_id is None) == (payload.customer is None):
-            raise errors.InvalidInput("Give either customer_id or customer.", field="customer")
-        if payload.customer_id is not None:
-            customer = record_get(
-                Customer, business=business, pk=payload.customer_id, label="Customer"
-            )
-        else:
-            assert payload.customer is not None
-            customer, created = customer_get_or_create(
-                business=business,
-                name=payload.customer.name,
-                email=payload.customer.email,
-                phone=payload.customer.phone,
-            )
-            created_customer = customer if created else None
-        booking = actions.booking_create_custom(
-            business=business,
-            actor=_actor(request),
-            customer=customer,
-            service=service,
-            provider=provider,
-            start=payload.start,
-            policy=_policy(payload.self_service),
-            now=now,
-            price=payload.price,
-            notes=payload.notes.strip(),
-            override_availability=payload.override_availability,
-            notify_customer=payload.notify_customer,
-            # The key is marked done in the booking's own transaction: a crash can never
-            # leave a booking whose key a later retry would take over and book again.
-            also=(
-                None
-                if record is None
-                else lambda made: idempotency.idempotency_complete(record=record, booking=made)
-            ),
-        )
-    except Exception:
-        # The booking was refused, so nothing may stay behind: not the customer made for it,
-        # not the key's claim (a retry must be able to run).
-        if created_customer is not None and not created_customer.bookings.exists():
-            created_customer.delete()
-        if record is not None:
-            idempotency.idempotency_release(record=record)
-        raise
-    return Status(201, _out(booking))
+    contact = payload.customer
+    placed = usecases.staff_booking_place(
+        business=business_of(request),
+        actor=_actor(request),
+        service_id=payload.service_id,
+        provider_id=payload.provider_id,
+        customer_id=payload.customer_id,
+        customer=None
+        if contact is None
+        else actions.CustomerDetails(name=contact.name, email=contact.email, phone=contact.phone),
+        start=payload.start,
+        policy=_policy(payload.self_service),
+        now=utcnow(),
+        price=payload.price,
+        notes=payload.notes.strip(),
+        override_availability=payload.override_availability,
+        notify_customer=payload.notify_customer,
+        idempotency_key=key,
+    )
+    if placed.replayed:
+        response["Idempotent-Replayed"] = "true"
+    return Status(201, _out(placed.booking))
 
 
 @router.get("/bookings/{reference}", response=responses(BookingOut), tags=["bookings"])

@@ -22,7 +22,6 @@ from slotwise.api import present
 from slotwise.api.endpoints._common import check_slug, responses, zone
 from slotwise.api.endpoints.bookings import slots_body, window
 from slotwise.api.errors import RateLimited, TooMuchWork
-from slotwise.api.models import IdempotencyRecord
 from slotwise.api.schemas import (
     AvailabilityOut,
     Id,
@@ -34,7 +33,7 @@ from slotwise.api.schemas import (
     WebBookingIn,
     WebBookingOut,
 )
-from slotwise.bookings import actions, idempotency, policy, selectors
+from slotwise.bookings import actions, policy, selectors, usecases
 from slotwise.bookings import availability_queries as loaders
 from slotwise.bookings.actor import Actor
 from slotwise.bookings.models import Booking, BookingPage, BookingToken
@@ -212,43 +211,26 @@ def public_page_book(
     """Book on the page as the customer. The page's self-service settings are copied onto the
     booking; ``manage_url`` is the customer's link to cancel or reschedule."""
     found = _page(business, page)
-    now = utcnow()
-    record = None
-    if idempotency_key is not None:
-        record, earlier = web_idempotency_claim(
-            page=found, key=idempotency_key, body=request.body, now=now
-        )
-        if earlier is not None:
-            response["Idempotent-Replayed"] = "true"
-            return Status(201, _web_booking_body(earlier, _replay_token(earlier, now)))
-    try:
-        booking, token = actions.booking_create_web(
-            page=found,
-            service=_page_service(found, payload.service_id),
-            provider=_page_provider(found, payload.provider_id),
-            start=payload.start,
-            customer=actions.CustomerDetails(
-                name=payload.customer.name,
-                email=payload.customer.email,
-                phone=payload.customer.phone,
-                timezone=_customer_zone(payload.customer.timezone),
-            ),
-            now=now,
-            notes=payload.notes,
-            # Marked done in the booking's own transaction: both commit or neither does.
-            also=(
-                None
-                if record is None
-                else lambda made, _token: idempotency.idempotency_complete(
-                    record=record, booking=made
-                )
-            ),
-        )
-    except Exception:
-        if record is not None:
-            idempotency.idempotency_release(record=record)  # refused: a retry may run
-        raise
-    return Status(201, _web_booking_body(booking, token))
+    placed = usecases.web_booking_place(
+        page=found,
+        service_id=payload.service_id,
+        provider_id=payload.provider_id,
+        start=payload.start,
+        customer=actions.CustomerDetails(
+            name=payload.customer.name,
+            email=payload.customer.email,
+            phone=payload.customer.phone,
+            timezone=_customer_zone(payload.customer.timezone),
+        ),
+        now=utcnow(),
+        notes=payload.notes,
+        idempotency_key=None
+        if idempotency_key is None
+        else web_idempotency_key(page=found, key=idempotency_key, body=request.body),
+    )
+    if placed.replayed:
+        response["Idempotent-Replayed"] = "true"
+    return Status(201, _web_booking_body(placed.booking, placed.token))
 
 
 def _web_booking_body(booking: Booking, token: str) -> dict[str, Any]:
@@ -259,10 +241,8 @@ def _web_booking_body(booking: Booking, token: str) -> dict[str, Any]:
 PUBLIC_KEY_MIN_LENGTH = 16
 
 
-def web_idempotency_claim(
-    *, page: BookingPage, key: str, body: bytes, now: datetime
-) -> tuple[IdempotencyRecord, Booking | None]:
-    """Claim a web booking's ``Idempotency-Key`` (or find the booking it made).
+def web_idempotency_key(*, page: BookingPage, key: str, body: bytes) -> usecases.IdempotencyKey:
+    """A web booking's ``Idempotency-Key`` as it is claimed.
 
     Stored hashed with the page, so it never meets a staff API key of the business nor a key
     of another page. The body's hash must match the first request's, as for the staff API.
@@ -274,21 +254,7 @@ def web_idempotency_claim(
             field="Idempotency-Key",
         )
     scoped = "web:" + hashlib.sha256(f"{page.pk}:{key}".encode()).hexdigest()
-    return idempotency.idempotency_claim(
-        business=page.business,
-        key=scoped,
-        request_hash=hashlib.sha256(body).hexdigest(),
-        now=now,
-    )
-
-
-def _replay_token(booking: Booking, now: datetime) -> str:
-    """A fresh manage token for a replayed web booking.
-
-    The first token exists only as a hash, so it cannot be sent again. The retry proves itself
-    as the first request did (same key, same body), and the first link keeps working.
-    """
-    return actions.token_issue(booking=booking, purpose=BookingToken.Purpose.MANAGE, now=now)
+    return usecases.IdempotencyKey(key=scoped, request_hash=hashlib.sha256(body).hexdigest())
 
 
 def _customer_zone(name: str) -> str:

@@ -23,10 +23,13 @@ from slotwise.bookings.actions.complete import (
 )
 from slotwise.bookings.actions.create import (
     CustomerDetails,
+    WebBooking,
     booking_create_custom,
     booking_create_custom_in_transaction,
     booking_create_web,
+    booking_create_web_checked_in_transaction,
     booking_create_web_in_transaction,
+    booking_web_checked,
 )
 from slotwise.bookings.actions.payments import payment_record, payment_record_in_transaction
 from slotwise.bookings.actions.rate import booking_rate, booking_rate_in_transaction
@@ -38,6 +41,7 @@ from slotwise.bookings.tokens import token_issue, token_verify
 
 __all__ = [
     "CustomerDetails",
+    "WebBooking",
     "booking_cancel",
     "booking_cancel_in_transaction",
     "booking_clone",
@@ -48,6 +52,7 @@ __all__ = [
     "booking_create_custom",
     "booking_create_custom_in_transaction",
     "booking_create_web",
+    "booking_create_web_checked_in_transaction",
     "booking_create_web_in_transaction",
     "booking_mark_no_show",
     "booking_mark_no_show_in_transaction",
@@ -55,6 +60,7 @@ __all__ = [
     "booking_rate_in_transaction",
     "booking_reschedule",
     "booking_reschedule_in_transaction",
+    "booking_web_checked",
     "clone_prefill",
     "payment_record",
     "payment_record_in_transaction",

@@ -196,8 +196,33 @@ def booking_create_web_in_transaction(
     return _web_locked(checked, now=now, also=also)
 
 
+def booking_web_checked(
+    *,
+    page: BookingPage,
+    service: Service,
+    provider: Provider | None,
+    start: datetime,
+    customer: CustomerDetails,
+    notes: str = "",
+) -> WebBooking:
+    """Check a web booking's input before any transaction (no lock is held meanwhile); a use
+    case then calls ``booking_create_web_checked_in_transaction`` inside its transaction."""
+    return _web_checked(
+        page=page, service=service, provider=provider, start=start, customer=customer, notes=notes
+    )
+
+
+def booking_create_web_checked_in_transaction(
+    checked: WebBooking, *, now: datetime
+) -> tuple[Booking, str]:
+    """``booking_create_web`` of input already checked by ``booking_web_checked``, in the
+    caller's transaction; the rules that depend on other bookings are checked here, locked."""
+    _common.require_transaction()
+    return _web_locked(checked, now=now, also=None)
+
+
 @dataclass(frozen=True, slots=True)
-class _WebBooking:
+class WebBooking:
     """A web booking's input, checked before any lock is taken."""
 
     page: BookingPage
@@ -218,7 +243,7 @@ def _web_checked(
     start: datetime,
     customer: CustomerDetails,
     notes: str,
-) -> _WebBooking:
+) -> WebBooking:
     start = _common.require_aware(start, "start")
     business = page.business
     if not page.active:
@@ -257,7 +282,7 @@ def _web_checked(
         _common.ensure_no_overlap(
             provider=provider, blocked_start=blocked_start, blocked_end=blocked_end
         )
-    return _WebBooking(
+    return WebBooking(
         page=page,
         service=service,
         provider=provider,
@@ -270,7 +295,7 @@ def _web_checked(
 
 
 def _web_locked(
-    checked: _WebBooking, *, now: datetime, also: Callable[[Booking, str], object] | None
+    checked: WebBooking, *, now: datetime, also: Callable[[Booking, str], object] | None
 ) -> tuple[Booking, str]:
     page, service, provider, start = checked.page, checked.service, checked.provider, checked.start
     business, details, notes = page.business, checked.details, checked.notes

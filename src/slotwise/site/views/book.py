@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
-from slotwise.bookings import actions, idempotency, selectors
+from slotwise.bookings import actions, idempotency, selectors, usecases
 from slotwise.bookings import availability_queries as loaders
 from slotwise.bookings.models import Booking, BookingPage, BookingToken
 from slotwise.catalog.models import Provider, Service
@@ -201,42 +201,11 @@ def _confirm(
     # The form's one-time key makes a double submit (or a retry after a lost answer) show the
     # booking the first submit made, instead of "this time was just taken" by the customer.
     key = _posted_key(request)
-    record = None
-    if key:
-        try:
-            record, earlier = idempotency.idempotency_claim(
-                business=page.business,
-                key=_scoped_key(page, key),
-                request_hash=_request_hash(choices, data),
-                now=now,
-            )
-        except idempotency.IdempotencyConflict:
-            form.add_error(
-                None,
-                _(
-                    "This form was already used for a booking with other details. "
-                    "Check the details and confirm again."
-                ),
-            )
-            return _render(request, page, choices, zone, form=form, new_key=True)
-        except idempotency.IdempotencyInProgress:
-            record, earlier = None, _wait_for_booking(page, key)
-            if earlier is None:
-                form.add_error(
-                    None,
-                    _("Your booking is still being confirmed. Please wait a moment and reload."),
-                )
-                return _render(request, page, choices, zone, form=form)
-        if earlier is not None:
-            token = actions.token_issue(
-                booking=earlier, purpose=BookingToken.Purpose.MANAGE, now=now
-            )
-            return redirect(reverse("site:manage", args=[token]) + "?new=1")
     try:
-        _booking, token = actions.booking_create_web(
+        placed = usecases.web_booking_place(
             page=page,
-            service=choices.service,
-            provider=choices.provider,
+            service_id=choices.service.pk,
+            provider_id=None if choices.provider is None else choices.provider.pk,
             start=choices.start,
             customer=actions.CustomerDetails(
                 name=data["name"],
@@ -246,19 +215,38 @@ def _confirm(
             ),
             now=now,
             notes=data["notes"],
-            also=None
-            if record is None
-            else lambda made, _t: idempotency.idempotency_complete(record=record, booking=made),
+            idempotency_key=usecases.IdempotencyKey(
+                key=_scoped_key(page, key), request_hash=_request_hash(choices, data)
+            )
+            if key
+            else None,
         )
+    except idempotency.IdempotencyConflict:
+        form.add_error(
+            None,
+            _(
+                "This form was already used for a booking with other details. "
+                "Check the details and confirm again."
+            ),
+        )
+        return _render(request, page, choices, zone, form=form, new_key=True)
+    except idempotency.IdempotencyInProgress:
+        earlier = _wait_for_booking(page, key)
+        if earlier is None:
+            form.add_error(
+                None,
+                _("Your booking is still being confirmed. Please wait a moment and reload."),
+            )
+            return _render(request, page, choices, zone, form=form)
+        token = actions.token_issue(booking=earlier, purpose=BookingToken.Purpose.MANAGE, now=now)
+        return redirect(reverse("site:manage", args=[token]) + "?new=1")
     except errors.DomainError as exc:
-        if record is not None:
-            idempotency.idempotency_release(record=record)  # refused: the key may be used again
         if isinstance(exc, errors.SlotUnavailable):
             return _render(request, page, choices, zone, form=form, slot_taken=exc.message)
         target = exc.details.get("field") if isinstance(exc, errors.InvalidInput) else None
         form.add_error(target if target in form.fields else None, exc.message)
         return _render(request, page, choices, zone, form=form)
-    return redirect(reverse("site:manage", args=[token]) + "?new=1")
+    return redirect(reverse("site:manage", args=[placed.token]) + "?new=1")
 
 
 def _posted_key(request: HttpRequest) -> str:
