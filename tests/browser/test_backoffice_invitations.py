@@ -89,7 +89,9 @@ def test_forgot_password_pages(live_server, desktop_page):
     from slotwise.backoffice.views.auth import reset_mails_wait
 
     reset_mails_wait()  # the email is handed over after the answer
-    link = re.search(r"http://\S+(/backoffice/new-password/\S+/)", mail.outbox[-1].body).group(1)
+    found = re.search(r"http://\S+(/backoffice/new-password/\S+/)", mail.outbox[-1].body)
+    assert found, [(m.subject, m.to, m.body[:300]) for m in mail.outbox]
+    link = found.group(1)
     page.goto(live_server.url + link)
     assert page.get_by_role("heading", name="Choose a new password").is_visible()
     assert_accessible(page)

@@ -250,7 +250,11 @@ class _ResetView(auth_views.PasswordResetView):
     email_template_name = "backoffice/password/reset_email.txt"
     subject_template_name = "backoffice/password/reset_subject.txt"
     success_url = reverse_lazy("backoffice:password_reset_done")
-    extra_email_context = {"site_url": settings.SITE_URL}
+
+    @property
+    def extra_email_context(self) -> dict[str, str]:  # type: ignore[override]
+        # Read when the email is made, not when the module is imported.
+        return {"site_url": settings.SITE_URL}
 
 
 _reset_view = _ResetView.as_view()
