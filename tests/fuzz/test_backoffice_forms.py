@@ -296,7 +296,7 @@ FORMS = [
         lambda w: {"name": "Website widget"},
         lambda w, o: {"name": hostile.text(100)},
         _settings("api-keys/"),
-        "api.apikey",
+        "core.apikey",
     ),
     Form(
         "team",
