@@ -21,28 +21,20 @@ def booking_complete(
 ) -> Booking:
     """Mark a confirmed booking as done once it has ended; the rating request is queued for
     the end of the undo window."""
-    return _close(
-        booking_id=booking_id,
-        actor=actor,
-        now=now,
-        business_id=business_id,
-        status=Booking.Status.COMPLETED,
-        kind=BookingEvent.Kind.COMPLETED,
-    )
+    with _common.write_transaction():
+        return booking_complete_in_transaction(
+            booking_id=booking_id, actor=actor, now=now, business_id=business_id
+        )
 
 
 def booking_mark_no_show(
     *, booking_id: int, actor: Actor, now: datetime, business_id: int | None = None
 ) -> Booking:
     """Record that the customer did not come; pending reminders are cancelled."""
-    return _close(
-        booking_id=booking_id,
-        actor=actor,
-        now=now,
-        business_id=business_id,
-        status=Booking.Status.NO_SHOW,
-        kind=BookingEvent.Kind.NO_SHOW,
-    )
+    with _common.write_transaction():
+        return booking_mark_no_show_in_transaction(
+            booking_id=booking_id, actor=actor, now=now, business_id=business_id
+        )
 
 
 def booking_complete_in_transaction(
@@ -73,26 +65,6 @@ def booking_mark_no_show_in_transaction(
     )
 
 
-def _close(
-    *,
-    booking_id: int,
-    actor: Actor,
-    now: datetime,
-    business_id: int | None,
-    status: str,
-    kind: str,
-) -> Booking:
-    with _common.write_transaction():
-        return _close_in_transaction(
-            booking_id=booking_id,
-            actor=actor,
-            now=now,
-            business_id=business_id,
-            status=status,
-            kind=kind,
-        )
-
-
 def _close_in_transaction(
     *,
     booking_id: int,
@@ -102,7 +74,7 @@ def _close_in_transaction(
     status: str,
     kind: str,
 ) -> Booking:
-    """``_close`` in the caller's transaction (see ``write_transaction``)."""
+    """Close the booking as ``status``, in the caller's transaction (see ``write_transaction``)."""
     _common.require_transaction()
     if actor.is_customer:
         raise errors.NotAllowed()
