@@ -224,27 +224,28 @@ class _Deadline:
             raise TimeoutError("the deadline passed")
         self.settimeout(remaining)  # type: ignore[attr-defined]
 
+    # The calls both socket classes share; each class adds its own (connect, handshake, …).
+    def recv(self, *args: Any) -> bytes:
+        self._arm()
+        return super().recv(*args)  # type: ignore[misc]
+
+    def recv_into(self, *args: Any) -> int:
+        self._arm()
+        return super().recv_into(*args)  # type: ignore[misc]
+
+    def send(self, *args: Any) -> int:
+        self._arm()
+        return super().send(*args)  # type: ignore[misc]
+
+    def sendall(self, *args: Any) -> None:
+        self._arm()
+        super().sendall(*args)  # type: ignore[misc]
+
 
 class _DeadlineSocket(_Deadline, socket.socket):
     def connect(self, address: Any) -> None:
         self._arm()
         super().connect(address)
-
-    def recv(self, *args: Any) -> bytes:
-        self._arm()
-        return super().recv(*args)
-
-    def recv_into(self, *args: Any) -> int:
-        self._arm()
-        return super().recv_into(*args)
-
-    def send(self, *args: Any) -> int:
-        self._arm()
-        return super().send(*args)
-
-    def sendall(self, *args: Any) -> None:
-        self._arm()
-        super().sendall(*args)
 
 
 class _DeadlineSSLSocket(_Deadline, ssl.SSLSocket):
@@ -252,25 +253,9 @@ class _DeadlineSSLSocket(_Deadline, ssl.SSLSocket):
         self._arm()
         super().do_handshake(*args)
 
-    def recv(self, *args: Any) -> bytes:
-        self._arm()
-        return super().recv(*args)
-
-    def recv_into(self, *args: Any) -> int:
-        self._arm()
-        return super().recv_into(*args)
-
     def read(self, *args: Any) -> Any:
         self._arm()
         return super().read(*args)
-
-    def send(self, *args: Any) -> int:
-        self._arm()
-        return super().send(*args)
-
-    def sendall(self, *args: Any) -> None:
-        self._arm()
-        super().sendall(*args)
 
     def write(self, *args: Any) -> int:
         self._arm()
