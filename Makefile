@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test test-clock lint format bench soak migrate clean
+.PHONY: install messages run test test-clock lint format bench soak migrate clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,7 +16,14 @@ $(STAMP): requirements.lock pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	@touch $(STAMP)
 
+# The .mo files are built from the project's .po files (pure Python, no gettext needed).
 install: $(STAMP)
+	$(PY) manage.py translations compile
+
+# After changing user-visible strings: collect them into every language's .po file (needs
+# GNU gettext's xgettext/msgmerge), then translate the new entries (docs/translating.md).
+messages: install
+	$(PY) manage.py translations update
 
 migrate: install
 	$(PY) manage.py migrate --noinput
@@ -51,6 +58,7 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	PYTHONPATH=src $(VENV)/bin/lint-imports
+	$(PY) manage.py translations check
 
 format: install
 	$(VENV)/bin/ruff format .

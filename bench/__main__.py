@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shlex
 import subprocess
 import sys
@@ -27,6 +28,9 @@ MODULES: list[tuple[str, tuple[str, ...]]] = [
     ("delivery", ("sqlite", "postgresql")),
     ("scale", ("postgresql",)),
     ("profile", ("sqlite", "postgresql")),
+    ("calendars", ("sqlite", "postgresql")),
+    # Before (commit 5bbb65f) and after, side by side (docs/benchmarks.md, "The customer's path").
+    ("customer", ("sqlite", "postgresql")),
     # Last, so the figures above are taken before and regardless of it (docs/reliability.md,
     # "Abuse: rate limits and work caps").
     ("abuse", ("sqlite", "postgresql")),
@@ -34,7 +38,19 @@ MODULES: list[tuple[str, tuple[str, ...]]] = [
 OUTPUT = ROOT / "docs" / "benchmark-results.md"
 
 
-def render(command: str, runs: list[dict]) -> str:
+def written_sections(text: str) -> dict[tuple[str, str], str]:
+    """The sections of a results file by (module, database): each from its ``## `` heading to
+    the next, recognised by the command line under the heading."""
+    found: dict[tuple[str, str], str] = {}
+    parts = re.split(r"(?m)^(?=## )", text)
+    for part in parts[1:]:
+        command = re.search(r"`python -m bench\.(\w+) --database (\w+)`", part)
+        if command:
+            found[(command.group(1), command.group(2))] = part
+    return found
+
+
+def render(command: str, runs: list[dict | str]) -> str:
     facts = machine()
     lines = [
         "# Benchmark results",
@@ -52,6 +68,9 @@ def render(command: str, runs: list[dict]) -> str:
         "",
     ]
     for run in runs:
+        if isinstance(run, str):  # a section kept from the file as it was
+            lines += [run.rstrip("\n"), ""]
+            continue
         lines += [
             f"## {run['title']} — {run['vendor']}",
             "",
@@ -115,14 +134,19 @@ def main() -> int:
         print(f"quick run: wrote {out.relative_to(ROOT)} (docs/ holds full runs only)")
     else:
         # The latest full run of every module and database: this run's and earlier ones'.
-        latest = []
+        # A module with no results on this machine (a fresh checkout ran only some) keeps
+        # the section the file already has, so a partial run never drops the others.
+        kept = written_sections(OUTPUT.read_text() if OUTPUT.exists() else "")
+        latest: list[dict | str] = []
         for module, vendors in MODULES:
             for vendor in vendors:
                 path = results_path(module, vendor)
                 if path.exists() and not (data := json.loads(path.read_text()))["quick"]:
                     latest.append(data)
+                elif (module, vendor) in kept:
+                    latest.append(kept[(module, vendor)])
         OUTPUT.write_text(render(command, latest))
-        print(f"wrote {OUTPUT.relative_to(ROOT)}")
+        print(f"wrote {OUTPUT}")
     if failed:
         print("failed:", ", ".join(failed))
         return 1

@@ -25,6 +25,8 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.common import RAISED_RATES
+
 ROOT = Path(__file__).resolve().parent.parent
 SECRET_KEY = "bench-fixed-secret-key-for-one-run-only-not-for-production-0123456789"
 START_TIMEOUT = 60.0  # seconds: generous, because the machine is shared and may be loaded
@@ -67,12 +69,8 @@ def production_env(database_url: str, **overrides: str) -> dict[str, str]:
     # Benchmarks and process tests send thousands of bookings from one address: the public
     # rate limits are raised far out of their way (still counted, so their cost is measured).
     # An outer environment or ``overrides`` may set the real ones.
-    for name in (
-        "SLOTWISE_RATE_AVAILABILITY",
-        "SLOTWISE_RATE_BOOKING",
-        "SLOTWISE_RATE_BOOKING_EMAIL",
-    ):
-        env.setdefault(name, "1000000/60")
+    for name, rate in RAISED_RATES.items():
+        env.setdefault(name, rate)
     env.update(overrides)
     return env
 

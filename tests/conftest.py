@@ -9,12 +9,31 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.utils import translation
 
 from slotwise.bookings.models import BookingPage
 from slotwise.catalog.models import Customer, Provider, Service
 from slotwise.core.models import Business
 from tests import factories
 from tests.support.clock import suite_now
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Build the .mo files when they are missing or older than their .po (a fresh clone run
+    with plain ``pytest``, without ``make install``), before any translation is loaded."""
+    from django.core.management import call_command
+
+    from slotwise.core.management.commands.translations import (
+        po_path,
+        translated_languages,
+    )
+
+    for code in translated_languages():
+        po = po_path(code)
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            call_command("translations", "compile", verbosity=0)
+            return
 
 
 @pytest.fixture(scope="session")
@@ -47,7 +66,18 @@ def _frozen_clock(request: pytest.FixtureRequest) -> Iterator[None]:
 #: Public rate limits for tests: high enough that no test (concurrency, fuzz, schemathesis,
 #: load generator, browser) ever meets one. Tests of the limits themselves take the
 #: ``shipped_rate_limits`` fixture (tests/security/test_abuse_limits.py).
-TEST_RATE_LIMITS = {name: (1_000_000, 60) for name in ("availability", "booking", "booking_email")}
+TEST_RATE_LIMITS = {
+    name: (1_000_000, 60) for name in ("availability", "booking", "booking_email", "feed")
+}
+
+
+@pytest.fixture(autouse=True)
+def _fresh_availability_cache() -> None:
+    """Every test starts without cached availability answers: test databases reuse provider
+    ids and versions, so an answer kept from an earlier test would not be about this one."""
+    from slotwise.bookings import availability_cache
+
+    availability_cache.clear_local()
 
 
 @pytest.fixture(autouse=True)
@@ -98,3 +128,37 @@ def _allow_private_urls(settings: object) -> None:
     """Test receivers listen on 127.0.0.1, so outbound URLs may be private here, as with
     SLOTWISE_ALLOW_PRIVATE_URLS=true; tests of the refusal turn it off with override_settings."""
     settings.SLOTWISE_ALLOW_PRIVATE_URLS = True  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="session")
+def radicale() -> Iterator[Any]:
+    """A real CalDAV server (Radicale) for this test process; tests take a user each
+    (``radicale.new_user()``). See tests/support/radicale.py."""
+    from tests.support.radicale import radicale_server
+
+    with radicale_server() as server:
+        yield server
+
+
+@pytest.fixture
+def ics_feed() -> Iterator[Any]:
+    """(feed, url): an ICS address on a local HTTP server; set ``feed.body``/``feed.status``."""
+    from tests.support.icsfeed import serve_feed
+
+    with serve_feed() as served:
+        yield served
+
+
+@pytest.fixture(autouse=True)
+def _no_language_left_over() -> Iterator[None]:
+    """Every test starts in the default language, as a fresh request thread would: a test
+    whose request activated another language must not decide what the next one reads."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Uploaded images go to a directory of this test run, never to the repository's var/."""
+    settings.MEDIA_ROOT = tmp_path_factory.getbasetemp() / "media"

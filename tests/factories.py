@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from slotwise.bookings.actions import booking_create_custom
 from slotwise.bookings.actor import Actor
-from slotwise.bookings.models import Booking, BookingPage
+from slotwise.bookings.models import Booking, BookingPage, Rating
 from slotwise.bookings.policy import SelfServicePolicy
 from slotwise.catalog.models import Customer, Provider, Service, WorkingHours
 from slotwise.core.models import Business
@@ -118,4 +118,27 @@ def custom_booking(
         policy=policy or SelfServicePolicy.off(),
         now=now or (start - timedelta(days=7)),
         **kw,  # type: ignore[arg-type]
+    )
+
+
+def rated_booking(
+    business: Business,
+    *,
+    service: Service,
+    provider: Provider,
+    customer: Customer,
+    start: datetime,
+    stars: int,
+    comment: str = "",
+) -> Rating:
+    """A booking at ``start`` (in the past of the test's clock is not needed: every step is
+    given its own instant), completed when it ends and rated an hour later."""
+    from slotwise.bookings.actions import booking_complete, booking_rate
+
+    booking = custom_booking(
+        business, service=service, provider=provider, customer=customer, start=start
+    )
+    booking_complete(booking_id=booking.pk, actor=Actor.system("test"), now=booking.end)
+    return booking_rate(
+        booking_id=booking.pk, stars=stars, comment=comment, now=booking.end + timedelta(hours=1)
     )

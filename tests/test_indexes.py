@@ -41,6 +41,12 @@ REQUIRED: list[tuple[str, str | None, list[str], str]] = [
         ["business_id", "created_at"],
         "dashboard: the newest changes customers made",
     ),
+    (
+        "calendars_busyinterval",
+        "busy_provider_window_idx",
+        ["provider_id", "start", "end"],
+        "availability loader: a provider's busy times from their own calendars",
+    ),
     ("bookings_booking", None, ["business_id", "start"], "backoffice list and dashboard"),
     ("bookings_booking", None, ["reference"], "booking by reference"),
     ("bookings_bookingevent", None, ["booking_id"], "a booking's history"),
@@ -164,5 +170,5 @@ def test_planner_reads_a_providers_bookings_from_the_window_on(world: World) -> 
         loaders.provider_schedules(
             providers=[provider], window_start=today, window_end=today + timedelta(days=31)
         )
-    (sql,) = [q["sql"] for q in queries if '"bookings_booking"' in q["sql"]]
+    (sql,) = [q["sql"] for q in queries if "FROM bookings_booking " in q["sql"]]
     assert "booking_provider_busy_idx" in _plan_indexes(sql)

@@ -5,6 +5,7 @@ Kept separate from settings.py so the parsing rules are testable without loading
 
 from __future__ import annotations
 
+import json
 import secrets
 from pathlib import Path
 from typing import Any
@@ -143,4 +144,17 @@ def rate_from_env(value: str | None, *, default: tuple[int, int]) -> tuple[int, 
         parsed = (0, 0)
     if parsed[0] < 1 or parsed[1] < 1:
         raise ConfigError(f"expected a rate like 120/60 (count per seconds) or off, got {value!r}")
+    return parsed
+
+
+def json_object_from_env(name: str, value: str | None) -> dict[str, Any]:
+    """Read a JSON object (a storage's options); empty means ``{}``."""
+    if value is None or value.strip() == "":
+        return {}
+    try:
+        parsed = json.loads(value)
+    except ValueError as exc:
+        raise ConfigError(f"{name} is not valid JSON: {exc}") from None
+    if not isinstance(parsed, dict):
+        raise ConfigError(f'{name} must be a JSON object such as {{"bucket_name": "x"}}')
     return parsed

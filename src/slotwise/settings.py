@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from django.utils.csp import CSP
 
 from slotwise.config import (
+    ConfigError,
     database_from_url,
     email_from_url,
     env_bool,
+    json_object_from_env,
     rate_from_env,
     secret_key,
 )
@@ -30,6 +33,11 @@ SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 # addresses only (core/outbound.py). True lets them reach loopback and private networks:
 # for development and tests whose receivers listen on 127.0.0.1, never in production.
 SLOTWISE_ALLOW_PRIVATE_URLS = env_bool(os.environ.get("SLOTWISE_ALLOW_PRIVATE_URLS"), default=False)
+# Calendar passwords (docs/calendars.md): comma-separated keys, the first encrypts, all decrypt;
+# empty derives a key from SECRET_KEY.
+SLOTWISE_ENCRYPTION_KEY = os.environ.get("SLOTWISE_ENCRYPTION_KEY", "")
+# Minutes between two syncs of a calendar connection.
+SLOTWISE_CALENDAR_SYNC_MINUTES = int(os.environ.get("SLOTWISE_CALENDAR_SYNC_MINUTES", "5") or 5)
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -44,6 +52,7 @@ INSTALLED_APPS = [
     "slotwise.catalog",
     "slotwise.bookings",
     "slotwise.notifications",
+    "slotwise.calendars",
     "slotwise.backoffice",
     "slotwise.site",
     "slotwise.api",
@@ -59,6 +68,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Whose language: the customer's on customer pages, the staff member's in the backoffice.
+    "slotwise.site.language.ReaderLanguageMiddleware",
+    "slotwise.backoffice.language.StaffLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -104,13 +116,42 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "/backoffice/login/"
 
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", "English")]
+# The shipped languages (docs/translating.md): each has src/slotwise/locale/<code>/, complete.
+LANGUAGES = [
+    ("en", "English"),
+    ("de", "German"),
+    ("fr", "French"),
+    ("es", "Spanish"),
+    ("nl", "Dutch"),
+    ("fi", "Finnish"),
+]
+LOCALE_PATHS = [Path(__file__).resolve().parent / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+
+# Uploaded files (logos, cover images, service and provider photos), stored through Django's
+# "default" storage under random names (docs/deployment.md, "Uploaded images"). On the local
+# disk by default; SLOTWISE_MEDIA_BACKEND names another storage class (e.g. an S3 one) and
+# SLOTWISE_MEDIA_OPTIONS its options as JSON.
+MEDIA_ROOT = Path(os.environ.get("SLOTWISE_MEDIA_ROOT", "") or VAR_DIR / "media")
+MEDIA_URL = os.environ.get("SLOTWISE_MEDIA_URL", "") or "/media/"
+STORAGES = {
+    "default": {
+        "BACKEND": os.environ.get("SLOTWISE_MEDIA_BACKEND", "")
+        or "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": json_object_from_env(
+            "SLOTWISE_MEDIA_OPTIONS", os.environ.get("SLOTWISE_MEDIA_OPTIONS")
+        ),
+    },
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# The application itself answers MEDIA_URL (core/views.py, ``media``) unless the proxy in
+# front serves MEDIA_ROOT, or the files live elsewhere: then set this to false.
+SLOTWISE_SERVE_MEDIA = env_bool(os.environ.get("SLOTWISE_SERVE_MEDIA"), default=True)
 
 # Security: cookies are secure and plain HTTP is redirected whenever the site is served over
 # HTTPS. TLS ends at the load balancer or proxy in front, which must say so with
@@ -160,7 +201,16 @@ SECURE_CSP = {
     "default-src": [CSP.SELF],
     "script-src": [CSP.SELF, CSP.NONCE],
     "style-src": [CSP.SELF],
-    "img-src": [CSP.SELF, "data:"],
+    # Images from the media host too, when uploads are served from another origin (a CDN).
+    "img-src": [
+        CSP.SELF,
+        "data:",
+        *(
+            [f"{urlsplit(MEDIA_URL).scheme}://{urlsplit(MEDIA_URL).netloc}"]
+            if urlsplit(MEDIA_URL).netloc
+            else []
+        ),
+    ],
     "form-action": [CSP.SELF],
     "frame-ancestors": [CSP.NONE],
     "base-uri": [CSP.NONE],
@@ -171,17 +221,39 @@ for _key, _value in email_from_url(os.environ.get("EMAIL_URL", "console:")).item
     globals()[_key] = _value
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Slotwise <bookings@slotwise.localhost>")
 
-# In the database, so that rate limits and login throttles are shared by every server
-# process (gunicorn workers) without another service to run.
-CACHES = {
+# In the database, so that the staff login throttle's tickets are shared by every server
+# process (gunicorn workers) without another service to run. (The public rate limits count in
+# their own table, core_ratecounter: one upsert per count, core/ratelimit.py.)
+CACHES: dict[str, dict[str, object]] = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "slotwise_cache",
-        # Rate-limit counters are rows too: the default of 300 rows would drop live counters
-        # as soon as a few hundred clients were counted (docs/deployment.md).
+        # Login tickets are rows: the default of 300 rows would drop live tickets as soon as
+        # a few hundred sign-in attempts were counted (docs/deployment.md).
         "OPTIONS": {"MAX_ENTRIES": 10_000},
     }
 }
+
+# With CACHE_URL (redis://host:6379/0) every web process shares one cache server: the
+# availability answers (bookings/availability_cache.py, keyed by versions, so never stale)
+# and the rate-limit counters, which move there from the database table (one round trip
+# instead of a locked row). Without it, answers stay in each process (docs/deployment.md,
+# "Availability cache").
+SLOTWISE_AVAILABILITY_CACHE_SIZE = int(
+    os.environ.get("SLOTWISE_AVAILABILITY_CACHE_SIZE", "") or 2048
+)
+_cache_url = os.environ.get("CACHE_URL", "").strip()
+if _cache_url:
+    if not _cache_url.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError("CACHE_URL must be a redis://, rediss:// or unix:// URL")
+    CACHES = {
+        name: {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": _cache_url,
+            "KEY_PREFIX": f"slotwise-{name}",
+        }
+        for name in ("default", "availability")
+    }
 
 # Abuse limits of the public pages and the public API (docs/deployment.md, "Rate limits and
 # work caps"), counted per client address (REMOTE_ADDR) in the cache above, so every server
@@ -195,6 +267,8 @@ SLOTWISE_RATE_LIMITS = {
     "booking_email": rate_from_env(
         os.environ.get("SLOTWISE_RATE_BOOKING_EMAIL"), default=(3, 3600)
     ),
+    # Reads of one provider's calendar feed by one client (calendar apps poll it).
+    "feed": rate_from_env(os.environ.get("SLOTWISE_RATE_FEED"), default=(60, 3600)),
 }
 # The most work one public availability question may ask for: providers x days x slots a day
 # (scheduling/availability.py, estimate_work). Larger questions get 422 "too_much_work".

@@ -1,6 +1,7 @@
 """URL map: public pages for customers, the staff backoffice, the JSON API."""
 
-from django.urls import include, path
+from django.conf import settings
+from django.urls import include, path, re_path
 
 from slotwise.api.api import api
 from slotwise.core import views as core_views
@@ -13,3 +14,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("", include("slotwise.site.urls")),
 ]
+
+if settings.SLOTWISE_SERVE_MEDIA and not settings.MEDIA_URL.startswith(("http:", "https:")):
+    _media = settings.MEDIA_URL.strip("/")
+    urlpatterns.insert(0, re_path(rf"^{_media}/(?P<path>.+)$", core_views.media, name="media"))

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 import time_machine
-from django.core.cache import cache
 from django.test import Client
 
 from slotwise.core.api_keys import api_key_create
 from slotwise.core.models import Business
+from tests.support.limits import forget_limits
 
 #: A week before factories.MONDAY (2030-06-03): every test books "next week".
 NOW = datetime(2030, 5, 27, 8, 0, tzinfo=UTC)
@@ -71,9 +71,9 @@ def key_for(business: Business, name: str = "Test integration") -> str:
 
 @pytest.fixture(autouse=True)
 def _fresh_rate_limits() -> Iterator[None]:
-    cache.clear()
+    forget_limits()
     yield
-    cache.clear()
+    forget_limits()
 
 
 @pytest.fixture

@@ -267,3 +267,27 @@ def test_get_never_changes_anything(anon: Api, world: Any) -> None:
         booking.status,
         booking.start,
     )
+
+
+def test_manage_link_availability_is_cached_and_never_stale(anon: Api, world: Any) -> None:
+    """The manage link's times come from the availability cache (a repeat is a hit) and a
+    time taken meanwhile is never offered; the booking's own time stays free to move within."""
+    from slotwise.bookings import availability_cache
+
+    token = token_of(web_book(anon, world))
+    ask = {"start": "2030-06-03T09:00:00+02:00", "end": "2030-06-03T13:00:00+02:00"}
+    url = f"/api/v1/manage/{token}/availability"
+    availability_cache.clear_local()
+    availability_cache.stats.clear()
+    first = [s["start"] for s in anon.get(url, **ask).json()["slots"]]
+    assert MON_10 in first and MON_12 in first  # its own time is free for itself
+    assert [s["start"] for s in anon.get(url, **ask).json()["slots"]] == first
+    assert availability_cache.stats == {"miss": 1, "hit": 1}
+    # Another customer takes 12:00 with both providers (any provider twice).
+    for name in ("Dana", "Eli"):
+        body = {"service_id": world.service.pk, "start": MON_12}
+        body["customer"] = {"name": name, "email": f"{name.lower()}@example.test"}
+        assert anon.post(f"{PAGE}/bookings", body).status_code == 201
+    after = [s["start"] for s in anon.get(url, **ask).json()["slots"]]
+    assert MON_12 not in after and MON_10 in after
+    assert availability_cache.stats["miss"] == 2

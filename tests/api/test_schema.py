@@ -22,7 +22,6 @@ from typing import Any
 
 import pytest
 import schemathesis
-from django.core.cache import cache
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, settings
@@ -36,7 +35,8 @@ from schemathesis.specs.openapi.checks import (
 from slotwise.api.models import ApiKey
 from slotwise.api.services import webhook_endpoint_create
 from slotwise.bookings.actions import CustomerDetails, booking_create_web
-from slotwise.bookings.models import Booking, BookingPage
+from slotwise.bookings.models import Booking, BookingPage, Rating
+from slotwise.calendars.models import CalendarConnection, RemoteCalendar
 from slotwise.catalog.models import Customer, Provider, Service, TimeOff, WorkingHours
 from slotwise.catalog.services import time_off_create
 from slotwise.core.api_keys import api_key_create, api_key_revoke
@@ -45,7 +45,8 @@ from slotwise.notifications.models import NotificationSettings, ReminderRule, We
 from slotwise.wsgi import application
 from tests.api.conftest import NOW, key_for
 from tests.conftest import build_world
-from tests.factories import MONDAY, custom_booking
+from tests.factories import MONDAY, custom_booking, local, rated_booking
+from tests.support.limits import forget_limits
 
 CHECKS = [
     not_a_server_error,
@@ -100,6 +101,28 @@ def real(world: Any, frozen_now: datetime, _keep_test_connection: None) -> dict[
         start=MONDAY.replace(hour=14),
         end=MONDAY.replace(hour=15),
     )
+    BookingPage.objects.filter(pk=world.page.pk).update(waitlist=True)
+    rating = rated_booking(
+        world.business,
+        service=world.service,
+        provider=world.blake,
+        customer=world.customer,
+        start=local(world.business, 2030, 5, 20, 10),
+        stars=2,
+        comment="Too slow",
+    )
+    # The public reviews answer with the business's reviews, not only "not shown".
+    Business.objects.filter(pk=world.business.pk).update(show_ratings_on_pages=True)
+    # Made directly (connecting asks the server); "sync now" meets a closed port at once.
+    connection = CalendarConnection.objects.create(
+        business=world.business,
+        provider=world.alex,
+        kind=CalendarConnection.Kind.ICS,
+        url="http://127.0.0.1:9/calendar.ics",
+    )
+    RemoteCalendar.objects.create(
+        connection=connection, provider=world.alex, url=connection.url, name="Private"
+    )
     return {
         "headers": {"Authorization": f"Bearer {key_for(world.business)}"},
         "reference": booking.reference,
@@ -112,6 +135,8 @@ def real(world: Any, frozen_now: datetime, _keep_test_connection: None) -> dict[
         "page_id": world.page.pk,
         "webhook_id": hook.pk,
         "time_off_id": off.pk,
+        "rating_id": rating.pk,
+        "connection_id": connection.pk,
     }
 
 
@@ -140,7 +165,7 @@ def _aim(case: Any, real: dict[str, Any]) -> None:
     derandomize=True,
 )
 def test_api_conforms_to_its_schema(case: Any, real: dict[str, Any]) -> None:
-    cache.clear()  # rate limits would otherwise answer every later manage request with 429
+    forget_limits()  # rate limits would otherwise answer every later manage request with 429
     _aim(case, real)
     case.call_and_validate(headers=real["headers"], checks=CHECKS)
 
@@ -181,6 +206,7 @@ def _rows_of(slug: str) -> str:
         ReminderRule.objects.filter(business=business),
         NotificationSettings.objects.filter(business=business),
         TimeOff.objects.filter(provider__business=business),
+        Rating.objects.filter(business=business),
         WorkingHours.objects.filter(provider__business=business),
     ]
     return repr([list(rows.order_by("pk").values_list()) for rows in scoped])
@@ -209,7 +235,7 @@ def test_api_without_a_valid_key(
     )
     _aim(case, real)
     for name, headers in strangers.items():
-        cache.clear()
+        forget_limits()
         before = _rows_of(real["business"]) if keyed else ""
         response = case.call(headers=headers)
         case.validate_response(response, checks=CHECKS)

@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
 from slotwise.backoffice.views.auth import LOGIN_LIMIT
 from slotwise.core.models import Membership
+from tests.support.limits import forget_limits
 
 LOGIN = "/backoffice/login/"
 
 
 @pytest.fixture(autouse=True)
 def _fresh_cache(db):
-    cache.clear()
+    forget_limits()
     yield
-    cache.clear()
+    forget_limits()
 
 
 @pytest.mark.parametrize("path", ["/backoffice/", "/backoffice/bookings/", "/backoffice/settings/"])

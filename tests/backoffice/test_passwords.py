@@ -13,13 +13,13 @@ import pytest
 import time_machine
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
-from django.core.cache import cache
 from django.db import connections
 from django.test import Client
 from django.urls import reverse
 
 from slotwise.backoffice.views.auth import LOGIN_LIMIT, RESET_EMAIL_LIMIT, reset_mails_wait
 from tests import factories
+from tests.support.limits import forget_limits
 
 LOGIN = reverse("backoffice:login")
 RESET = reverse("backoffice:password_reset")
@@ -29,12 +29,12 @@ RIGHT = "a-long-test-password"
 
 @pytest.fixture(autouse=True)
 def _fresh_cache(db: None) -> Any:
-    cache.clear()
+    forget_limits()
     # Limits count in fixed ten-minute windows: start well inside one, so a test never
     # straddles two (each would have its own count).
     with time_machine.travel(datetime(2030, 6, 3, 12, 3, tzinfo=UTC), tick=True):
         yield
-    cache.clear()
+    forget_limits()
 
 
 def reset_link(mail: Any) -> str:
@@ -178,7 +178,7 @@ def test_parallel_wrong_passwords_get_at_most_the_limit(monkeypatch):
     The old view checked the count first and added to it after the (slow, Argon2) check, so
     every parallel request passed the check before any failure was counted.
     """
-    cache.clear()
+    forget_limits()
     factories.make_business("tide", "UTC")
     checked: list[int] = []
     real = ModelBackend.authenticate
@@ -216,4 +216,4 @@ def test_parallel_wrong_passwords_get_at_most_the_limit(monkeypatch):
     assert len(statuses) == 24
     assert len(checked) <= LOGIN_LIMIT
     assert statuses.count(200) == len(checked) and statuses.count(429) == 24 - len(checked)
-    cache.clear()
+    forget_limits()

@@ -14,12 +14,12 @@ from typing import Any
 
 import pytest
 from django.core import mail
-from django.core.cache import cache
 from django.core.mail.backends.locmem import EmailBackend
 from django.test import Client
 from django.urls import reverse
 
 from slotwise.backoffice.views.auth import reset_mails_wait
+from tests.support.limits import forget_limits
 
 RESET = reverse("backoffice:password_reset")
 
@@ -40,13 +40,13 @@ class HeldBackend(EmailBackend):
 @pytest.fixture(autouse=True)
 def _held_mail(settings: Any, db: None) -> Any:
     settings.EMAIL_BACKEND = f"{__name__}.HeldBackend"
-    cache.clear()
+    forget_limits()
     release.clear()
     sending.clear()
     yield
     release.set()
     reset_mails_wait()
-    cache.clear()
+    forget_limits()
 
 
 def test_the_answer_does_not_wait_for_the_mail_server(world: Any) -> None:

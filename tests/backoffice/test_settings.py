@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import time
+from datetime import time, timedelta
 
 from django.contrib.auth import get_user_model
 from django.test import Client
@@ -147,16 +147,13 @@ def test_provider_create_with_services(owner_client, world):
     assert cleo.receives_notifications is False  # unticked box
 
 
-def hours_data(rows):
-    data = {
-        "hours-TOTAL_FORMS": str(len(rows)),
-        "hours-INITIAL_FORMS": "0",
-        "hours-MIN_NUM_FORMS": "0",
-        "hours-MAX_NUM_FORMS": "1000",
-    }
-    for i, row in enumerate(rows):
-        for key, value in row.items():
-            data[f"hours-{i}-{key}"] = value
+def hours_data(days):
+    """The week form's fields: ``days`` maps a weekday to its list of (start, end) strings."""
+    data = {f"d{day}-count": str(len(days.get(day, []))) for day in range(7)}
+    for day, ranges in days.items():
+        for i, (start, end) in enumerate(ranges):
+            data[f"d{day}-{i}-start"] = start
+            data[f"d{day}-{i}-end"] = end
     return data
 
 
@@ -165,13 +162,11 @@ def test_working_hours_several_intervals_per_day(owner_client, world):
     response = owner_client.post(
         url,
         hours_data(
-            [
-                {"weekday": 0, "start": "09:00", "end": "12:00"},
-                {"weekday": 0, "start": "13:00", "end": "17:00"},
-                {"weekday": 2, "start": "10:00", "end": "14:00"},
-                {"weekday": 4, "start": "10:00", "end": "14:00", "DELETE": "on"},
-                {"weekday": "", "start": "", "end": ""},
-            ]
+            {
+                0: [("09:00", "12:00"), ("13:00", "17:00")],
+                2: [("10:00", "14:00")],
+                4: [("", "")],  # an emptied range is left out
+            }
         ),
     )
     assert response.status_code == 302
@@ -185,28 +180,23 @@ def test_working_hours_several_intervals_per_day(owner_client, world):
 
 def test_overlapping_hours_are_refused(owner_client, world):
     before = WorkingHours.objects.filter(provider=world.alex).count()
-    owner_client.post(
+    response = owner_client.post(
         reverse("backoffice:settings_provider_hours", args=[world.alex.pk]),
-        hours_data(
-            [
-                {"weekday": 0, "start": "09:00", "end": "12:00"},
-                {"weekday": 0, "start": "11:00", "end": "17:00"},
-            ]
-        ),
+        hours_data({0: [("09:00", "12:00"), ("11:00", "17:00")]}),
     )
+    assert response.status_code == 422
+    assert "09:00–12:00 and 11:00–17:00 overlap." in response.text
     assert WorkingHours.objects.filter(provider=world.alex).count() == before
 
 
 def test_time_off_add_and_remove(owner_client, world):
     start = future_monday(world)
-    day = start.astimezone(world.business.tz).date().isoformat()
+    day = start.astimezone(world.business.tz).date()
     owner_client.post(
         reverse("backoffice:settings_provider_time_off", args=[world.alex.pk]),
         {
-            "start_date": day,
-            "start_time": "00:00",
-            "end_date": day,
-            "end_time": "23:59",
+            "start": f"{day}T00:00",
+            "end": f"{day + timedelta(days=1)}T00:00",
             "reason": "Holiday",
         },
     )
@@ -216,12 +206,13 @@ def test_time_off_add_and_remove(owner_client, world):
     from slotwise.bookings import selectors
 
     assert not selectors.staff_slots(
-        service=world.service,
-        provider=world.alex,
-        day=start.astimezone(world.business.tz).date(),
-        now=utcnow(),
+        service=world.service, provider=world.alex, day=day, now=utcnow()
     )
-    owner_client.post(reverse("backoffice:settings_time_off_delete", args=[world.alex.pk, off.pk]))
+    delete = reverse("backoffice:settings_time_off_delete", args=[world.alex.pk, off.pk])
+    # A GET only asks; the POST removes.
+    assert "Remove this time off?" in owner_client.get(delete).text
+    assert world.alex.time_off.exists()
+    owner_client.post(delete)
     assert not world.alex.time_off.exists()
 
 

@@ -22,6 +22,7 @@ from django.urls import reverse
         "settings_reminders",
         "settings_team",
         "settings_business",
+        "settings_branding",
     ],
 )
 def test_screen_renders(owner_client, booking, name):

@@ -15,13 +15,13 @@ from typing import Any
 import pytest
 import time_machine
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
 
 from slotwise.core.clock import utcnow
 from slotwise.core.models import Invitation, Membership
 from tests.conftest import World
+from tests.support.limits import forget_limits
 
 TEAM = reverse("backoffice:settings_team")
 PASSWORD = "a-fine-pass-for-me"
@@ -29,12 +29,12 @@ PASSWORD = "a-fine-pass-for-me"
 
 @pytest.fixture(autouse=True)
 def _fresh_cache(db: None) -> Any:
-    cache.clear()
+    forget_limits()
     # Limits count in fixed ten-minute windows: start well inside one, so a test never
     # straddles two (each would have its own count).
     with time_machine.travel(datetime(2030, 6, 3, 12, 3, tzinfo=UTC), tick=True):
         yield
-    cache.clear()
+    forget_limits()
 
 
 def invite(client: Client, email: str, role: str = "staff") -> str:

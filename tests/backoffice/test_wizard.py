@@ -179,9 +179,12 @@ def test_slot_picker_lists_free_times_only(staff_client, world, booking):
     post_ok(staff_client, step("service"), {"service": world.service.pk, "provider": world.alex.pk})
     day = booking.start.astimezone(world.business.tz).date()
     body = staff_client.get(step("time") + f"?day={day.isoformat()}").content.decode()
-    assert 'value="' + booking.start.isoformat() + '"' not in body  # taken
+    # Each time is "<provider>@<start>": Alex's is taken, Blake (same service) is free then.
+    alex, blake = world.alex.pk, world.blake.pk
+    assert f'value="{alex}@{booking.start.isoformat()}"' not in body  # taken
+    assert f'value="{blake}@{booking.start.isoformat()}"' in body
     free = (booking.start + timedelta(hours=2)).isoformat()
-    assert f'value="{free}"' in body
+    assert f'value="{alex}@{free}"' in body
 
 
 def test_no_notification_when_staff_unticks_it(staff_client, world):

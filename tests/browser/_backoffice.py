@@ -5,18 +5,17 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from django.core.cache import cache
-
 from slotwise.core.clock import utcnow
 from tests import factories
 from tests.conftest import World, build_world
+from tests.support.limits import forget_limits
 
 PASSWORD = "a-long-test-password"
 
 
 def world_with_history() -> World:
     """A business with a few bookings around today, so the screens have something to show."""
-    cache.clear()  # the login throttle lives in the cache
+    forget_limits()  # the login throttle counts
     world = build_world()
     world.customer.name = "Casey Jordan"
     world.customer.save()
@@ -36,6 +35,17 @@ def sign_in(page: Any, base_url: str, email: str = "owner@acme.test") -> None:
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(base_url + "/backoffice/")
+
+
+def show_week(page: Any, day: str) -> None:
+    """The wizard's time step: ask for the week from `day` and wait for that week's page.
+
+    The button submits a GET form; reading the page before the new one has loaded
+    would read the old week (or nothing at all)."""
+    page.get_by_label("Week from", exact=True).fill(day)
+    page.get_by_role("button", name="Show free times").click()
+    page.wait_for_url(f"**day={day}*")
+    page.wait_for_load_state("domcontentloaded")
 
 
 def choose_slot(page: Any, clock: str) -> None:

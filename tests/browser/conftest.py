@@ -51,8 +51,27 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def phone_page(browser: Any) -> Iterator[Any]:
+    # An English browser (British formats) unless a test asks for another language: the
+    # pages follow Accept-Language (docs/translating.md).
     context = browser.new_context(
-        viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True
+        viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True, locale="en"
+    )
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def french_phone_page(browser: Any) -> Iterator[Any]:
+    """A phone whose browser is set to French (Accept-Language: fr-FR)."""
+    context = browser.new_context(
+        viewport=PHONE,
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+        locale="fr-FR",
+        timezone_id="Europe/Paris",
     )
     page = context.new_page()
     page.set_default_timeout(10_000)
@@ -62,7 +81,7 @@ def phone_page(browser: Any) -> Iterator[Any]:
 
 @pytest.fixture
 def desktop_page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport=DESKTOP)
+    context = browser.new_context(viewport=DESKTOP, locale="en")
     page = context.new_page()
     page.set_default_timeout(10_000)
     yield page

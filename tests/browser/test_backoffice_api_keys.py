@@ -25,7 +25,10 @@ def test_create_and_revoke_api_key(live_server, desktop_page, phone_page):
     screenshot(page, "backoffice-settings-api-keys-desktop")
     page.reload()
     assert page.get_by_label("New API key").count() == 0  # shown once only
-    page.get_by_role("button", name="Revoke key Website widget").click()
+    page.get_by_role("link", name="Revoke key Website widget").click()
+    # A confirmation page first: revoking cannot be undone.
+    assert "This cannot be undone." in page.locator("main").inner_text()
+    page.get_by_role("button", name="Revoke key").click()
     assert page.get_by_text("Revoked", exact=True).is_visible()
     assert ApiKey.objects.get().revoked_at is not None
 

@@ -14,7 +14,13 @@ from slotwise.core.clock import utcnow
 from slotwise.notifications.models import Message
 from tests import factories
 from tests.backoffice.helpers import confirmation_text
-from tests.browser._backoffice import choose_slot, next_monday_10, sign_in, world_with_history
+from tests.browser._backoffice import (
+    choose_slot,
+    next_monday_10,
+    show_week,
+    sign_in,
+    world_with_history,
+)
 from tests.browser.conftest import assert_accessible, screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -83,11 +89,11 @@ def test_clone_a_cancelled_booking(live_server, desktop_page):
     sign_in(page, base)
     page.goto(f"{base}/backoffice/bookings/{original.reference}/")
     page.get_by_role("link", name="Clone").click()
+    page.get_by_text(f"cloned from {original.reference}").first.wait_for()  # the new page
     assert f"cloned from {original.reference}" in page.get_by_role("heading", level=1).inner_text()
     summary = page.locator(".wizard-summary").inner_text()
     assert "Casey Jordan" in summary and "Haircut" in summary and "Blake" in summary
-    page.get_by_label("Day", exact=True).fill((start + timedelta(days=1)).date().isoformat())
-    page.get_by_role("button", name="Show free times").click()
+    show_week(page, (start + timedelta(days=1)).date().isoformat())
     choose_slot(page, "10:00")
     page.get_by_role("button", name="Continue").click()
     assert page.get_by_role("textbox", name="Notes").input_value() == "Bring the old photo"
@@ -149,12 +155,15 @@ def test_main_screens(live_server, desktop_page, phone_page, device):
     assert_accessible(page)
     screenshot(page, f"backoffice-dashboard-{device}")
 
+    if device == "phone":
+        page.get_by_text("Menu", exact=True).click()  # the navigation folds into a menu
     page.get_by_role("link", name="Bookings", exact=True).click()
     assert_accessible(page)
     screenshot(page, f"backoffice-list-{device}")
     page.get_by_text("Filters: status").click()
     page.get_by_label("Status").select_option(label="Cancelled")
     page.get_by_role("button", name="Apply filters").click()
+    page.wait_for_url("**status=cancelled*")  # a GET form: read the filtered page
     assert gone.reference in page.locator("main").inner_text()
     assert moved.reference not in page.locator("main").inner_text()
 
@@ -165,5 +174,6 @@ def test_main_screens(live_server, desktop_page, phone_page, device):
     assert_accessible(page)
     screenshot(page, f"backoffice-calendar-week-{device}")
     page.goto(f"{base}/backoffice/calendar/?date={(start + timedelta(days=1)).date()}")
-    page.locator("a.event", has_text="Casey Jordan").first.click()
+    # The time grid: a booking's box opens the booking.
+    page.locator(f"[data-reference='{moved.reference}']").click()
     page.wait_for_url(f"**/backoffice/bookings/{moved.reference}/")

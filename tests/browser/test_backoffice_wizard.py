@@ -7,7 +7,13 @@ import pytest
 from slotwise.bookings.models import Booking
 from slotwise.core.clock import utcnow
 from tests.backoffice.helpers import confirmation_text
-from tests.browser._backoffice import choose_slot, next_monday_10, sign_in, world_with_history
+from tests.browser._backoffice import (
+    choose_slot,
+    next_monday_10,
+    show_week,
+    sign_in,
+    world_with_history,
+)
 from tests.browser.conftest import assert_accessible, screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -29,8 +35,7 @@ def _walk_wizard(page, base, world, *, shots: str | None) -> None:
     page.get_by_role("button", name="Continue").click()
     # 3. day and time
     day = next_monday_10(world).date().isoformat()
-    page.get_by_label("Day", exact=True).fill(day)
-    page.get_by_role("button", name="Show free times").click()
+    show_week(page, day)
     choose_slot(page, "11:00")
     if shots:
         assert_accessible(page)

@@ -6,7 +6,6 @@ import re
 from datetime import UTC, datetime
 
 import pytest
-from django.core.cache import cache
 
 from slotwise.bookings.models import Booking
 from slotwise.core.clock import utcnow
@@ -14,6 +13,7 @@ from slotwise.notifications.models import Message
 from tests import factories
 from tests.browser.conftest import assert_accessible, screenshot
 from tests.conftest import build_world
+from tests.support.limits import forget_limits
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -23,7 +23,7 @@ FOCUSED = "(id) => document.activeElement && document.activeElement.id === id"
 
 @pytest.fixture
 def shop(db):
-    cache.clear()
+    forget_limits()
     return build_world()
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 
 from slotwise.core import ratelimit
 from tests.browser.conftest import assert_accessible, screenshot
 from tests.browser.test_customer_booking import _to_details
 from tests.conftest import build_world
+from tests.support.limits import forget_limits
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -19,7 +19,7 @@ VICTIM = "victim@example.test"
 
 @pytest.fixture
 def shop(db: None) -> Any:
-    cache.clear()
+    forget_limits()
     return build_world()
 
 

@@ -6,7 +6,6 @@ import re
 from datetime import datetime, time, timedelta
 
 import pytest
-from django.core.cache import cache
 
 from slotwise.bookings import actions
 from slotwise.bookings.actor import Actor
@@ -18,13 +17,14 @@ from slotwise.notifications.render import build_email
 from tests import factories
 from tests.browser.conftest import assert_accessible, screenshot
 from tests.conftest import build_world
+from tests.support.limits import forget_limits
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
 def shop(db):
-    cache.clear()
+    forget_limits()
     return build_world()
 
 

@@ -17,16 +17,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.core.cache import cache
 
 from slotwise.bookings.models import Booking
 from slotwise.core.clock import utcnow
 from slotwise.notifications.models import Message
 from slotwise.notifications.render import build_email
 from slotwise.site.views.common import start_param
-from tests.browser._backoffice import choose_slot, sign_in, world_with_history
+from tests.browser._backoffice import choose_slot, show_week, sign_in, world_with_history
 from tests.browser.conftest import assert_accessible, screenshot
 from tests.conftest import build_world
+from tests.support.limits import forget_limits
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -44,7 +44,7 @@ def clock() -> Iterator[None]:
 
 @pytest.fixture
 def shop(db):
-    cache.clear()
+    forget_limits()
     return build_world()
 
 
@@ -88,7 +88,7 @@ def test_item1_the_exact_policy_for_the_chosen_time(live_server, phone_page, sho
     assert "View booking" in text and "/cancel/" not in text and "/reschedule/" not in text
 
     # Thursday 11:30: the exact instant, the same before and after confirming and by email.
-    cache.clear()
+    forget_limits()
     page.goto(_details_url(base, shop, THURSDAY_1130))
     promise = (
         "You can cancel or reschedule online until "
@@ -142,8 +142,7 @@ def test_item3_the_wizard_dates_its_choices_and_refuses_a_passed_one(live_server
     page.get_by_label("Service", exact=True).select_option(label="Haircut")
     page.get_by_label("Provider", exact=True).select_option(label="Alex")
     page.get_by_role("button", name="Continue").click()
-    page.get_by_label("Day", exact=True).fill("2030-12-01")  # Sunday: 6 days away
-    page.get_by_role("button", name="Show free times").click()
+    show_week(page, "2030-12-01")  # Sunday: 6 days away
     choose_slot(page, "10:00")
     page.get_by_role("button", name="Continue").click()
     page.get_by_role("button", name="Continue").click()  # notes and price as they are

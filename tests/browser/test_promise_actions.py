@@ -7,7 +7,6 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 import pytest
-from django.core.cache import cache
 
 from slotwise.bookings import actions
 from slotwise.bookings.models import Booking
@@ -17,13 +16,14 @@ from tests import factories
 from tests.browser._backoffice import sign_in
 from tests.browser.conftest import assert_accessible, screenshot
 from tests.conftest import build_world
+from tests.support.limits import forget_limits
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
 def shop(db):
-    cache.clear()
+    forget_limits()
     return build_world()
 
 

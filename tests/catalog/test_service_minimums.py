@@ -62,8 +62,9 @@ def test_backoffice_form_refuses_a_buffer_over_a_day(world: Any) -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_migration_moves_existing_rows_inside_the_bounds() -> None:
-    before = [("catalog", "0002_customer_email_ci_index")]
-    after = [("catalog", "0003_service_minimums")]
+    # The business as it was then too: later columns without a database default would
+    # refuse the old model's insert.
+    before = [("catalog", "0002_customer_email_ci_index"), ("core", "0005_apikey_moved")]
     executor = MigrationExecutor(connection)
     executor.migrate(before)
     try:
@@ -80,7 +81,7 @@ def test_migration_moves_existing_rows_inside_the_bounds() -> None:
     finally:
         executor = MigrationExecutor(connection)
         executor.loader.build_graph()
-        executor.migrate(after)
+        executor.migrate(executor.loader.graph.leaf_nodes())
     rows = {
         s.pk: (s.duration_minutes, s.buffer_after_minutes)
         for s in Service.objects.filter(business__slug="old")
@@ -92,7 +93,7 @@ def test_migration_moves_existing_rows_inside_the_bounds() -> None:
 def test_page_step_migration_raises_existing_rows_on_both_databases() -> None:
     """The same for booking pages: on PostgreSQL raising a row used to leave deferred
     foreign-key checks pending, and the constraint's ALTER TABLE then failed the migration."""
-    before = [("bookings", "0006_booking_any_provider")]
+    before = [("bookings", "0006_booking_any_provider"), ("core", "0005_apikey_moved")]
     executor = MigrationExecutor(connection)
     executor.migrate(before)
     try:

@@ -162,6 +162,7 @@ def test_database_level_guarantee_without_application_checks(db, monkeypatch):
     start = factories.local(world.business, 2030, 6, 4, 10)
     monkeypatch.setattr(_common, "ensure_no_overlap", lambda **kw: None)
     monkeypatch.setattr(_common, "lock_provider", lambda pk: world.alex)
+    monkeypatch.setattr(_common, "hold_provider", lambda provider: None)
 
     def create(i):
         actions.booking_create_custom(

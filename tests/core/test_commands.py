@@ -155,5 +155,9 @@ def test_seed_demo_is_idempotent_and_prints_logins():
     assert page.allow_cancel and page.allow_reschedule and page.change_deadline_minutes == 1440
     assert business.providers.count() == 3
     assert authenticate(username="owner@demo-salon.example", password="demo-owner-pass")
-    run("seed_demo")
+    # One provider has a secret calendar feed; its address is printed once and works.
+    feed_path = re.search(r"calendar feed: \S+(/feeds/\S+\.ics)", output).group(1)
+    assert Client().get(feed_path).status_code == 200
+    again = run("seed_demo")
+    assert "/feeds/" not in again
     assert Booking.objects.filter(business=business).count() == count

@@ -6,7 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from slotwise.config import ConfigError, database_from_url, email_from_url, env_bool, secret_key
+from slotwise.config import (
+    ConfigError,
+    database_from_url,
+    email_from_url,
+    env_bool,
+    json_object_from_env,
+    secret_key,
+)
 
 
 def test_sqlite_default_is_relative_to_the_project(tmp_path):
@@ -92,3 +99,12 @@ def test_rate_limits_are_count_per_seconds_or_off():
     for bad in ("10", "ten/60", "10/0", "-1/60", "10/60/2", "/60"):
         with pytest.raises(ConfigError):
             rate_from_env(bad, default=(1, 1))
+
+
+def test_media_options_are_a_json_object() -> None:
+    assert json_object_from_env("X", None) == {} and json_object_from_env("X", " ") == {}
+    assert json_object_from_env("X", '{"bucket_name": "b"}') == {"bucket_name": "b"}
+    with pytest.raises(ConfigError, match="X is not valid JSON"):
+        json_object_from_env("X", "{bucket")
+    with pytest.raises(ConfigError, match="must be a JSON object"):
+        json_object_from_env("X", '["b"]')

@@ -3,15 +3,13 @@
 Two gunicorn servers on one database, as on two hosts, with the shipped per-email limit
 (3 bookings an hour). 16 clients from 16 addresses, released together, each book a different
 time for the same email address through both servers: exactly 3 bookings are made, every
-other client gets ``429 rate_limited`` with ``Retry-After``. The count is in the database
-cache and locked while incremented, so neither a second server nor a race lets one more
+other client gets ``429 rate_limited`` with ``Retry-After``. The count is a database row
+incremented by one atomic upsert, so neither a second server nor a race lets one more
 through. Availability, limited per address, is counted across both servers too.
 """
 
 from __future__ import annotations
 
-import http.client
-import json
 import threading
 import time
 from contextlib import ExitStack
@@ -22,7 +20,7 @@ import pytest
 
 from bench.servers import web_server
 from tests.faults.conftest import AppDatabase, prepare
-from tests.faults.traffic import first_day
+from tests.faults.traffic import first_day, request
 
 pytestmark = pytest.mark.slow
 
@@ -32,26 +30,6 @@ REAL_LIMITS = {
     "SLOTWISE_RATE_BOOKING": "10/600",
     "SLOTWISE_RATE_AVAILABILITY": "20/60",
 }
-
-
-def request(
-    base_url: str, method: str, path: str, body: Any = None, *, address: str
-) -> tuple[int, dict[str, str], Any]:
-    """One request from the local ``address`` (127.0.0.x); status, headers, parsed body."""
-    port = int(base_url.rsplit(":", 1)[1])
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60, source_address=(address, 0))
-    headers = {"Host": "127.0.0.1", "X-Forwarded-Proto": "https", "Accept": "application/json"}
-    payload = None
-    if body is not None:
-        payload = json.dumps(body).encode()
-        headers["Content-Type"] = "application/json"
-    try:
-        conn.request(method, path, body=payload, headers=headers)
-        response = conn.getresponse()
-        raw = response.read()
-        return response.status, dict(response.getheaders()), json.loads(raw) if raw else None
-    finally:
-        conn.close()
 
 
 def test_limits_are_shared_by_servers_and_hold_under_a_race(

@@ -243,3 +243,23 @@ def check_against_database(acked: Acknowledged, found: dict[str, Any]) -> list[s
         if now_at not in allowed:
             problems.append(f"{ref}: at {now_at}, client was told {sorted(allowed)}")
     return problems
+
+
+def request(
+    base_url: str, method: str, path: str, body: Any = None, *, address: str = "127.0.0.1"
+) -> tuple[int, dict[str, str], Any]:
+    """One request from the local ``address`` (127.0.0.x); status, headers, parsed body."""
+    port = int(base_url.rsplit(":", 1)[1])
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60, source_address=(address, 0))
+    headers = {"Host": "127.0.0.1", "X-Forwarded-Proto": "https", "Accept": "application/json"}
+    payload = None
+    if body is not None:
+        payload = json.dumps(body).encode()
+        headers["Content-Type"] = "application/json"
+    try:
+        conn.request(method, path, body=payload, headers=headers)
+        response = conn.getresponse()
+        raw = response.read()
+        return response.status, dict(response.getheaders()), json.loads(raw) if raw else None
+    finally:
+        conn.close()

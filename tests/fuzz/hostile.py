@@ -256,8 +256,9 @@ def shows_error(response: Any) -> bool:
 
 # --- the database before and after --------------------------------------------------------
 
-#: Written by signing in and by the wizard's session state, never by a form's own data.
-_NOT_DATA = {"sessions.session"}
+#: Written by signing in and by the wizard's session state, never by a form's own data; and
+#: the rate-limit counts, which every request adds to.
+_NOT_DATA = {"sessions.session", "core.ratecounter"}
 
 
 def snapshot() -> dict[str, str]:

@@ -12,7 +12,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -22,6 +21,7 @@ from slotwise.bookings.models import Booking
 from tests.conftest import World
 from tests.fuzz import hostile
 from tests.fuzz.hostile import FUZZ, Attack, bad, odd
+from tests.support.limits import forget_limits
 
 pytestmark = pytest.mark.django_db
 
@@ -197,7 +197,7 @@ CANCEL_FIELDS = {
 def test_cancel_by_link_refuses_hostile_input(
     client: Client, bookings: Bookings, attack: Attack
 ) -> None:
-    cache.clear()
+    forget_limits()
     booking, token = bookings.current()
     data = {"version": str(booking.version), "reason": "Feeling unwell", **attack.data}
     before = hostile.snapshot()
@@ -227,7 +227,7 @@ RESCHEDULE_FIELDS = {
 def test_reschedule_by_link_refuses_hostile_input(
     client: Client, bookings: Bookings, attack: Attack
 ) -> None:
-    cache.clear()
+    forget_limits()
     booking, token = bookings.current()
     # A free time other than the booking's own (a move to the same time changes nothing).
     free = "2030-06-10T12:00Z" if booking.start.hour != 12 else "2030-06-10T13:00Z"
@@ -261,7 +261,7 @@ def test_reschedule_choices_read_any_query(
     client: Client, bookings: Bookings, params: dict[str, Any]
 ) -> None:
     """The day and time choices of a reschedule are GETs: a page, and nothing written."""
-    cache.clear()
+    forget_limits()
     _booking, token = bookings.current()
     data = {k: v for k, (v, _invalid) in params.items()}
     before = hostile.snapshot()

@@ -15,14 +15,20 @@ from typing import Any
 import pytest
 from django.apps import apps
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.test import Client
 
 from slotwise.api.models import ApiKey
 from slotwise.api.services import webhook_endpoint_create
 from slotwise.bookings import actions
-from slotwise.bookings.models import Booking, BookingToken
+from slotwise.bookings.actions.waitlist import waitlist_join
+from slotwise.bookings.models import Booking, BookingPage, BookingToken, Rating, WaitlistEntry
 from slotwise.bookings.policy import SelfServicePolicy
+from slotwise.calendars.models import (
+    BusyInterval,
+    CalendarConflict,
+    CalendarConnection,
+    RemoteCalendar,
+)
 from slotwise.catalog.models import TimeOff
 from slotwise.core.api_keys import api_key_create
 from slotwise.core.clock import utcnow
@@ -31,9 +37,10 @@ from slotwise.core.services import invitation_create
 from slotwise.notifications.models import ReminderRule, WebhookEndpoint
 from tests import factories
 from tests.conftest import World
+from tests.support.limits import forget_limits
 
 #: The apps whose rows belong to businesses (plus auth, for users and their passwords).
-TENANT_APPS = ("core", "catalog", "bookings", "notifications", "api", "auth")
+TENANT_APPS = ("core", "catalog", "bookings", "notifications", "api", "calendars", "auth")
 
 
 @dataclass
@@ -51,6 +58,11 @@ class Tenant:
     api_key: ApiKey
     api_key_raw: str
     webhook: WebhookEndpoint
+    waitlist_entry: WaitlistEntry
+    rating: Rating
+    calendar_conflict: CalendarConflict
+    calendar_connection: CalendarConnection
+    remote_calendar: RemoteCalendar
 
 
 def build_tenant(world: World) -> Tenant:
@@ -94,6 +106,55 @@ def build_tenant(world: World) -> Tenant:
         events=["booking.created"],
         now=now,
     )
+    BookingPage.objects.filter(pk=world.page.pk).update(waitlist=True)
+    world.page.refresh_from_db()
+    day = start.date() + timedelta(days=1)
+    waitlist_entry = waitlist_join(
+        page=world.page,
+        service_id=world.service.pk,
+        provider_id=None,
+        windows=[{"start": day.isoformat(), "end": day.isoformat()}],
+        customer=actions.CustomerDetails(name="Wait Ing", email=f"wait@{business.slug}.test"),
+        now=now,
+    ).entry
+    # A past visit, completed and rated with a comment (so a leaked hide or reply would work).
+    visit = (now - timedelta(days=10)).astimezone(business.tz)
+    rating = factories.rated_booking(
+        business,
+        service=world.service,
+        provider=world.alex,
+        customer=world.customer,
+        start=visit.replace(hour=10, minute=0, second=0, microsecond=0),
+        stars=2,
+        comment="Too slow",
+    )
+    calendar_conflict = CalendarConflict.objects.create(
+        business=business,
+        booking=booking,
+        slotwise_start=booking.start,
+        slotwise_end=booking.end,
+        detected_at=now,
+    )
+    # Made directly (connecting would ask a server): an ICS address with one busy time.
+    connection = CalendarConnection.objects.create(
+        business=business,
+        provider=world.alex,
+        kind=CalendarConnection.Kind.ICS,
+        url=f"https://calendar.{business.slug}.example/private.ics",
+        last_synced_at=now,
+        next_sync_at=now + timedelta(days=365),
+    )
+    remote_calendar = RemoteCalendar.objects.create(
+        connection=connection, provider=world.alex, url=connection.url, name="Private"
+    )
+    BusyInterval.objects.create(
+        business=business,
+        provider=world.alex,
+        remote_calendar=remote_calendar,
+        start=start + timedelta(days=3),
+        end=start + timedelta(days=3, hours=1),
+        uid="dentist",
+    )
     return Tenant(
         world=world,
         booking=booking,
@@ -106,6 +167,11 @@ def build_tenant(world: World) -> Tenant:
         api_key=key,
         api_key_raw=raw,
         webhook=webhook,
+        waitlist_entry=waitlist_entry,
+        rating=rating,
+        calendar_conflict=calendar_conflict,
+        calendar_connection=connection,
+        remote_calendar=remote_calendar,
     )
 
 
@@ -137,13 +203,15 @@ def _fast_passwords(settings: Any) -> None:
 
 @pytest.fixture(autouse=True)
 def _empty_rate_limits(db: None) -> Iterator[None]:
-    cache.clear()
+    forget_limits()
     yield
-    cache.clear()
+    forget_limits()
 
 
 #: Columns that change on every authenticated request by design (not data of the business).
 VOLATILE = {("core", "apikey"): {"last_used_at"}, ("auth", "user"): {"last_login"}}
+#: Tables that are not data of any business: the rate-limit counts, which every request adds to.
+NOT_TENANT_DATA = {("core", "ratecounter")}
 
 
 def snapshot() -> dict[str, list[dict[str, Any]]]:
@@ -151,6 +219,8 @@ def snapshot() -> dict[str, list[dict[str, Any]]]:
     rows: dict[str, list[dict[str, Any]]] = {}
     for label in TENANT_APPS:
         for model in apps.get_app_config(label).get_models(include_auto_created=True):
+            if (model._meta.app_label, model._meta.model_name) in NOT_TENANT_DATA:
+                continue
             skip = VOLATILE.get((model._meta.app_label, model._meta.model_name), set())
             fields = [f.attname for f in model._meta.concrete_fields if f.attname not in skip]
             values = model._default_manager.order_by("pk").values(*fields)

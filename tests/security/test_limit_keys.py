@@ -17,6 +17,7 @@ from django.test import Client, RequestFactory
 from slotwise.core import ratelimit
 from tests.api.conftest import Api, assert_error
 from tests.security.test_abuse_limits import PAGE, _book_body, _monday_10
+from tests.support.limits import forget_limits
 
 pytestmark = pytest.mark.django_db
 
@@ -24,12 +25,11 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def shipped_rate_limits(settings: Any) -> Any:
     settings.SLOTWISE_RATE_LIMITS = dict(ratelimit.DEFAULT_LIMITS)
-    from django.core.cache import cache
 
-    cache.clear()
+    forget_limits()
     with time_machine.travel(datetime(2030, 6, 1, 8, 0, 10, tzinfo=UTC), tick=False):
         yield
-    cache.clear()
+    forget_limits()
 
 
 @pytest.mark.parametrize(

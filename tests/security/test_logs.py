@@ -132,6 +132,10 @@ def test_every_url_that_carries_a_token_is_redacted() -> None:
     [
         ("GET /manage/abc-DEF_123/cancel/ 200", "GET /manage/[redacted]/cancel/ 200"),
         ("/rate/abc", "/rate/[redacted]"),
+        ("GET /offers/abc-DEF_123/ 200", "GET /offers/[redacted]/ 200"),
+        ("POST /api/v1/offers/abc/accept", "POST /api/v1/offers/[redacted]/accept"),
+        ("GET /waitlist/abc/ 200", "GET /waitlist/[redacted]/ 200"),
+        ("GET /feeds/abc-DEF_123.ics 200", "GET /feeds/[redacted] 200"),
         ("GET /backoffice/join/abc-DEF_123/ 200", "GET /backoffice/join/[redacted]/ 200"),
         ("/backoffice/new-password/c1-abc/MQ/ 302", "/backoffice/new-password/[redacted] 302"),
         (

@@ -20,6 +20,19 @@ def _own_values(ours: Tenant) -> dict[str, object]:
         "settings_provider_edit": {"pk": ours.world.alex.pk},
         "settings_provider_hours": {"pk": ours.world.alex.pk},
         "settings_provider_time_off": {"pk": ours.world.alex.pk},
+        "settings_provider_feed": {"pk": ours.world.alex.pk},
+        "settings_provider_photo": {"pk": ours.world.alex.pk},
+        "settings_service_photo": {"pk": ours.world.service.pk},
+        "settings_provider_calendars": {"pk": ours.world.alex.pk},
+        "settings_calendar_connect": {"pk": ours.world.alex.pk},
+        **{
+            name: {"pk": ours.world.alex.pk, "connection_id": ours.calendar_connection.pk}
+            for name in (
+                "settings_calendar_choose",
+                "settings_calendar_sync",
+                "settings_calendar_delete",
+            )
+        },
         "settings_time_off_delete": {"pk": ours.world.alex.pk, "time_off_id": ours.time_off.pk},
         "settings_reminder_delete": {"pk": ours.reminder_rule.pk},
         "settings_api_key_revoke": {"pk": ours.api_key.pk},
@@ -41,6 +54,7 @@ DATA = {
     "settings_api_keys": {"name": "Mine now"},
     "settings_team": {"email": "friend@example.test", "role": "owner"},
     "settings_business": {"name": "Taken over", "timezone": "UTC"},
+    "settings_branding": {"accent_color": "#000000", "description": "Taken over"},
     "settings_member_role": {"role": "staff"},
 }
 

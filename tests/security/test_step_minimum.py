@@ -107,12 +107,13 @@ def test_api_refuses_a_page_step_of_zero(world, frozen):
 
 def test_unhandled_error_under_api_answers_json(world, frozen, monkeypatch):
     """Whatever goes wrong unexpectedly, an API client gets the API's error shape."""
+    from slotwise.bookings import availability_cache
     from slotwise.bookings import availability_queries as loaders
 
     def broken(**_: Any) -> None:
         raise RuntimeError("something unexpected")
 
-    monkeypatch.setattr(loaders, "slots_for", broken)
+    monkeypatch.setattr(availability_cache, "slots", broken)
     monkeypatch.setattr(loaders, "work_for", lambda **_: 0, raising=False)
     booking = factories.custom_booking(
         world.business,

@@ -43,21 +43,48 @@ BACKOFFICE: dict[str, Filler] = {
     "booking_close_undo": _reference,
     "payment_add": _reference,
     "booking_clone": _reference,
+    "booking_language": _reference,
+    "booking_notes": _reference,
+    "calendar_move": _reference,
+    "notification_resend": _one(pk=lambda t: t.booking.messages.order_by("pk").first().pk),
     "settings_page_edit": _one(pk=lambda t: t.world.page.pk),
     "settings_service_edit": _one(pk=lambda t: t.world.service.pk),
     "settings_provider_edit": _one(pk=lambda t: t.world.alex.pk),
+    "settings_provider_feed": _one(pk=lambda t: t.world.alex.pk),
+    "settings_service_photo": _one(pk=lambda t: t.world.service.pk),
+    "settings_provider_photo": _one(pk=lambda t: t.world.alex.pk),
+    "calendar_conflict_write_back": _one(pk=lambda t: t.calendar_conflict.pk),
+    "calendar_conflict_dismiss": _one(pk=lambda t: t.calendar_conflict.pk),
     "settings_provider_hours": _one(pk=lambda t: t.world.alex.pk),
     "settings_provider_time_off": _one(pk=lambda t: t.world.alex.pk),
     "settings_time_off_delete": lambda ours, theirs: [
         {"pk": theirs.world.alex.pk, "time_off_id": theirs.time_off.pk},
         {"pk": ours.world.alex.pk, "time_off_id": theirs.time_off.pk},
     ],
+    "settings_provider_calendars": _one(pk=lambda t: t.world.alex.pk),
+    "settings_calendar_connect": _one(pk=lambda t: t.world.alex.pk),
+    **{
+        name: lambda ours, theirs: [
+            {"pk": theirs.world.alex.pk, "connection_id": theirs.calendar_connection.pk},
+            {"pk": ours.world.alex.pk, "connection_id": theirs.calendar_connection.pk},
+        ]
+        for name in (
+            "settings_calendar_choose",
+            "settings_calendar_sync",
+            "settings_calendar_delete",
+        )
+    },
     "settings_reminder_delete": _one(pk=lambda t: t.reminder_rule.pk),
     "settings_api_key_revoke": _one(pk=lambda t: t.api_key.pk),
     "settings_member_role": _one(pk=lambda t: t.membership.pk),
     "settings_member_remove": _one(pk=lambda t: t.membership.pk),
     "settings_invitation_resend": _one(pk=lambda t: t.invitation.pk),
     "settings_invitation_revoke": _one(pk=lambda t: t.invitation.pk),
+    "waitlist_offer": _one(reference=lambda t: t.waitlist_entry.reference),
+    "rating_reply": _one(pk=lambda t: t.rating.pk),
+    "rating_reply_edit": _one(pk=lambda t: t.rating.pk),
+    "rating_hide": _one(pk=lambda t: t.rating.pk),
+    "rating_unhide": _one(pk=lambda t: t.rating.pk),
 }
 
 #: Backoffice URLs whose parameters name no object of a business.
@@ -71,18 +98,29 @@ BACKOFFICE_NOT_TENANT = {
 #: up too late would reach its form and answer 200 or 302 instead of 404.
 BACKOFFICE_DATA: dict[str, dict[str, Any]] = {
     "booking_cancel": {"version": 1, "reason": "x", "notify_customer": "on"},
+    "booking_language": {"language": "de"},
     "booking_reschedule": {"version": 1, "slot": "2031-01-06T10:00:00+00:00"},
     "payment_add": {"amount": "10", "method": "cash", "status": "paid"},
     "settings_page_edit": {"title": "Taken", "slug": "taken", "max_days_ahead": 30},
     "settings_service_edit": {"name": "Taken", "duration_minutes": 30, "price": "1"},
     "settings_provider_edit": {"name": "Taken", "email": "x@example.test"},
-    "settings_provider_hours": {"weekday_0": "on", "start_0": "08:00", "end_0": "09:00"},
+    "settings_provider_hours": {"d0-count": "1", "d0-0-start": "08:00", "d0-0-end": "09:00"},
+    "booking_notes": {"notes": "Taken"},
+    "calendar_move": {"start": "2031-01-06T10:00", "version": "1", "notify": "no"},
+    "settings_service_photo": {"remove_photo": "on"},
+    "settings_provider_photo": {"remove_photo": "on"},
     "settings_provider_time_off": {
         "start": "2031-01-06T10:00",
         "end": "2031-01-06T12:00",
         "reason": "x",
     },
     "settings_member_role": {"role": "staff"},
+    "waitlist_offer": {"provider": "1", "start": "2031-01-06T10:00"},
+    "rating_reply": {"text": "Taken"},
+    "rating_reply_edit": {"text": "Taken"},
+    "rating_hide": {"reason": "abuse", "note": "x"},
+    "settings_provider_feed": {"action": "create"},
+    "settings_calendar_connect": {"kind": "ics", "url": "https://calendar.example/taken.ics"},
 }
 
 #: API path parameter → business B's value. Every id in an API path is one of these.
@@ -94,6 +132,9 @@ API_PARAMS: dict[str, Callable[[Tenant], Any]] = {
     "customer_id": lambda t: t.world.customer.pk,
     "page_id": lambda t: t.world.page.pk,
     "webhook_id": lambda t: t.webhook.pk,
+    "entry": lambda t: t.waitlist_entry.reference,
+    "rating_id": lambda t: t.rating.pk,
+    "connection_id": lambda t: t.calendar_connection.pk,
 }
 
 #: API operations open to anyone by design: the page slugs are published and a manage token
@@ -106,13 +147,39 @@ API_PUBLIC = {
     "/manage/{token}/availability",
     "/manage/{token}/cancel",
     "/manage/{token}/reschedule",
+    "/public/{business}/pages/{page}/waitlist",
+    "/manage/{token}/waitlist",
+    "/offers/{token}",
+    "/offers/{token}/accept",
+    # Published only when the business shows its ratings (tests/site/test_reviews.py,
+    # tests/api/test_ratings.py).
+    "/public/{business}/reviews",
 }
 
 #: URLs of the API that are not operations (not in the OpenAPI description).
 API_NOT_OPERATIONS = {"openapi.json", "docs", "docs/assets/<name>", ""}
 
 #: Customer pages: reachable by anyone holding the link or slug, by design (test_tokens.py).
-SITE_PUBLIC = {"book", "manage", "manage_cancel", "manage_reschedule", "manage_calendar", "rate"}
+SITE_PUBLIC = {
+    "book",
+    "manage",
+    "manage_cancel",
+    "manage_reschedule",
+    "manage_calendar",
+    "rate",
+    # the waitlist: a published page, or a link's secret (test_tokens.py)
+    "waitlist_join",
+    "waitlist_entry",
+    "offer",
+    "manage_earlier",
+    "reviews",
+    # A provider's calendar feed: the secret token is the subscriber's proof (test_feeds.py).
+    "feed",
+    # A business's accent colour as a stylesheet: what its public pages show anyway.
+    "brand_css",
+}
+#: Outside any namespace: uploaded images, under random names, shown on public pages.
+ROOT_PUBLIC = {"media"}
 
 #: Request bodies for API operations that take one: valid, so that the lookup (not the
 #: validation) has to be what answers.
@@ -137,6 +204,19 @@ API_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     },
     ("post", "/bookings/{reference}/payments"): {"amount": "10.00", "method": "cash"},
     ("patch", "/webhooks/{webhook_id}"): {"active": False},
+    ("post", "/waitlist/{entry}/offers"): {
+        "provider_id": 1,
+        "start": "2031-01-06T10:00:00+00:00",
+    },
+    ("post", "/ratings/{rating_id}/reply"): {"text": "Taken"},
+    ("put", "/ratings/{rating_id}/reply"): {"text": "Taken"},
+    ("post", "/ratings/{rating_id}/hide"): {"reason": "abuse"},
+    ("post", "/providers/{provider_id}/feed"): {"include_customer_contact": True},
+    ("post", "/providers/{provider_id}/calendar-connections"): {
+        "kind": "ics",
+        "url": "https://calendar.example/taken.ics",
+    },
+    ("patch", "/providers/{provider_id}/calendar-connections/{connection_id}"): {"calendars": []},
 }
 
 
@@ -196,7 +276,7 @@ def test_every_url_with_parameters_is_known_here() -> None:
         elif namespace == "site":
             if name not in SITE_PUBLIC:
                 unknown.append(route)
-        elif params:
+        elif params and name not in ROOT_PUBLIC:
             unknown.append(route)
     assert not unknown, f"URLs with parameters nobody checks for tenant scoping: {unknown}"
 

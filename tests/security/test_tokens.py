@@ -246,3 +246,27 @@ def test_api_key_lookup_is_by_hash_and_compared_in_constant_time(
     sql = " ".join(q["sql"] for q in queries.captured_queries)
     assert digest in sql and ours.api_key_raw not in sql
     assert calls == [(digest, digest)]
+
+
+# --- waitlist links --------------------------------------------------------------------------
+
+
+def test_guessing_offer_and_waitlist_links_counts_with_the_others(
+    ours: Tenant, still_clock: None
+) -> None:
+    """Offer and waitlist links count towards the same limit as manage links: a client that
+    guesses on /offers/ is refused on /manage/ and in the API too."""
+    client = Client(REMOTE_ADDR="203.0.113.10")
+    for n in range(ratelimit.BAD_TOKEN_LIMIT // 2):
+        assert client.get(f"/offers/{_guess(n)}/").status_code == 404
+    for n in range(ratelimit.BAD_TOKEN_LIMIT // 2, ratelimit.BAD_TOKEN_LIMIT):
+        assert client.get(f"/waitlist/{_guess(n)}/").status_code == 404
+    assert client.get(f"/manage/{ours.manage_token}/").status_code == 429
+    assert client.get(f"/api/v1/offers/{_guess(0)}").status_code == 429
+    assert client.post(f"/offers/{_guess(1)}/").status_code == 429
+
+
+def test_a_manage_link_is_not_an_offer_or_waitlist_link(client: Client, ours: Tenant) -> None:
+    assert client.get(f"/offers/{ours.manage_token}/").status_code == 404
+    assert client.get(f"/waitlist/{ours.manage_token}/").status_code == 404
+    assert Client().get(f"/api/v1/offers/{ours.manage_token}").status_code == 404

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 import time_machine
-from django.core.cache import cache
+
+from tests.support.limits import forget_limits
 
 #: Saturday 1 June 2030, 10:00 in Berlin: two days before the factories' Monday.
 NOW = datetime(2030, 6, 1, 8, 0, tzinfo=UTC)
@@ -21,6 +22,6 @@ def frozen_clock() -> Iterator[time_machine.Traveller]:
 
 @pytest.fixture(autouse=True)
 def empty_rate_limits() -> Iterator[None]:
-    cache.clear()
+    forget_limits()
     yield
-    cache.clear()
+    forget_limits()

@@ -19,6 +19,18 @@ URL = "/book/acme/book/"
 FIRST_SLOT = "2030-06-03T07:00Z"
 
 
+def _take_alex_at_nine(world) -> Booking:
+    """Another customer books Alex on Monday 3 June 2030 at 09:00 (FIRST_SLOT)."""
+    return factories.custom_booking(
+        world.business,
+        service=world.service,
+        provider=world.alex,
+        customer=world.customer,
+        start=datetime(2030, 6, 3, 7, 0, tzinfo=UTC),
+        now=datetime(2030, 5, 31, tzinfo=UTC),
+    )
+
+
 def _details(**extra: str) -> dict[str, str]:
     return {
         "name": "Dana Doe",
@@ -146,14 +158,7 @@ def test_slot_taken_meanwhile_shows_a_message_and_fresh_times(client, world):
     query = {"service": world.service.pk, "provider": world.alex.pk, "start": FIRST_SLOT}
     assert "Your details" in client.get(URL, query).text
     # Someone else takes Alex at 09:00 while the customer types.
-    factories.custom_booking(
-        world.business,
-        service=world.service,
-        provider=world.alex,
-        customer=world.customer,
-        start=datetime(2030, 6, 3, 7, 0, tzinfo=UTC),
-        now=datetime(2030, 5, 31, tzinfo=UTC),
-    )
+    _take_alex_at_nine(world)
     response = client.post(URL, {**query, **_details()})
     assert response.status_code == 200
     assert "That time is no longer available" in response.text
@@ -170,14 +175,7 @@ def test_slot_taken_meanwhile_shows_a_message_and_fresh_times(client, world):
 
 
 def test_link_to_a_taken_time_goes_back_to_the_day(client, world):
-    factories.custom_booking(
-        world.business,
-        service=world.service,
-        provider=world.alex,
-        customer=world.customer,
-        start=datetime(2030, 6, 3, 7, 0, tzinfo=UTC),
-        now=datetime(2030, 5, 31, tzinfo=UTC),
-    )
+    _take_alex_at_nine(world)
     response = client.get(
         URL, {"service": world.service.pk, "provider": world.alex.pk, "start": FIRST_SLOT}
     )
@@ -257,3 +255,37 @@ def test_working_hours_respected(client, world):
     )
     assert ">16:00<" in response.text
     assert ">16:30<" not in response.text
+
+
+def test_time_taken_between_reading_the_page_and_booking_is_not_offered_again(
+    client, world, monkeypatch
+):
+    """The race a confirm can lose: another booking commits after this request read the
+    providers (and their availability versions) and before its own attempt. The times shown
+    with "no longer available" are read afresh, not from the answer cached before."""
+    from slotwise.site.views import book
+
+    query = {"service": world.service.pk, "provider": world.alex.pk, "start": FIRST_SLOT}
+    assert 'value="2030-06-03T07:00Z"' in client.get(URL, query).text  # the answer is cached
+    offering = book.loaders.offering
+    competed: list[Booking] = []
+
+    def offering_then_a_competitor(*args, **kwargs):
+        found = offering(*args, **kwargs)
+        if not competed:
+            competed.append(_take_alex_at_nine(world))
+        return found
+
+    monkeypatch.setattr(book.loaders, "offering", offering_then_a_competitor)
+    from slotwise.bookings import availability_cache
+
+    availability_cache.stats.clear()
+    response = client.post(URL, {**query, **_details()})
+    assert competed and response.status_code == 200
+    # Alex's version changed with the competitor: nothing read after the attempt may come
+    # from the answer cached under the version this request read first.
+    assert availability_cache.stats["miss"] >= 1 and availability_cache.stats["hit"] == 0
+    assert "That time is no longer available" in response.text
+    assert 'value="2030-06-03T07:00Z"' not in response.text
+    assert 'value="2030-06-03T08:30Z"' in response.text
+    assert Booking.objects.count() == 1

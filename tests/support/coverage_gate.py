@@ -26,10 +26,8 @@ FLOOR = 80.0
 # Files below FLOOR when the gate was introduced, with their line+branch percentage on
 # SQLite then. Cover one, then remove its line. Never add a line for a new file.
 NOT_YET_COVERED: dict[str, str] = {
-    "slotwise/backoffice/templatetags/backoffice.py": "78.3%",
     "slotwise/bookings/idempotency.py": "75.0%",
     "slotwise/notifications/management/commands/run_worker.py": "0.0%",
-    "slotwise/notifications/worker.py": "77.9%",
 }
 
 

@@ -5,16 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from django.core.cache import cache
 from pytest_django.fixtures import Settings
+
+from tests.support.limits import forget_limits
 
 
 @pytest.fixture(autouse=True)
 def _empty_rate_limits() -> Iterator[None]:
     """Each test starts with no bad-token counts, whatever ran before it."""
-    cache.clear()
+    forget_limits()
     yield
-    cache.clear()
+    forget_limits()
 
 
 @pytest.fixture(autouse=True)

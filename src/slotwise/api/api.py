@@ -9,7 +9,17 @@ from ninja import NinjaAPI
 from slotwise.api.auth import ApiKeyAuth
 from slotwise.api.docs import OfflineSwagger
 from slotwise.api.docs import router as docs_router
-from slotwise.api.endpoints import bookings, catalog, public, settings, webhooks
+from slotwise.api.endpoints import (
+    bookings,
+    calendars,
+    catalog,
+    feeds,
+    public,
+    ratings,
+    settings,
+    waitlist,
+    webhooks,
+)
 from slotwise.api.errors import install_error_handlers
 
 api = NinjaAPI(
@@ -30,5 +40,11 @@ api.add_router("", catalog.router)
 api.add_router("", settings.router)
 api.add_router("", bookings.router)
 api.add_router("", webhooks.router)
+api.add_router("", ratings.router)
+api.add_router("", ratings.public_router, auth=None)
+api.add_router("", feeds.router)
+api.add_router("", calendars.router)
 api.add_router("", public.router, auth=None)
+api.add_router("", waitlist.staff)
+api.add_router("", waitlist.public, auth=None)
 api.add_router("", docs_router, auth=None)

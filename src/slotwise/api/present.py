@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db.models.fields.files import FieldFile
 
 from slotwise.bookings.models import Booking, BookingEvent, BookingPage, Payment
 from slotwise.bookings.outward import booking_outward
@@ -87,6 +88,7 @@ def customer(c: Customer) -> dict[str, Any]:
         "email": c.email,
         "phone": c.phone,
         "timezone": c.timezone,
+        "language": c.language,
         "created_at": c.created_at,
     }
 
@@ -126,6 +128,7 @@ def booking_page(page: BookingPage) -> dict[str, Any]:
         "slot_step_minutes": page.slot_step_minutes,
         "self_service": self_service(page),
         "active": page.active,
+        "waitlist": page.waitlist,
     }
 
 
@@ -212,7 +215,21 @@ def public_business(business: Business) -> dict[str, Any]:
         "contact_email": business.contact_email,
         "phone": business.phone,
         "address": business.address,
+        "description": business.description,
+        "logo_url": file_url(business.logo),
+        "cover_image_url": file_url(business.cover_image),
+        "accent_color": business.accent_color or None,
     }
+
+
+def file_url(field: FieldFile) -> str | None:
+    """An uploaded file's absolute URL (API clients are on other sites), or None."""
+    if not field:
+        return None
+    url = field.url
+    if url.startswith(("http://", "https://")):
+        return url
+    return f"{settings.SITE_URL.rstrip('/')}{url}"
 
 
 def history(event: BookingEvent, tz: ZoneInfo) -> dict[str, Any]:

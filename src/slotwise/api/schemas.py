@@ -128,7 +128,12 @@ BookingStatus = Literal["confirmed", "cancelled", "completed", "no_show"]
 PaymentMethod = Literal["cash", "card", "transfer", "online", "other"]
 PaymentStatus = Literal["paid", "refunded", "pending"]
 WebhookEvent = Literal[
-    "booking.created", "booking.rescheduled", "booking.cancelled", "booking.completed"
+    "booking.created",
+    "booking.rescheduled",
+    "booking.cancelled",
+    "booking.completed",
+    "waitlist.offered",
+    "waitlist.accepted",
 ]
 # Spelled out for the type checker; the model's list stays the one source.
 assert get_args(WebhookEvent) == WEBHOOK_EVENTS, "WebhookEvent differs from WEBHOOK_EVENTS"
@@ -263,6 +268,11 @@ class CustomerIn(In):
     timezone: Annotated[str, Line(64)] = Field(
         "", description="IANA zone, e.g. Europe/Berlin; empty = unknown."
     )
+    language: Annotated[str, Line(10)] = Field(
+        "",
+        description="The language the customer reads: one of en, de, fr, es, nl, fi, "
+        "optionally with a region (en-US); empty = unknown (the business's default is used).",
+    )
 
 
 class CustomerPatch(In):
@@ -270,6 +280,7 @@ class CustomerPatch(In):
     email: Email = absent()
     phone: Annotated[str, Line(40)] = absent()
     timezone: Annotated[str, Line(64)] = absent()
+    language: Annotated[str, Line(10)] = absent()
 
 
 class CustomerOut(Schema):
@@ -278,6 +289,7 @@ class CustomerOut(Schema):
     email: str
     phone: str
     timezone: str
+    language: str
     created_at: datetime
 
 
@@ -329,6 +341,7 @@ class BookingPageIn(In):
     slot_step_minutes: int = Field(30, ge=5, le=240)
     self_service: SelfServiceIn = Field(default_factory=_no_self_service)
     active: bool = True
+    waitlist: bool = Field(False, description="Customers may join a waitlist on the page.")
 
 
 class BookingPagePatch(In):
@@ -345,6 +358,7 @@ class BookingPagePatch(In):
         description="Applies to bookings made from now on; earlier bookings keep theirs.",
     )
     active: bool = absent()
+    waitlist: bool = absent()
 
 
 class BookingPageOut(Schema):
@@ -360,6 +374,7 @@ class BookingPageOut(Schema):
     slot_step_minutes: int
     self_service: SelfServiceOut
     active: bool
+    waitlist: bool
 
 
 class BookingPageList(ListOut):
@@ -423,6 +438,11 @@ class CustomerDetailsIn(In):
     name: Annotated[str, Line(200, 1)]
     email: Email
     phone: Annotated[str, Line(40)] = ""
+    language: Annotated[str, Line(10)] = Field(
+        "",
+        description="The language the customer reads: one of en, de, fr, es, nl, fi, "
+        "optionally with a region (en-US); empty = unknown (the business's default is used).",
+    )
 
 
 class WebCustomerIn(CustomerDetailsIn):
@@ -601,6 +621,13 @@ class PublicBusinessOut(Schema):
     contact_email: str
     phone: str
     address: str
+    description: str = Field(description="The business's short description ('' if none).")
+    logo_url: str | None = Field(description="Absolute URL of the logo; null: none uploaded.")
+    cover_image_url: str | None = Field(description="Absolute URL of the cover image, or null.")
+    accent_color: str | None = Field(
+        description="The accent colour as #rrggbb (at least 4.5:1 against white); null: the "
+        "Slotwise default."
+    )
 
 
 class PublicServiceOut(Schema):
@@ -610,12 +637,14 @@ class PublicServiceOut(Schema):
     duration_minutes: int
     price: str
     currency: str
+    photo_url: str | None = Field(description="Absolute URL of the service's photo, or null.")
 
 
 class PublicProviderOut(Schema):
     id: int
     name: str
     service_ids: list[int]
+    photo_url: str | None = Field(description="Absolute URL of the provider's photo, or null.")
 
 
 class PublicPageOut(Schema):
@@ -748,3 +777,108 @@ class DeliveryOut(Schema):
 
 class DeliveryList(ListOut):
     items: list[DeliveryOut]
+
+
+# --- waitlist ---------------------------------------------------------------------------------
+
+WaitlistMode = Literal["one_at_a_time", "notify_all"]
+WaitlistStatus = Literal["waiting", "booked", "left"]
+OfferStatus = Literal["open", "accepted", "expired", "taken", "withdrawn"]
+
+
+class WaitlistWindowIn(In):
+    start: Annotated[str, Line(25, 10)] = Field(
+        description="First day (YYYY-MM-DD, in the business's zone); a time (YYYY-MM-DDTHH:MM) "
+        "also sets the earliest time of day."
+    )
+    end: Annotated[str, Line(25, 10)] = Field(
+        description="Last day (inclusive); a time also sets the latest time of day."
+    )
+    from_: Clock | None = Field(None, alias="from", description="Earliest start each day.")
+    until: Clock | None = Field(None, description="Latest end each day.")
+
+
+class WaitlistJoinIn(In):
+    service_id: Id
+    provider_id: Id | None = Field(None, description="Empty: any provider of the page.")
+    windows: list[WaitlistWindowIn] = Field(min_length=1, max_length=10)
+    customer: WebCustomerIn
+
+
+class WaitlistEarlierIn(In):
+    windows: list[WaitlistWindowIn] = Field(min_length=1, max_length=10)
+
+
+class WaitlistJoinOut(Schema):
+    reference: str
+    status: WaitlistStatus
+    manage_url: str = Field(description="The customer's link to see and leave the waitlist.")
+
+
+class OfferOut(Schema):
+    status: OfferStatus
+    start: datetime
+    end: datetime
+    provider_id: int
+    provider_name: str
+    service_id: int
+    service_name: str
+    timezone: str
+    expires_at: datetime
+    reschedules_booking: str | None = Field(
+        description="For an earlier-time request: the reference of the booking it moves."
+    )
+
+
+class OfferAcceptOut(Schema):
+    booking: PublicBookingOut
+    manage_url: str
+
+
+class WaitlistOfferOut(Schema):
+    id: int
+    status: OfferStatus
+    provider_id: int
+    start: datetime
+    end: datetime
+    offered_by: Literal["auto", "staff"]
+    created_at: datetime
+    expires_at: datetime
+    closed_at: datetime | None
+    booking_reference: str | None
+
+
+class WaitlistEntryOut(Schema):
+    reference: str
+    status: WaitlistStatus
+    page_id: int
+    service_id: int
+    provider_id: int | None
+    booking_reference: str | None
+    name: str
+    email: str
+    windows: list[dict[str, str | None]] = Field(
+        description='Each {"first_day", "last_day", "from", "until"} (days inclusive; times of '
+        "day or null), in the business's zone."
+    )
+    created_at: datetime
+    offers: list[WaitlistOfferOut]
+
+
+class WaitlistEntryList(ListOut):
+    items: list[WaitlistEntryOut]
+
+
+class WaitlistSettingsIn(In):
+    mode: WaitlistMode
+    hold_minutes: int = Field(ge=5, le=7 * 24 * 60)
+
+
+class WaitlistSettingsOut(Schema):
+    mode: WaitlistMode
+    hold_minutes: int
+
+
+class OfferByHandIn(In):
+    provider_id: Id
+    start: Instant

@@ -14,8 +14,8 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from slotwise.bookings.models import CHANGE_DEADLINE_CHOICES, Booking, BookingPage, Payment
-from slotwise.catalog.models import Customer, Provider, Service, WorkingHours
-from slotwise.core import web
+from slotwise.catalog.models import Customer, Provider, Service
+from slotwise.core import i18n, web
 from slotwise.core.models import Business, Membership
 from slotwise.core.validators import (
     EMAIL_MAX_LENGTH,
@@ -248,6 +248,22 @@ class CustomerCreateForm(forms.Form):
         required=False,
         help_text=_("Emails to the customer show times in this zone."),
     )
+    language = forms.ChoiceField(
+        label=_("Customer's language"),
+        choices=lambda: [("", _("The business's default language")), *i18n.language_names()],
+        required=False,
+        help_text=_("Every email to the customer is written in this language."),
+    )
+
+
+class LanguageForm(forms.Form):
+    """A customer's or a staff member's language ("" = the business's default)."""
+
+    language = forms.ChoiceField(
+        label=_("Language"),
+        choices=lambda: [("", _("The business's default language")), *i18n.language_names()],
+        required=False,
+    )
 
 
 class ServiceProviderForm(forms.Form):
@@ -335,7 +351,62 @@ class ReviewForm(forms.Form):
 # --- settings ---------------------------------------------------------------------------
 
 
-class BookingPageForm(forms.ModelForm):
+class TranslatedFieldsMixin:
+    """Adds one field per other language for each of ``translated`` (the business's own
+    content: a service's name, a page's title); cleaned into one ``translations`` value.
+
+    The model's own field holds the text in the business's default language; a language
+    left blank falls back to it (docs/translating.md, "Business content").
+    """
+
+    translated: tuple[str, ...] = ()
+    fields: dict[str, forms.Field]
+    cleaned_data: dict[str, Any]
+
+    def add_translation_fields(self, *, instance: Any, default_language: str) -> None:
+        existing = getattr(instance, "translations", None) or {}
+        self.translation_field_names: list[str] = []
+        for code, name in i18n.language_names():
+            if code == i18n.base_language(i18n.first_of(default_language)):
+                continue
+            for field in self.translated:
+                base = self.fields.get(field)
+                key = f"tr__{code}__{field}"
+                label = _("%(field)s in %(language)s") % {
+                    "field": base.label if base is not None else field,
+                    "language": name,
+                }
+                textarea = isinstance(getattr(base, "widget", None), forms.Textarea)
+                self.fields[key] = forms.CharField(
+                    label=label,
+                    required=False,
+                    max_length=getattr(base, "max_length", None),
+                    widget=forms.Textarea(attrs={"rows": 2, "lang": code})
+                    if textarea
+                    else forms.TextInput(attrs={"lang": code}),
+                    initial=(existing.get(code) or {}).get(field, ""),
+                    validators=[] if textarea else [web.line_validator],
+                )
+                self.translation_field_names.append(key)
+
+    @property
+    def translation_fields(self) -> list[Any]:
+        return [self[name] for name in getattr(self, "translation_field_names", [])]  # type: ignore[index]
+
+    def clean_translations(self) -> None:
+        """Move the per-language fields into ``cleaned_data["translations"]``."""
+        collected: dict[str, dict[str, str]] = {}
+        for key in getattr(self, "translation_field_names", []):
+            value = self.cleaned_data.pop(key, "") or ""
+            _prefix, code, field = key.split("__")
+            if value.strip():
+                collected.setdefault(code, {})[field] = value.strip()
+        self.cleaned_data["translations"] = collected
+
+
+class BookingPageForm(TranslatedFieldsMixin, forms.ModelForm):
+    translated = ("title", "intro")
+
     change_deadline_minutes = forms.TypedChoiceField(
         label=_("Latest change time"), choices=CHANGE_DEADLINE_CHOICES, coerce=int, initial=1440
     )
@@ -357,6 +428,7 @@ class BookingPageForm(forms.ModelForm):
             "change_deadline_minutes",
             "max_reschedules",
             "active",
+            "waitlist",
         ]
         labels = {
             "slug": _("Address (slug)"),
@@ -369,6 +441,7 @@ class BookingPageForm(forms.ModelForm):
             "allow_reschedule": _("Customers may reschedule online"),
             "max_reschedules": _("Maximum reschedules per booking"),
             "active": _("Page is live"),
+            "waitlist": _("Customers may join a waitlist when no time suits them"),
         }
         help_texts = {"max_reschedules": _("Leave empty for no limit."), "any_provider": ""}
         widgets = {
@@ -382,9 +455,30 @@ class BookingPageForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         _scope(self, "services", Service.objects.filter(business=business))
         _scope(self, "providers", Provider.objects.filter(business=business))
+        self.add_translation_fields(
+            instance=self.instance, default_language=business.default_language
+        )
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        self.clean_translations()
+        return self.cleaned_data
 
 
-class ServiceForm(forms.ModelForm):
+class ServiceForm(TranslatedFieldsMixin, forms.ModelForm):
+    translated = ("name", "description")
+
+    def __init__(self, *args: Any, business: Business, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.add_translation_fields(
+            instance=self.instance, default_language=business.default_language
+        )
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        self.clean_translations()
+        return self.cleaned_data
+
     class Meta:
         model = Service
         fields = [
@@ -426,41 +520,6 @@ class ProviderForm(forms.ModelForm):
         ]
         for name in ("name", "phone"):
             self.fields[name].validators.append(web.line_validator)
-
-
-class HoursRowForm(forms.Form):
-    weekday = forms.TypedChoiceField(
-        label=_("Day"), choices=[("", "—"), *WorkingHours.Weekday.choices], coerce=int
-    )
-    start = forms.TimeField(label=_("From"), widget=TimeInput())
-    end = forms.TimeField(label=_("To"), widget=TimeInput())
-
-
-HoursFormSet = forms.formset_factory(HoursRowForm, extra=2, can_delete=True)
-
-
-class TimeOffForm(forms.Form):
-    start_date = BoundedDateField(label=_("From date"), widget=DateInput())
-    start_time = forms.TimeField(label=_("From time"), widget=TimeInput(), initial="00:00")
-    end_date = BoundedDateField(label=_("Until date"), widget=DateInput())
-    end_time = forms.TimeField(label=_("Until time"), widget=TimeInput(), initial="23:59")
-    reason = forms.CharField(label=_("Reason"), required=False, max_length=200)
-
-    def __init__(self, *args: Any, tz: ZoneInfo | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.tz = tz or ZoneInfo("UTC")
-
-    def clean(self) -> dict[str, Any]:
-        """Adds ``start`` and ``end``: the dates and times as instants in the business's zone."""
-        data = super().clean() or {}
-        for edge in ("start", "end"):
-            day, clock = data.get(f"{edge}_date"), data.get(f"{edge}_time")
-            if day is not None and clock is not None:
-                try:
-                    data[edge] = local_datetime(day, clock, self.tz)
-                except forms.ValidationError as exc:
-                    self.add_error(f"{edge}_time", exc)
-        return data
 
 
 class NotificationSettingsForm(forms.ModelForm):
@@ -555,8 +614,19 @@ class InvitationSignupForm(forms.Form):
         return data
 
 
-class BusinessForm(forms.ModelForm):
+class BusinessForm(TranslatedFieldsMixin, forms.ModelForm):
+    translated = ("cancellation_policy",)
     timezone = forms.ChoiceField(label=_("Time zone"), choices=TIMEZONE_CHOICES[1:])
+    default_language = forms.ChoiceField(
+        label=_("Default language"),
+        choices=i18n.language_names,
+        # Left out of a post (an older form, a script): the business keeps its language.
+        required=False,
+        help_text=_(
+            "For customers whose language is not known, and for the emails to the business "
+            "address. Customers can always choose their own language."
+        ),
+    )
     # The shared address rule (or no address): it becomes the Reply-To of every customer email.
     contact_email = forms.CharField(
         label=_("Contact email (receives business notifications)"),
@@ -582,11 +652,14 @@ class BusinessForm(forms.ModelForm):
             "phone",
             "address",
             "currency",
+            "default_language",
+            "cancellation_policy",
             "slot_step_minutes",
             "min_notice_minutes",
             "max_days_ahead",
         ]
         labels = {
+            "cancellation_policy": _("Cancellation policy"),
             "contact_email": _("Contact email (receives business notifications)"),
             "slot_step_minutes": _("Staff time slot step (minutes)"),
             "min_notice_minutes": _(
@@ -600,3 +673,67 @@ class BusinessForm(forms.ModelForm):
         # One-line texts shown in customer emails and pages: no control characters.
         for name in ("name", "phone"):
             self.fields[name].validators.append(web.line_validator)
+        self.fields["cancellation_policy"].widget = forms.Textarea(attrs={"rows": 3})
+        self.fields["cancellation_policy"].help_text = _(
+            "Shown to customers on their booking page and in their emails. Leave empty for none."
+        )
+        self.add_translation_fields(
+            instance=self.instance, default_language=self.instance.default_language
+        )
+
+    def clean_default_language(self) -> str:
+        return str(self.cleaned_data.get("default_language") or self.instance.default_language)
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        self.clean_translations()
+        return self.cleaned_data
+
+
+# --- waitlist --------------------------------------------------------------------------
+
+
+class WaitlistOfferForm(forms.Form):
+    """Offer a waiting customer a time by hand (the action checks the page would allow it)."""
+
+    provider: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+        queryset=None,  # type: ignore[arg-type]  # set per business in __init__
+        label=_("Provider"),
+    )
+    start = forms.DateTimeField(
+        label=_("Start"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        help_text=_("In the business time zone."),
+    )
+
+    def __init__(self, *args: Any, providers: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        self.fields["provider"].queryset = providers  # type: ignore[attr-defined]
+
+
+class WaitlistSettingsForm(forms.Form):
+    mode = forms.ChoiceField(
+        label=_("Offer rule"),
+        choices=[
+            ("one_at_a_time", _("One at a time, in the order customers joined")),
+            ("notify_all", _("Everyone who matches at once; the first to accept gets it")),
+        ],
+    )
+    hold_minutes = forms.IntegerField(
+        label=_("Hold each offer for (minutes)"),
+        min_value=5,
+        max_value=7 * 24 * 60,
+        help_text=_("A hold always ends before the page's minimum notice."),
+    )
+
+
+class GridMoveForm(forms.Form):
+    """A drop on the grid: the new local start, the column's provider, and the dialog's answers."""
+
+    start = forms.DateTimeField(input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"])
+    provider = forms.IntegerField(required=False, min_value=1)
+    version = forms.IntegerField(min_value=1)
+    notify = forms.ChoiceField(choices=[("yes", "yes"), ("no", "no")])
+    override = forms.BooleanField(required=False)

@@ -2,7 +2,19 @@
 
 from django.urls import path
 
-from slotwise.backoffice.views import auth, bookings, calendar, dashboard, ratings, settings, wizard
+from slotwise.backoffice.views import (
+    auth,
+    bookings,
+    branding,
+    calendar,
+    calendar_out,
+    calendars,
+    dashboard,
+    ratings,
+    settings,
+    waitlist,
+    wizard,
+)
 
 app_name = "backoffice"
 urlpatterns = [
@@ -13,6 +25,7 @@ urlpatterns = [
     # passwords and invitations (the token is the link's secret: logs redact the segment
     # after "join/" and "new-password/")
     path("password/", auth.password_change, name="password_change"),
+    path("language/", auth.language, name="language"),
     path("password/reset/", auth.password_reset, name="password_reset"),
     path("password/reset/sent/", auth.password_reset_done, name="password_reset_done"),
     path(
@@ -33,6 +46,7 @@ urlpatterns = [
         name="booking_reschedule",
     ),
     path("bookings/<str:reference>/cancel/", bookings.booking_cancel, name="booking_cancel"),
+    path("bookings/<str:reference>/language/", bookings.booking_language, name="booking_language"),
     path("bookings/<str:reference>/complete/", bookings.booking_complete, name="booking_complete"),
     path("bookings/<str:reference>/no-show/", bookings.booking_no_show, name="booking_no_show"),
     path(
@@ -41,9 +55,25 @@ urlpatterns = [
         name="booking_close_undo",
     ),
     path("bookings/<str:reference>/payments/", bookings.payment_add, name="payment_add"),
+    path("bookings/<str:reference>/notes/", bookings.booking_notes, name="booking_notes"),
+    path(
+        "notifications/<int:pk>/resend/",
+        dashboard.notification_resend,
+        name="notification_resend",
+    ),
     path("bookings/<str:reference>/clone/", wizard.wizard_clone, name="booking_clone"),
     path("calendar/", calendar.calendar, name="calendar"),
+    path("calendar/events/", calendar.calendar_events, name="calendar_events"),
+    path("calendar/move/<str:reference>/", calendar.calendar_move, name="calendar_move"),
     path("ratings/", ratings.ratings, name="ratings"),
+    path("waitlist/", waitlist.waitlist, name="waitlist"),
+    path("waitlist/settings/", waitlist.waitlist_settings, name="waitlist_settings"),
+    path("waitlist/<str:reference>/offer/", waitlist.waitlist_offer, name="waitlist_offer"),
+    path("ratings/settings/", ratings.ratings_settings, name="ratings_settings"),
+    path("ratings/<int:pk>/reply/", ratings.rating_reply, name="rating_reply"),
+    path("ratings/<int:pk>/reply/edit/", ratings.rating_reply_edit, name="rating_reply_edit"),
+    path("ratings/<int:pk>/hide/", ratings.rating_hide, name="rating_hide"),
+    path("ratings/<int:pk>/unhide/", ratings.rating_unhide, name="rating_unhide"),
     # settings (owners and admins)
     path("settings/", settings.settings_index, name="settings"),
     path("settings/pages/", settings.page_list, name="settings_pages"),
@@ -55,6 +85,46 @@ urlpatterns = [
     path("settings/providers/", settings.provider_list, name="settings_providers"),
     path("settings/providers/new/", settings.provider_edit, name="settings_provider_new"),
     path("settings/providers/<int:pk>/", settings.provider_edit, name="settings_provider_edit"),
+    path(
+        "settings/providers/<int:pk>/feed/",
+        calendar_out.provider_feed,
+        name="settings_provider_feed",
+    ),
+    path(
+        "calendar-conflicts/<int:pk>/write-back/",
+        calendar_out.conflict_write_back,
+        name="calendar_conflict_write_back",
+    ),
+    path(
+        "calendar-conflicts/<int:pk>/dismiss/",
+        calendar_out.conflict_dismiss,
+        name="calendar_conflict_dismiss",
+    ),
+    path(
+        "settings/providers/<int:pk>/calendars/",
+        calendars.provider_calendars,
+        name="settings_provider_calendars",
+    ),
+    path(
+        "settings/providers/<int:pk>/calendars/connect/",
+        calendars.calendar_connect,
+        name="settings_calendar_connect",
+    ),
+    path(
+        "settings/providers/<int:pk>/calendars/<int:connection_id>/",
+        calendars.calendar_choose,
+        name="settings_calendar_choose",
+    ),
+    path(
+        "settings/providers/<int:pk>/calendars/<int:connection_id>/sync/",
+        calendars.calendar_sync,
+        name="settings_calendar_sync",
+    ),
+    path(
+        "settings/providers/<int:pk>/calendars/<int:connection_id>/delete/",
+        calendars.calendar_delete,
+        name="settings_calendar_delete",
+    ),
     path(
         "settings/providers/<int:pk>/hours/",
         settings.provider_hours,
@@ -97,4 +167,17 @@ urlpatterns = [
         name="settings_invitation_revoke",
     ),
     path("settings/business/", settings.business_profile, name="settings_business"),
+    path("settings/branding/", branding.branding_settings, name="settings_branding"),
+    path(
+        "settings/services/<int:pk>/photo/",
+        branding.photo_settings,
+        {"kind": "service"},
+        name="settings_service_photo",
+    ),
+    path(
+        "settings/providers/<int:pk>/photo/",
+        branding.photo_settings,
+        {"kind": "provider"},
+        name="settings_provider_photo",
+    ),
 ]

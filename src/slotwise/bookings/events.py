@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from slotwise.bookings.actor import Actor
-from slotwise.bookings.models import Booking
+from slotwise.bookings.models import Booking, WaitlistEntry, WaitlistOffer
 from slotwise.catalog.models import Provider
 
 
@@ -41,3 +41,28 @@ class BookingChanged:
     now: datetime
     old: Previous | None = None
     notify_customer: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class WaitlistJoined:
+    """A customer joined the waitlist (``entry`` as saved)."""
+
+    entry: WaitlistEntry
+    now: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class WaitlistOffered:
+    """A freed time was offered to a waiting customer (``offer`` as saved, open)."""
+
+    offer: WaitlistOffer
+    now: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class WaitlistAccepted:
+    """An offer was accepted: ``booking`` was made or moved to the offered time."""
+
+    offer: WaitlistOffer
+    booking: Booking
+    now: datetime

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from slotwise.bookings.self_service import SelfServicePolicy
 from slotwise.catalog.models import Customer, Provider, Service
+from slotwise.core.i18n import validate_language
 from slotwise.core.models import Business, slug_validator
 
 #: Choices offered for "latest change time before the appointment" (minutes).
@@ -57,6 +58,8 @@ class BookingPage(SelfServicePolicyMixin, models.Model):
     slug = models.SlugField(max_length=50, validators=[slug_validator])
     title = models.CharField(max_length=200)
     intro = models.TextField(blank=True)
+    #: Per-language title and intro: ``{"de": {"title": …, "intro": …}}``.
+    translations = models.JSONField(default=dict, blank=True)
     services = models.ManyToManyField(Service, related_name="booking_pages")
     providers = models.ManyToManyField(Provider, related_name="booking_pages")
     any_provider = models.BooleanField(
@@ -77,6 +80,8 @@ class BookingPage(SelfServicePolicyMixin, models.Model):
         null=True, blank=True, help_text=_("Empty: no limit.")
     )
     active = models.BooleanField(default=True)
+    #: Customers may join a waitlist here when no time suits them (docs/waitlist.md).
+    waitlist = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["title"]
@@ -135,6 +140,9 @@ class Booking(SelfServicePolicyMixin, models.Model):
     contact_name = models.CharField(max_length=200, blank=True)
     contact_phone = models.CharField(max_length=40, blank=True)
     contact_timezone = models.CharField(max_length=64, blank=True)
+    #: The language every message about this booking is written in for the customer ("" =
+    #: the customer's, else the business's default); copied from the customer when booked.
+    language = models.CharField(max_length=10, blank=True, validators=[validate_language])
     start = models.DateTimeField()
     end = models.DateTimeField()
     # The time the provider is held, buffers included; the overlap guarantee is on this range.
@@ -245,7 +253,12 @@ class BookingEvent(models.Model):
         NO_SHOW = "no_show", _("Marked as no-show")
         PAYMENT_RECORDED = "payment_recorded", _("Payment recorded")
         RATED = "rated", _("Rated")
+        RATING_REPLIED = "rating_replied", _("Reply to the rating")
+        RATING_HIDDEN = "rating_hidden", _("Rating comment hidden")
+        RATING_SHOWN = "rating_shown", _("Rating comment shown again")
         CLOSE_UNDONE = "close_undone", _("Closing undone")
+        NOTES_EDITED = "notes_edited", _("Notes edited")
+        NOTIFICATION_RESENT = "notification_resent", _("Notification sent again")
 
     class ActorKind(models.TextChoices):
         CUSTOMER = "customer", _("Customer")
@@ -333,7 +346,16 @@ class BookingToken(models.Model):
 
 
 class Rating(models.Model):
-    """The customer's 1–5 rating of a completed booking, given once."""
+    """The customer's 1–5 rating of a completed booking, given once.
+
+    Every rating counts in every figure shown; staff may hide only the comment's text (for a
+    content reason, recorded with who and why) and reply once, editing the reply later.
+    """
+
+    class HideReason(models.TextChoices):
+        ABUSE = "abuse", _("Abusive or offensive language")
+        PERSONAL_DATA = "personal_data", _("Personal data (names, phone numbers, addresses…)")
+        SPAM = "spam", _("Advertising or spam")
 
     business = models.ForeignKey(Business, on_delete=models.CASCADE, related_name="+")
     booking = models.OneToOneField(Booking, on_delete=models.CASCADE, related_name="rating")
@@ -343,12 +365,46 @@ class Rating(models.Model):
     comment = models.TextField(blank=True)
     created_at = models.DateTimeField()
 
+    # The comment's text hidden from the public pages (never deleted; its stars still count).
+    comment_hidden_at = models.DateTimeField(null=True, blank=True)
+    comment_hidden_reason = models.CharField(max_length=20, choices=HideReason.choices, blank=True)
+    comment_hidden_note = models.CharField(max_length=300, blank=True)
+    comment_hidden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    #: Who hid it, as a name: kept when the account is deleted, and for API keys.
+    comment_hidden_by_label = models.CharField(max_length=200, blank=True)
+
+    # The business's public reply: one per rating, editable.
+    reply = models.TextField(blank=True)
+    replied_at = models.DateTimeField(null=True, blank=True)
+    reply_edited_at = models.DateTimeField(null=True, blank=True)
+    replied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    replied_by_label = models.CharField(max_length=200, blank=True)
+
     class Meta:
+        indexes = [
+            # The public reviews, newest first, and the staff list.
+            models.Index(fields=["business", "-created_at"], name="rating_business_latest_idx")
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(stars__gte=1) & Q(stars__lte=5), name="rating_stars_range"
             )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.stars} stars for {self.booking_id}"
+
+    @property
+    def comment_hidden(self) -> bool:
+        return self.comment_hidden_at is not None
+
+    @property
+    def has_reply(self) -> bool:
+        return self.replied_at is not None
 
 
 class IdempotencyRecord(models.Model):
@@ -372,3 +428,41 @@ class IdempotencyRecord(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["business", "key"], name="idempotency_unique_key")
         ]
+
+
+class AvailabilityVersion(models.Model):
+    """A counter per provider, bumped in the same transaction as every change to their free
+    time, so a cached availability answer keyed by it can never be stale
+    (``bookings/availability_cache.py``). A provider without a row is at version 0."""
+
+    provider = models.OneToOneField(
+        Provider, primary_key=True, on_delete=models.CASCADE, related_name="availability_version"
+    )
+    version = models.BigIntegerField(default=0)
+
+
+# The waitlist's models live in their own module; imported here so Django registers them.
+from slotwise.bookings.waitlist_models import (  # noqa: E402
+    FreedTime,
+    WaitlistEntry,
+    WaitlistOffer,
+    WaitlistSettings,
+    WaitlistToken,
+)
+
+__all__ = [
+    "AvailabilityVersion",
+    "Booking",
+    "BookingContact",
+    "BookingEvent",
+    "BookingPage",
+    "BookingToken",
+    "FreedTime",
+    "IdempotencyRecord",
+    "Payment",
+    "Rating",
+    "WaitlistEntry",
+    "WaitlistOffer",
+    "WaitlistSettings",
+    "WaitlistToken",
+]

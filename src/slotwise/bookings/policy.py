@@ -256,3 +256,78 @@ def facts_of(booking: Booking) -> BookingFacts:
         reschedule_count=booking.reschedule_count,
         policy=booking.policy,
     )
+
+
+# --- ratings shown to future customers (docs/ratings.md) -------------------------------------
+
+#: Who may reply to a rating or hide its comment: the business's owners and admins, and its
+#: API keys (which only they can create). Front-desk staff see ratings but speak for nobody.
+RATING_MODERATOR_ROLES = frozenset({"owner", "admin"})
+
+#: How long a reply may be (characters).
+REPLY_MAX_LENGTH = 2000
+
+
+def rating_moderation_refusal(*, actor_kind: str, role: str | None) -> errors.DomainError | None:
+    """Why this actor may not reply to a rating or hide its comment, or None when they may.
+
+    ``role`` is the staff member's role in the rating's business as it is now (None when
+    they are not a member).
+    """
+    if actor_kind == "api":
+        return None
+    if actor_kind == "staff" and role in RATING_MODERATOR_ROLES:
+        return None
+    return errors.NotAllowed(
+        _("Only the business's owners and admins can reply to or hide ratings.")
+    )
+
+
+def rating_hide_refusal(
+    *, comment: str, hidden: bool, reason: str, reasons: frozenset[str]
+) -> errors.DomainError | None:
+    """Why the comment may not be hidden, or None: only a comment's text, only once, and only
+    for one of the content reasons (its stars always count)."""
+    if not comment.strip():
+        return errors.InvalidInput(_("This rating has no comment to hide."), field="reason")
+    if hidden:
+        return errors.CommentAlreadyHidden()
+    if reason not in reasons:
+        return errors.InvalidInput(
+            _("Choose why the comment is hidden: abuse, personal data or spam."), field="reason"
+        )
+    return None
+
+
+def reply_text_refusal(text: str) -> errors.DomainError | None:
+    """Why a reply's text is refused, or None: it says something and is not too long."""
+    if not text.strip():
+        return errors.InvalidInput(_("Write a reply."), field="text")
+    if len(text.strip()) > REPLY_MAX_LENGTH:
+        return errors.InvalidInput(
+            _("A reply can be at most %(n)d characters long.") % {"n": REPLY_MAX_LENGTH},
+            field="text",
+        )
+    return None
+
+
+def _has_digit(word: str) -> bool:
+    return any(c.isdigit() for c in word)
+
+
+def public_name(name: str) -> str:
+    """How a customer is named on public pages: their first name and the initial of their
+    last name ("Casey Lee" → "Casey L."); a single name as it is; nothing → "A customer".
+
+    Never the full name, the email or the phone: a public review must not identify a person
+    beyond what they would say of themselves in a shop.
+    """
+    # Words with an @ or a digit are an address or a number typed into the name: left out.
+    parts = [p for p in name.split() if p.strip(".,") and "@" not in p and not _has_digit(p)]
+    if not parts:
+        return str(_("A customer"))
+    first = parts[0][:40]
+    if len(parts) == 1:
+        return first
+    initial = parts[-1].strip(".,")[:1].upper()
+    return f"{first} {initial}." if initial else first

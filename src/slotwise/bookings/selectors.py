@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from django.db import connection
 from django.db.models import Avg, Count, Q, QuerySet
 from django.utils.translation import gettext as _
 
@@ -13,7 +15,7 @@ from slotwise.bookings import availability_queries as loaders
 from slotwise.bookings import policy
 from slotwise.bookings.models import Booking, BookingEvent, BookingPage, Payment, Rating
 from slotwise.catalog.models import Customer, Provider, Service
-from slotwise.core import errors
+from slotwise.core import errors, sqlrows
 from slotwise.core.models import Business
 from slotwise.scheduling import availability
 
@@ -179,22 +181,77 @@ def rating_summary(*, business: Business) -> dict[str, Any]:
     }
 
 
+_PAGE = sqlrows.Columns(BookingPage, "p")
+_BUSINESS = sqlrows.Columns(Business, "b")
+_SERVICE = sqlrows.Columns(Service, "s")
+
+
+@functools.cache
+def _public_page_sql() -> str:
+    """An active page by its business's slug and its own, with the business and (when the
+    page offers it, active) one service: one statement, written once (``core/sqlrows.py``)."""
+    offered = sqlrows.link(BookingPage, "services")
+    return (
+        f"SELECT {_PAGE.select()}, {_BUSINESS.select()}, {_SERVICE.select()} "  # noqa: S608
+        f"FROM {BookingPage._meta.db_table} p "
+        f"INNER JOIN {Business._meta.db_table} b ON b.id = p.business_id "
+        f"LEFT JOIN {offered.table} ps ON ps.{offered.own} = p.id AND ps.{offered.other} = %s "
+        f"LEFT JOIN {Service._meta.db_table} s ON s.id = ps.{offered.other} "
+        "AND s.business_id = p.business_id AND s.active = %s "
+        "WHERE b.slug = %s AND p.slug = %s AND p.active = %s ORDER BY p.id LIMIT 1"
+    )
+
+
+def public_page_service(
+    *, business_slug: str, page_slug: str, service_id: int | None
+) -> tuple[BookingPage, Service | None]:
+    """An active booking page by its business's slug and its own, for the public site, with
+    ``page.business`` filled in; and the active service ``service_id`` when the page offers
+    it (None otherwise). One statement: the hot path of every availability question."""
+    with connection.cursor() as cursor:
+        cursor.execute(_public_page_sql(), [service_id, True, business_slug, page_slug, True])
+        row = cursor.fetchone()
+    if row is None:
+        raise errors.NotFound("This booking page is not available.")
+    page = _PAGE.build(row, 0)
+    business = _BUSINESS.build(row, _PAGE.width)
+    service = _SERVICE.build(row, _PAGE.width + _BUSINESS.width)
+    assert isinstance(page, BookingPage) and isinstance(business, Business)
+    page.business = business
+    if service is not None:
+        service.business = business  # type: ignore[attr-defined]
+    return page, service  # type: ignore[return-value]
+
+
 def public_page_get(*, business_slug: str, page_slug: str) -> BookingPage:
     """An active booking page by its business's slug and its own, for the public site."""
-    page = (
-        BookingPage.objects.filter(business__slug=business_slug, slug=page_slug, active=True)
-        .select_related("business")
-        .first()
+    page, _service = public_page_service(
+        business_slug=business_slug, page_slug=page_slug, service_id=None
     )
-    if page is None:
-        raise errors.NotFound("This booking page is not available.")
     return page
 
 
 def page_services(*, page: BookingPage) -> list[Service]:
-    """The active services a booking page offers, in name order."""
-    return list(
-        page.services.filter(business_id=page.business_id, active=True).order_by("name", "pk")
+    """The active services a booking page offers, in name order (each with the page's
+    business, not read again)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_page_services_sql(), [page.pk, page.business_id, True])
+        rows = cursor.fetchall()
+    services = [_SERVICE.build(row, 0) for row in rows]
+    for service in services:
+        service.business = page.business  # type: ignore[union-attr]
+    return services  # type: ignore[return-value]
+
+
+@functools.cache
+def _page_services_sql() -> str:
+    """``page_services``, written by hand: every step of the booking page reads it (a day
+    click too), and the ORM took longer to build it than the database to run it."""
+    offered = sqlrows.link(BookingPage, "services")
+    return (
+        f"SELECT {_SERVICE.select()} FROM {Service._meta.db_table} s "  # noqa: S608
+        f"INNER JOIN {offered.table} ps ON ps.{offered.other} = s.id AND ps.{offered.own} = %s "
+        "WHERE s.business_id = %s AND s.active = %s ORDER BY s.name, s.id"
     )
 
 
@@ -230,7 +287,8 @@ def page_providers(*, page: BookingPage) -> list[Provider]:
 
 
 def page_service(*, page: BookingPage, service_id: int) -> Service | None:
-    """One of ``page_services`` by id (one query), or None when the page does not offer it."""
+    """One of ``page_services`` by id (one query), or None when the page does not offer it.
+    (``public_page_service`` finds a page and its service together.)"""
     return page.services.filter(business_id=page.business_id, active=True, pk=service_id).first()
 
 

@@ -67,8 +67,12 @@ def web_booking_place(
     now: datetime,
     notes: str = "",
     idempotency_key: IdempotencyKey | None = None,
+    service: Service | None = None,
 ) -> Placed:
     """A customer books on ``page`` (``provider_id=None``: any provider, where allowed).
+
+    ``service``, when given, is the page's active service ``service_id`` as
+    ``selectors.public_page_service`` found it with the page (not read again).
 
     Raises ``IdempotencyConflict`` / ``IdempotencyInProgress`` for a key used with another
     request / still being used, and the booking's own refusals, which change nothing.
@@ -80,7 +84,8 @@ def web_booking_place(
         token = actions.token_issue(booking=earlier, purpose=BookingToken.Purpose.MANAGE, now=now)
         return Placed(booking=earlier, token=token, replayed=True)
     try:
-        service = selectors.page_service(page=page, service_id=service_id)
+        if service is None or service.pk != service_id:
+            service = selectors.page_service(page=page, service_id=service_id)
         if service is None:
             raise errors.NotFound(_("This service is not offered on this page."))
         provider = None
@@ -151,6 +156,7 @@ def staff_booking_place(
                     name=customer.name,
                     email=customer.email,
                     phone=customer.phone,
+                    language=customer.language,
                 )
             booking = actions.booking_create_custom_in_transaction(
                 business=business,

@@ -10,6 +10,8 @@ from django.db.models import F, Q
 from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
+from slotwise.core.branding import catalog_photo_path
+from slotwise.core.i18n import validate_language
 from slotwise.core.models import Business, validate_timezone
 
 
@@ -29,6 +31,10 @@ class Service(models.Model):
         default=0, validators=[MaxValueValidator(24 * 60)]
     )
     active = models.BooleanField(default=True)
+    #: Optional, shown with the service on the booking page.
+    photo = models.ImageField(upload_to=catalog_photo_path, blank=True, max_length=200)
+    #: Per-language name and description: ``{"de": {"name": …, "description": …}}``.
+    translations = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -66,6 +72,8 @@ class Provider(models.Model):
     active = models.BooleanField(default=True)
     # The provider's own opt-out of booking notifications (the business settings decide the rest).
     receives_notifications = models.BooleanField(default=True)
+    #: Optional, shown with the provider on the booking page.
+    photo = models.ImageField(upload_to=catalog_photo_path, blank=True, max_length=200)
 
     class Meta:
         ordering = ["name"]
@@ -120,6 +128,8 @@ class Customer(models.Model):
     email = models.EmailField()
     phone = models.CharField(max_length=40, blank=True)
     timezone = models.CharField(max_length=64, blank=True, validators=[validate_timezone])
+    #: The language the customer reads ("" = unknown: the business's default is used).
+    language = models.CharField(max_length=10, blank=True, validators=[validate_language])
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

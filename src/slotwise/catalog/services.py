@@ -8,16 +8,50 @@ model's own rules, and they raise a DomainError that changed nothing when input 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.core.files.storage import default_storage
 from django.db import transaction
 
 from slotwise.catalog.models import Customer, Provider, Service, TimeOff, WorkingHours
-from slotwise.core import errors, validators
+from slotwise.core import errors, events, i18n, validators
+from slotwise.core.clock import utcnow
 from slotwise.core.models import Business
 from slotwise.core.records import record_apply, record_or_new, record_save, records_get
+
+# --- photos -----------------------------------------------------------------------------------
+
+
+def photo_set(
+    *, business: Business, model: type[Service] | type[Provider], pk: int, photo: File | None
+) -> Service | Provider:
+    """Give a service or provider of ``business`` a new, already checked photo (stored under
+    a random name), or remove it (``photo`` None). Another business's row is not found. The
+    old file is deleted once the change is committed."""
+    with transaction.atomic():
+        item: Service | Provider | None = (
+            model.objects.select_for_update().filter(business=business, pk=pk).first()
+        )
+        if item is None:
+            raise errors.NotFound(f"{model.__name__} not found.")
+        old = item.photo.name
+        if photo is None:
+            item.photo = ""  # type: ignore[assignment]
+            item.save(update_fields=["photo"])
+        else:
+            item.photo.save(photo.name or "photo", photo, save=False)
+            try:
+                item.save(update_fields=["photo"])
+            except BaseException:
+                default_storage.delete(item.photo.name or "")
+                raise
+        if old and old != item.photo.name:
+            transaction.on_commit(lambda: default_storage.delete(old))
+    return item
+
 
 # --- services ---------------------------------------------------------------------------------
 
@@ -68,6 +102,19 @@ def provider_save(
     return provider
 
 
+#: Longer working hours may free time this far ahead (no booking page looks further).
+HOURS_FREED_AHEAD = timedelta(days=731)
+
+
+def _hours_grew(before: set[tuple[int, time, time]], after: list[tuple[int, time, time]]) -> bool:
+    """Whether some minute of the week is worked after the change that was not before."""
+
+    def covered(weekday: int, start: time, end: time) -> bool:
+        return any(d == weekday and s <= start and e >= end for d, s, e in before)
+
+    return any(not covered(d, s, e) for d, s, e in after)
+
+
 def working_hours_set(
     *, business: Business, provider: Provider, intervals: Iterable[tuple[int, time, time]]
 ) -> list[WorkingHours]:
@@ -103,10 +150,27 @@ def _checked_hours(intervals: Iterable[tuple[int, time, time]]) -> list[tuple[in
 
 
 def _replace_hours(provider: Provider, hours: list[tuple[int, time, time]]) -> list[WorkingHours]:
+    before = set(
+        WorkingHours.objects.filter(provider=provider).values_list("weekday", "start", "end")
+    )
     WorkingHours.objects.filter(provider=provider).delete()
-    return WorkingHours.objects.bulk_create(
+    rows = WorkingHours.objects.bulk_create(
         WorkingHours(provider=provider, weekday=d, start=s, end=e) for d, s, e in hours
     )
+    events.emit(events.ScheduleChanged(provider_ids=(provider.pk,), reason="hours"))
+    if _hours_grew(before, hours):
+        # Written in this transaction by the listeners (the waitlist's freed-time row).
+        now = utcnow()
+        events.emit(
+            events.TimeFreed(
+                business_id=provider.business_id,
+                provider_id=provider.pk,
+                start=now,
+                end=now + HOURS_FREED_AHEAD,
+                reason="hours",
+            )
+        )
+    return rows
 
 
 def time_off_create(
@@ -123,16 +187,38 @@ def time_off_create(
         end=end.astimezone(UTC),
         reason=reason.strip(),
     )
-    return record_save(off)
+    with transaction.atomic():
+        record_save(off)
+        events.emit(events.ScheduleChanged(provider_ids=(provider.pk,), reason="time_off"))
+    return off
 
 
 def time_off_delete(*, business: Business, provider_id: int, time_off_id: int) -> None:
-    """Remove one time off of a provider of ``business``; an unknown one is not found."""
-    deleted, _ = TimeOff.objects.filter(
-        pk=time_off_id, provider_id=provider_id, provider__business=business
-    ).delete()
-    if not deleted:
-        raise errors.NotFound("Time off not found.")
+    """Remove one time off of a provider of ``business``; an unknown one is not found.
+
+    The time it covered may be bookable again: ``TimeFreed`` is emitted in the same
+    transaction (the waitlist writes its freed-time row there).
+    """
+    with transaction.atomic():
+        off = (
+            TimeOff.objects.select_for_update()
+            .filter(pk=time_off_id, provider_id=provider_id, provider__business=business)
+            .first()
+        )
+        if off is None:
+            raise errors.NotFound("Time off not found.")
+        off.delete()
+        events.emit(events.ScheduleChanged(provider_ids=(provider_id,), reason="time_off"))
+        if off.end > utcnow():
+            events.emit(
+                events.TimeFreed(
+                    business_id=business.pk,
+                    provider_id=provider_id,
+                    start=off.start,
+                    end=off.end,
+                    reason="time_off",
+                )
+            )
 
 
 # --- customers --------------------------------------------------------------------------------
@@ -151,6 +237,16 @@ def customer_save(
     return record_save(customer)
 
 
+def _language(value: str) -> str:
+    """A shipped language tag, "" for none; anything else is refused."""
+    if not value:
+        return ""
+    tag = i18n.language_tag(value)
+    if tag is None:
+        raise ValidationError(i18n.validate_language_message(value), code="language")
+    return tag
+
+
 def customer_details_checked(changes: Mapping[str, Any]) -> dict[str, Any]:
     """``changes`` with the address cleaned (one address, lower case) and the one-line fields
     checked (core/validators.py); a refusal is an ``InvalidInput`` naming the field."""
@@ -160,6 +256,7 @@ def customer_details_checked(changes: Mapping[str, Any]) -> dict[str, Any]:
         "name": validators.validate_line,
         "phone": validators.validate_line,
         "timezone": validators.validate_line,
+        "language": _language,
     }
     for field, rule in rules.items():
         if not isinstance(checked.get(field), str):
@@ -172,7 +269,13 @@ def customer_details_checked(changes: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def customer_get_or_create(
-    *, business: Business, name: str, email: str, phone: str = "", timezone: str = ""
+    *,
+    business: Business,
+    name: str,
+    email: str,
+    phone: str = "",
+    timezone: str = "",
+    language: str = "",
 ) -> tuple[Customer, bool]:
     """The business's customer with this email, exactly as stored, or a new one from the rest.
 
@@ -183,10 +286,11 @@ def customer_get_or_create(
     ``Booking.contact``). Returns ``(customer, created)``.
     """
     checked = customer_details_checked(
-        {"name": name, "email": email, "phone": phone, "timezone": timezone}
+        {"name": name, "email": email, "phone": phone, "timezone": timezone, "language": language}
     )
     existing = Customer.objects.filter(business=business, email__iexact=checked["email"]).first()
     if existing is not None:
+        # Not even the language: the booker's own is kept on the booking (Booking.language).
         return existing, False
     customer = Customer(business=business)
     record_apply(customer, checked)

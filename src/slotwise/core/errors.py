@@ -83,3 +83,44 @@ class StaleBooking(DomainError):
     code = "stale_booking"
     http_status = 409
     default_message = _("This booking was changed meanwhile. Please review its current state.")
+
+
+class OfferExpired(DomainError):
+    code = "offer_expired"
+    http_status = 409
+    default_message = _(
+        "This offer has expired or was already used. You are still on the waitlist."
+    )
+
+
+# --- ratings shown to customers (docs/ratings.md) --------------------------------------------
+
+
+class AlreadyReplied(DomainError):
+    code = "already_replied"
+    http_status = 409
+    default_message = _("This rating already has a reply. Edit the reply instead.")
+
+
+class NoReply(DomainError):
+    code = "no_reply"
+    http_status = 409
+    default_message = _("This rating has no reply to edit yet.")
+
+
+class CommentAlreadyHidden(DomainError):
+    code = "already_hidden"
+    http_status = 409
+    default_message = _("This comment is already hidden.")
+
+
+class CommentNotHidden(DomainError):
+    code = "not_hidden"
+    http_status = 409
+    default_message = _("This comment is not hidden.")
+
+
+class ReviewsNotShown(DomainError):
+    code = "reviews_not_shown"
+    http_status = 404
+    default_message = _("This business does not show its ratings.")

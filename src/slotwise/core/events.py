@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -52,3 +53,25 @@ class BusinessCreated:
     """A business was just created (``core.services.business_create``)."""
 
     business: Business
+
+
+@dataclass(frozen=True, slots=True)
+class TimeFreed:
+    """A provider's time from ``start`` to ``end`` may have become bookable: time off was
+    deleted or working hours grew (``catalog.services``). The waitlist listens."""
+
+    business_id: int
+    provider_id: int
+    start: datetime
+    end: datetime
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleChanged:
+    """Something that shapes these providers' free time changed: working hours, time off
+    (``catalog.services``). Emitted in the change's transaction; availability listens to bump
+    the providers' versions, so no cached answer outlives the change."""
+
+    provider_ids: tuple[int, ...]
+    reason: str

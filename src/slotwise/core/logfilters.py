@@ -27,10 +27,11 @@ except ImportError:  # pragma: no cover - gunicorn is in the lock file
 REDACTED = "[redacted]"
 
 #: URL path segments followed by a secret token (site pages and their API twins).
-TOKEN_SEGMENTS = ("manage", "rate", "join")
+TOKEN_SEGMENTS = ("manage", "rate", "join", "waitlist", "offers", "feeds")
 
 _RULES: tuple[tuple[re.Pattern[str], str], ...] = (
-    # /manage/<token>/…, /rate/<token>/, /api/v1/manage/<token>/…, also percent-encoded.
+    # /manage/<token>/…, /rate/<token>/, /feeds/<token>.ics, /api/v1/manage/<token>/…, also
+    # percent-encoded.
     (
         re.compile(r"((?:/|%2F)(?:" + "|".join(TOKEN_SEGMENTS) + r")(?:/|%2F))[^/\s?#\"'<>%]+"),
         r"\1" + REDACTED,

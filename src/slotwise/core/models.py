@@ -12,6 +12,9 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from slotwise.core import branding
+from slotwise.core.i18n import validate_language
+
 
 @functools.cache
 def known_zones() -> frozenset[str]:
@@ -45,11 +48,29 @@ class Business(models.Model):
     phone = models.CharField(max_length=40, blank=True)
     address = models.CharField(max_length=300, blank=True)
     currency = models.CharField(max_length=3, default="EUR")
+    #: The language of customers whose own is unknown, and of mail to the business address.
+    default_language = models.CharField(max_length=10, default="en", validators=[validate_language])
+    #: The business's own words on cancelling, shown on customer pages and emails.
+    cancellation_policy = models.TextField(blank=True)
+    #: Per-language versions of ``cancellation_policy``: ``{"de": {"cancellation_policy": …}}``.
+    translations = models.JSONField(default=dict, blank=True)
     # Rules for slots offered to customers of custom bookings (no booking page) when they
     # reschedule, and the staff slot picker's step.
     slot_step_minutes = models.PositiveIntegerField(default=15)
     min_notice_minutes = models.PositiveIntegerField(default=60)
     max_days_ahead = models.PositiveIntegerField(default=90)
+    #: Customers' ratings (stars, counts and the latest comments) shown on the booking pages
+    #: and the public reviews page. Off until the business turns it on (docs/ratings.md).
+    show_ratings_on_pages = models.BooleanField(default=False)
+    # Branding (docs/guide.md, "Branding"): shown on the customer pages and HTML emails; blank
+    # means the Slotwise look. The colour is stored only once it passed the contrast check.
+    logo = models.ImageField(upload_to=branding.business_image_path, blank=True, max_length=200)
+    cover_image = models.ImageField(
+        upload_to=branding.business_image_path, blank=True, max_length=200
+    )
+    accent_color = models.CharField(max_length=7, blank=True)
+    #: A line or two under the name on the booking pages ("Haircuts and colour since 1998").
+    description = models.CharField(max_length=branding.DESCRIPTION_MAX, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -72,6 +93,14 @@ class Business(models.Model):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    def clean(self) -> None:
+        # Whatever path writes the row (form, API, shell), no illegible accent is stored.
+        if self.accent_color:
+            try:
+                self.accent_color = branding.validate_accent(self.accent_color)
+            except ValidationError as exc:
+                raise ValidationError({"accent_color": exc.messages}) from None
 
 
 class Membership(models.Model):
@@ -103,6 +132,19 @@ class Membership(models.Model):
     @property
     def can_manage_settings(self) -> bool:
         return self.role in {self.Role.OWNER, self.Role.ADMIN}
+
+
+class StaffPreferences(models.Model):
+    """A staff user's own settings, whatever business they work in."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_preferences"
+    )
+    #: The backoffice's language and that of the alerts the person gets ("" = the business's).
+    language = models.CharField(max_length=10, blank=True, validators=[validate_language])
+
+    def __str__(self) -> str:
+        return f"preferences of {self.user_id}"
 
 
 class Invitation(models.Model):
@@ -183,3 +225,22 @@ class ApiKey(models.Model):
     @property
     def active(self) -> bool:
         return self.revoked_at is None
+
+
+class RateCounter(models.Model):
+    """One rate-limit count: a scope, a client (or mailbox) and a fixed window in its key.
+
+    Counted with one statement each (``core.ratelimit``); rows whose window has ended are
+    deleted by the worker. On PostgreSQL the table is unlogged: counts are not worth a WAL
+    flush, and a crash only forgets the current window's counts.
+    """
+
+    counter_key = models.CharField(max_length=250, primary_key=True)
+    count = models.IntegerField()
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("rate-limit counter")
+
+    def __str__(self) -> str:
+        return f"{self.counter_key} = {self.count}"

@@ -1,8 +1,8 @@
-"""Fixed-window rate limits kept in the cache, keyed by client address and purpose.
+"""Fixed-window rate limits, keyed by client address and purpose.
 
-The cache is the configured Django cache (the database table by default), so every server
-process counts in the same place. Counting is atomic: on the database cache the row is
-locked while it is incremented, so parallel requests cannot slip past a limit.
+Counts live where every server process sees them: in the database (``RateCounter``, one
+atomic upsert per count) by default, or in the cache server when ``CACHE_URL`` is set (Redis
+increments atomically itself). Parallel requests cannot slip past a limit either way.
 """
 
 from __future__ import annotations
@@ -13,13 +13,16 @@ import math
 import time
 import unicodedata
 from dataclasses import dataclass
-from typing import Any
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.core.cache import cache, caches
 from django.core.cache.backends.db import DatabaseCache
-from django.db import connections, router, transaction
+from django.db import connection
 from django.http import HttpRequest
+
+from slotwise.core import sqlrows
+from slotwise.core.models import RateCounter
 
 #: An IPv6 client is counted by its /64 network: one host is given a whole /64 (2^64
 #: addresses) and could otherwise take a fresh address, and a fresh count, for every request.
@@ -56,10 +59,14 @@ def email_key(email: str) -> str:
     return hashlib.sha256(normal.encode()).hexdigest()[:32]
 
 
+def _in_database() -> bool:
+    """Whether counts live in the database (the default) rather than in a cache server."""
+    return isinstance(caches["default"], DatabaseCache)
+
+
 def _incr(cache_key: str, timeout: int, delta: int = 1) -> int:
     """Add ``delta`` to the counter at ``cache_key`` (created at 0) and return the new count."""
-    backend = caches["default"]
-    if not isinstance(backend, DatabaseCache):
+    if not _in_database():
         # Memcached and Redis increment atomically themselves.
         cache.add(cache_key, 0, timeout=timeout)
         try:
@@ -67,33 +74,55 @@ def _incr(cache_key: str, timeout: int, delta: int = 1) -> int:
         except ValueError:  # evicted between add and incr
             cache.set(cache_key, max(0, delta), timeout=timeout)
             return max(0, delta)
-    # The database cache's incr is a read then a write (and it would reset the expiry to the
-    # cache's default): the row is locked in between, so two processes never both read the
-    # same count (SQLite takes its write lock at BEGIN, which serializes the same way). One
-    # transaction, so one commit per count.
-    alias = router.db_for_write(backend.cache_model_class)
-    connection = connections[alias]
-    with transaction.atomic(using=alias):
-        if connection.vendor == "postgresql" and not _lock_row(backend, connection, cache_key):
-            if cache.add(cache_key, max(0, delta), timeout=timeout):
-                return max(0, delta)
-            # Another request inserted it first (and has committed): lock that row.
-            _lock_row(backend, connection, cache_key)
-        count = max(0, int(cache.get(cache_key) or 0) + delta)
-        cache.set(cache_key, count, timeout=timeout)
-        return count
-
-
-def _lock_row(backend: DatabaseCache, connection: Any, cache_key: str) -> bool:
-    """Lock the cache row of ``cache_key`` until the transaction ends; whether it exists."""
-    table = connection.ops.quote_name(backend._table)  # type: ignore[attr-defined]
+    # One statement, atomic on both databases: the row is created or incremented under its
+    # lock, so parallel requests never read the same count. Written by hand because the ORM
+    # cannot say "insert, or add to the stored count, and give me the result" in one
+    # statement (``update_or_create`` is a read then a write: two round trips and a race).
+    table = RateCounter._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            # The table name is our own setting, quoted; the key is a parameter.
-            f"SELECT 1 FROM {table} WHERE cache_key = %s FOR UPDATE",  # noqa: S608
-            [backend.make_and_validate_key(cache_key)],
+            f"INSERT INTO {table} (counter_key, count, expires_at) VALUES (%s, %s, %s) "  # noqa: S608
+            f"ON CONFLICT (counter_key) DO UPDATE SET count = CASE "
+            f"WHEN {table}.count + %s < 0 THEN 0 ELSE {table}.count + %s END "
+            "RETURNING count",
+            [
+                cache_key,
+                max(0, delta),
+                sqlrows.instant(datetime.fromtimestamp(time.time() + timeout, UTC)),
+                delta,
+                delta,
+            ],
         )
-        return cursor.fetchone() is not None
+        row = cursor.fetchone()
+    return int(row[0])
+
+
+def _count(cache_key: str) -> int:
+    """The count at ``cache_key`` (0 when there is none, or its window has ended)."""
+    if not _in_database():
+        return int(cache.get(cache_key) or 0)
+    # By hand, as the count itself: every manage-link request asks this first.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT count FROM {RateCounter._meta.db_table} "  # noqa: S608
+            "WHERE counter_key = %s AND expires_at > %s",
+            [cache_key, sqlrows.instant(datetime.fromtimestamp(time.time(), UTC))],
+        )
+        row = cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+def reset() -> None:
+    """Forget every count (tests; from `manage.py shell`, lifts every block at once)."""
+    RateCounter.objects.all().delete()
+    if not _in_database():
+        cache.clear()
+
+
+def delete_expired(now: datetime, worker_id: str = "") -> int:
+    """Delete the counts whose window has ended; how many (the worker's periodic job)."""
+    deleted, _ = RateCounter.objects.filter(expires_at__lte=now).delete()
+    return deleted
 
 
 def _until_end(now: float, bucket: int, window: int) -> int:
@@ -112,7 +141,7 @@ def hit(scope: str, key: str, *, limit: int, window_seconds: int) -> bool:
 def is_limited(scope: str, key: str, *, limit: int, window_seconds: int) -> bool:
     """True when the client has already used up ``limit`` events in this window."""
     bucket = int(time.time() // window_seconds)
-    return (cache.get(f"rl:{scope}:{key}:{bucket}") or 0) >= limit
+    return _count(f"rl:{scope}:{key}:{bucket}") >= limit
 
 
 #: Wrong or guessed customer-link tokens: after this many in a window, answer 429.
@@ -125,6 +154,7 @@ DEFAULT_LIMITS: dict[str, tuple[int, int]] = {
     "availability": (120, 60),
     "booking": (10, 600),
     "booking_email": (3, 3600),
+    "feed": (60, 3600),
 }
 
 

@@ -6,9 +6,11 @@ Both sit right after Django's SecurityMiddleware (see ``MIDDLEWARE`` in settings
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import Resolver404, resolve
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 
@@ -17,6 +19,27 @@ Handler = Callable[[HttpRequest], HttpResponse]
 #: URL parameters that carry a secret: a page whose URL has one must never be sent on as a
 #: Referer (links on it, its images and scripts, a click to the business's website).
 SECRET_URL_PARAMETERS = frozenset({"token"})
+
+#: The largest body of a form that uploads images (two images of 2 MB each, and the fields).
+UPLOAD_BODY_MAX = 5 * 1024 * 1024
+
+
+def accepts_uploads[F: Callable[..., Any]](view: F) -> F:
+    """Mark a view whose form uploads images: its bodies may reach ``UPLOAD_BODY_MAX``.
+
+    Put it outermost (above the access decorators), where the URL resolver sees it. Only
+    such views get the larger limit; every other URL keeps DATA_UPLOAD_MAX_MEMORY_SIZE.
+    """
+    view.accepts_uploads = True  # type: ignore[attr-defined]
+    return view
+
+
+def _body_limit(request: HttpRequest, default: int) -> int:
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
+        return default
+    return UPLOAD_BODY_MAX if getattr(match.func, "accepts_uploads", False) else default
 
 
 class BodySizeLimitMiddleware:
@@ -41,6 +64,9 @@ class BodySizeLimitMiddleware:
             size = -1
         if size < 0:
             return _refuse(request, 400, "bad_request", _("The request's length is not valid."))
+        if limit is not None and size > limit:
+            # Resolved only for a large body: the common small request costs nothing more.
+            limit = _body_limit(request, limit)
         if limit is not None and size > limit:
             message = _("The request is too large: at most %(kib)d KiB can be sent.") % {
                 "kib": limit // 1024

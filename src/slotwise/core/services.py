@@ -17,15 +17,19 @@ from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.translation import gettext as _
 
-from slotwise.core import errors, events
+from slotwise.core import errors, events, i18n
 from slotwise.core.models import (
     Business,
     Invitation,
     Membership,
+    StaffPreferences,
     slug_validator,
     validate_timezone,
 )
@@ -139,6 +143,85 @@ def business_profile_save(*, business: Business, changes: Mapping[str, Any]) -> 
     """Change the business's name, contact details, time zone and scheduling defaults."""
     record_apply(business, changes)
     return record_save(business)
+
+
+def _files_delete(paths: list[str]) -> None:
+    for path in paths:
+        default_storage.delete(path)
+
+
+#: The business's image fields that ``business_branding_save`` replaces or removes.
+BRANDING_IMAGES = ("logo", "cover_image")
+
+
+def business_branding_save(
+    *, business: Business, changes: Mapping[str, Any], images: Mapping[str, File | None]
+) -> Business:
+    """Change the business's accent colour and description, and replace or remove its images.
+
+    ``images`` maps "logo" or "cover_image" to a new, already checked file (stored under a
+    random name) or to None (removed); an image not named is kept. The colour is checked
+    again by the model (contrast against white). Old files are deleted from storage only
+    once the change is committed, and new ones again when it is refused, so no page ever
+    points at a missing file and no refused upload stays behind.
+    """
+    unknown = set(images) - set(BRANDING_IMAGES)
+    if unknown:
+        raise ValueError(f"not a branding image: {sorted(unknown)}")
+    stored: list[str] = []
+    with transaction.atomic():
+        locked = Business.objects.select_for_update().get(pk=business.pk)
+        old = {name: getattr(locked, name).name for name in images}
+        record_apply(locked, changes)
+        try:
+            for name, upload in images.items():
+                if upload is None:
+                    setattr(locked, name, "")
+                else:
+                    getattr(locked, name).save(upload.name, upload, save=False)
+                    stored.append(getattr(locked, name).name)
+            record_save(locked)
+        except BaseException:
+            for path in stored:
+                default_storage.delete(path)
+            raise
+        gone = [path for name, path in old.items() if path and path != getattr(locked, name).name]
+        transaction.on_commit(lambda: _files_delete(gone))
+    return locked
+
+
+# --- languages ------------------------------------------------------------------------------
+
+
+def staff_language(*, business_id: int, email: str) -> str:
+    """The language the staff member with ``email`` in the business chose ("" if none)."""
+    if not email:
+        return ""
+    found = (
+        StaffPreferences.objects.filter(
+            user__memberships__business_id=business_id, user__email__iexact=email
+        )
+        .exclude(language="")
+        .values_list("language", flat=True)
+        .first()
+    )
+    return found or ""
+
+
+def user_language(user: Any) -> str:
+    """The language a signed-in staff user chose ("" if none)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return ""
+    found = StaffPreferences.objects.filter(user=user).values_list("language", flat=True).first()
+    return found or ""
+
+
+def user_language_set(*, user: Any, language: str) -> None:
+    """Store the staff user's language ("" = the business's default)."""
+    tag = i18n.language_tag(language) if language else ""
+    if language and tag is None:
+        raise ValidationError({"language": [i18n.validate_language_message(language)]})
+    StaffPreferences.objects.update_or_create(user=user, defaults={"language": tag or ""})
 
 
 # --- team: roles ------------------------------------------------------------------------------
@@ -344,9 +427,13 @@ def invitation_deliver(*, invitation: Invitation, link: str, now: datetime) -> N
         "expires_at": invitation.expires_at,
         "zone": business.tz,
     }
-    subject = _("You are invited to join %(business)s on Slotwise") % {"business": business.name}
-    text = render_to_string("core/email/invitation.txt", context)
-    html = render_to_string("core/email/invitation.html", context)
+    # The invitee has no language of their own yet: the team's is the business's default.
+    with translation.override(i18n.to_django(i18n.first_of(business.default_language))):
+        subject = _("You are invited to join %(business)s on Slotwise") % {
+            "business": business.name
+        }
+        text = render_to_string("core/email/invitation.txt", context)
+        html = render_to_string("core/email/invitation.html", context)
     try:
         mail.send_mail(
             subject,

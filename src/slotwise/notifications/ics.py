@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from icalendar import STATUS, Calendar, Event, vCalAddress
 
 from slotwise.bookings.models import Booking
+from slotwise.core import i18n
 
 
 class CachedHeaderRegistry(HeaderRegistry):
@@ -88,7 +89,7 @@ def booking_calendar(
         description = (
             _("%(service)s with %(provider)s")
             % {
-                "service": booking.service.name,
+                "service": i18n.localized(booking.service, "name"),
                 "provider": booking.provider.name,
             }
             + "\n"
@@ -101,7 +102,7 @@ def booking_calendar(
         start=start.astimezone(UTC),
         end=end.astimezone(UTC),
         summary=_("%(service)s at %(business)s")
-        % {"service": booking.service.name, "business": business.name},
+        % {"service": i18n.localized(booking.service, "name"), "business": business.name},
         description=description,
         location=business.address or None,
         status=STATUS.CANCELLED if method == "CANCEL" else STATUS.CONFIRMED,

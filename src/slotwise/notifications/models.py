@@ -53,6 +53,8 @@ class Message(models.Model):
         EMAIL = "email", _("Email")
         SMS = "sms", _("SMS")
         WEBHOOK = "webhook", _("Webhook")
+        #: A booking written into the provider's own calendar (calendars/writes.py).
+        CALENDAR = "calendar", _("Calendar")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")
@@ -73,6 +75,9 @@ class Message(models.Model):
         STAFF_CANCELLED = "staff_cancelled", _("Booking cancelled (staff)")
         STAFF_REASSIGNED_AWAY = "staff_reassigned_away", _("Booking moved to another provider")
         WEBHOOK = "webhook", _("Webhook delivery")
+        WAITLIST_JOINED = "waitlist_joined", _("Waitlist joined")
+        WAITLIST_OFFER = "waitlist_offer", _("Waitlist offer")
+        CALENDAR_WRITE = "calendar_write", _("Calendar write")
 
     #: Statuses the worker will still pick up.
     PENDING = (Status.QUEUED, Status.AWAITING_RETRY)
@@ -103,6 +108,10 @@ class Message(models.Model):
     last_error = models.TextField(blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()
+    #: A copy queued by staff after this row failed for good; the failed row is kept as it was.
+    resend_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="resends"
+    )
 
     class Meta:
         ordering = ["due_at", "id"]
@@ -125,6 +134,8 @@ WEBHOOK_EVENTS = (
     "booking.rescheduled",
     "booking.cancelled",
     "booking.completed",
+    "waitlist.offered",
+    "waitlist.accepted",
 )
 
 

@@ -9,7 +9,7 @@ booking. Rendering a message that offers a link issues a fresh token for that li
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from email.headerregistry import Address
 from email.utils import parseaddr
 from typing import Any
@@ -18,12 +18,21 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
-from django.utils import dateformat, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 
-from slotwise.bookings.models import Booking, BookingToken
+from slotwise.bookings.models import (
+    Booking,
+    BookingToken,
+    WaitlistEntry,
+    WaitlistOffer,
+    WaitlistToken,
+)
 from slotwise.bookings.selectors import self_service_status
-from slotwise.bookings.tokens import token_issue
+from slotwise.bookings.tokens import token_issue, waitlist_token_issue
+from slotwise.core import branding, i18n
+from slotwise.core.models import Business
+from slotwise.core.services import staff_language
 from slotwise.notifications import ics
 from slotwise.notifications.models import Message
 
@@ -45,6 +54,9 @@ CALENDAR_METHODS: dict[str, str] = {
     K.CANCELLED: "CANCEL",
 }
 
+#: Waitlist emails: addressed to an entry, not a booking (see ``_waitlist_email``).
+WAITLIST_KINDS = frozenset({K.WAITLIST_JOINED, K.WAITLIST_OFFER})
+
 TEMPLATE_DIR = "notifications/email"
 PLATFORM_NAME = "Slotwise"
 
@@ -60,13 +72,16 @@ def build_email(
     """
     if message.channel != Message.Channel.EMAIL:
         raise ValueError(f"message {message.pk} is not an email ({message.channel})")
+    if message.kind in WAITLIST_KINDS:
+        return _waitlist_email(message, now=now)
     if message.kind not in CUSTOMER_KINDS | STAFF_KINDS:
         raise ValueError(f"message {message.pk} has an unknown kind {message.kind!r}")
     if message.booking_id is None:
         raise ValueError(f"message {message.pk} has no booking")
     booking = _booking_of(message)
 
-    with translation.override(settings.LANGUAGE_CODE):
+    # The reader's language, whoever caused the message (docs/translating.md, "Whose language").
+    with translation.override(i18n.to_django(reader_language(message, booking))):
         context = _template_context(message, booking, now=now)
         subject = _one_line(_subject(message.kind, context))
         context["subject"] = subject
@@ -88,7 +103,121 @@ def build_email(
             else None
         )
 
-    business = booking.business
+    email = _email(
+        message, booking.business, subject, text, html, from_email, connection=connection
+    )
+
+    if invite is not None:
+        email.attach(ics.calendar_mime_part(invite, method=method))
+    return email
+
+
+def _waitlist_email(message: Message, *, now: datetime) -> EmailMultiAlternatives:
+    """A waitlist email (joined, or a time offered), rendered like the booking emails: the
+    same templates' base, the same language selection, links issued as it is rendered.
+    Every one carries the link to leave the waitlist."""
+    facts = message.context or {}
+    entry = (
+        WaitlistEntry.objects.select_related("business", "page", "service", "provider", "booking")
+        .filter(pk=int(facts.get("entry_id") or 0), business_id=message.business_id)
+        .first()
+    )
+    if entry is None:
+        raise ValueError(f"message {message.pk} names no waitlist entry")
+    business = entry.business
+    site = settings.SITE_URL.rstrip("/")
+    tz = _zone_named(entry.timezone, business.tz)
+    # The language the customer read the page in (or their booking's, for an earlier time).
+    language = i18n.first_of(
+        entry.language,
+        entry.booking.language if entry.booking else None,
+        business.default_language,
+    )
+    with translation.override(i18n.to_django(language)):
+        leave = waitlist_token_issue(entry=entry, purpose=WaitlistToken.Purpose.ENTRY, now=now)
+        context: dict[str, Any] = {
+            "kind": message.kind,
+            "audience": "customer",
+            "is_customer": True,
+            "language_code": translation.get_language() or settings.LANGUAGE_CODE,
+            "business": business,
+            "entry": entry,
+            "reference": entry.reference,
+            "greeting_name": entry.name,
+            "service_name": facts.get("service_name") or entry.service.name,
+            "provider_name": entry.provider.name if entry.provider else "",
+            "windows": [window_words(w, business.tz) for w in entry.windows],
+            "earlier_than": (
+                format_range(entry.booking.start, entry.booking.end, tz) if entry.booking else ""
+            ),
+            "zone_name": getattr(tz, "key", str(tz)),
+            "leave_url": f"{site}/waitlist/{leave}/",
+            "site_url": site,
+            "brand": email_brand(business, site=site),
+        }
+        if message.kind == K.WAITLIST_OFFER:
+            offer_id = int(facts.get("offer_id") or 0)
+            offer = WaitlistOffer.objects.filter(pk=offer_id, entry=entry).first()
+            if offer is None:
+                raise ValueError(f"message {message.pk} names no offer of its entry")
+            token = waitlist_token_issue(
+                entry=entry, offer=offer, purpose=WaitlistToken.Purpose.OFFER, now=now
+            )
+            start = _instant(facts.get("start")) or offer.start
+            end = _instant(facts.get("end")) or offer.end
+            expires = _instant(facts.get("expires_at")) or offer.expires_at
+            context.update(
+                {
+                    "provider_name": facts.get("provider_name") or offer.provider.name,
+                    "start": start,
+                    "end": end,
+                    "when": format_range(start, end, tz),
+                    "when_short": format_short(start, tz),
+                    "expires": format_instant(expires, tz),
+                    "offer_url": f"{site}/offers/{token}/",
+                    "one_at_a_time": offer.mode == "one_at_a_time",
+                }
+            )
+            subject = _("A time is free: %(service)s on %(when)s") % {
+                "service": context["service_name"],
+                "when": context["when_short"],
+            }
+            context["preheader"] = _("Accept before %(expires)s.") % {"expires": context["expires"]}
+        else:
+            subject = _("You are on the waitlist: %(service)s at %(business)s") % {
+                "service": context["service_name"],
+                "business": business.name,
+            }
+            context["preheader"] = _("We will email you when a time that suits you is free.")
+        subject = _one_line(subject)
+        context["subject"] = subject
+        from_email = _from_address(business.name)
+        text = _tidy_text(render_to_string(f"{TEMPLATE_DIR}/{message.kind}.txt", context))
+        html = render_to_string(f"{TEMPLATE_DIR}/{message.kind}.html", context)
+    return _email(
+        message,
+        business,
+        subject,
+        text,
+        html,
+        from_email,
+        headers={"List-Unsubscribe": f"<{context['leave_url']}>"},
+    )
+
+
+def _email(
+    message: Message,
+    business: Business,
+    subject: str,
+    text: str,
+    html: str,
+    from_email: str,
+    *,
+    headers: dict[str, str] | None = None,
+    connection: Any = None,
+) -> EmailMultiAlternatives:
+    """The email every kind is sent as: text with an HTML alternative, replies to the
+    business's contact address, our own Message-ID and the auto-generated mark."""
     email = EmailMultiAlternatives(
         subject=subject,
         body=text,
@@ -100,14 +229,75 @@ def build_email(
         headers={
             "Message-ID": message_id(message),
             "Auto-Submitted": "auto-generated",
+            **(headers or {}),
         },
         **({"connection": connection} if connection is not None else {}),
     )
     email.attach_alternative(html, "text/html")
-
-    if invite is not None:
-        email.attach(ics.calendar_mime_part(invite, method=method))
     return email
+
+
+def email_brand(business: Business, *, site: str) -> dict[str, Any]:
+    """The logo (an absolute URL: mail programs have no page to resolve a path against) and
+    the accent colour of the HTML emails, or the Slotwise look when the business set none."""
+    colour = branding.normalise_hex(business.accent_color or "")
+    logo = business.logo.url if business.logo else ""
+    if logo and not logo.startswith(("http://", "https://")):
+        logo = f"{site}{logo}"
+    return {
+        "logo_url": logo,
+        "accent": colour or branding.DEFAULT_EMAIL_ACCENT,
+        # A business's own colour also draws a band across the top of the email.
+        "own_accent": bool(colour),
+    }
+
+
+def window_words(window: dict[str, Any], tz: ZoneInfo) -> str:
+    """'3 June 2030 – 7 June 2030, 09:00 – 12:00' — a waitlist window as people read it."""
+    first = date.fromisoformat(window["first_day"])
+    last = date.fromisoformat(window["last_day"])
+    days = (
+        i18n.format_day(first)
+        if first == last
+        else _("%(first)s – %(last)s")
+        % {"first": i18n.format_short_day(first), "last": i18n.format_short_day(last)}
+    )
+    start, until = window.get("from"), window.get("until")
+    if start and until:
+        return _("%(days)s, %(from)s – %(until)s") % {"days": days, "from": start, "until": until}
+    if start:
+        return _("%(days)s, from %(from)s") % {"days": days, "from": start}
+    if until:
+        return _("%(days)s, until %(until)s") % {"days": days, "until": until}
+    return _("%(days)s, any time") % {"days": days}
+
+
+def _zone_named(name: str, default: ZoneInfo) -> ZoneInfo:
+    if name:
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    return default
+
+
+def reader_language(message: Message, booking: Booking) -> str:
+    """The language tag ``message`` is written in.
+
+    Customer emails use the booking's language (copied from the customer when booked), then
+    the customer's, then the business's default; a provider's alert uses the language the
+    staff account with that address chose, else the business's default; the business
+    address always gets the business's default.
+    """
+    business = booking.business
+    if message.audience == "customer":
+        return i18n.first_of(booking.language, booking.customer.language, business.default_language)
+    if message.audience == "provider":
+        return i18n.first_of(
+            staff_language(business_id=business.pk, email=message.recipient),
+            business.default_language,
+        )
+    return i18n.first_of(business.default_language)
 
 
 def _booking_of(message: Message) -> Booking:
@@ -147,6 +337,7 @@ def _template_context(message: Message, booking: Booking, *, now: datetime) -> d
     site = settings.SITE_URL.rstrip("/")
 
     context: dict[str, Any] = {
+        "brand": email_brand(business, site=site),
         "kind": message.kind,
         "audience": message.audience,
         "is_customer": is_customer,
@@ -160,7 +351,7 @@ def _template_context(message: Message, booking: Booking, *, now: datetime) -> d
         "reference": booking.reference,
         "recipient_name": message.recipient_name,
         "greeting_name": booking.contact.name if is_customer else message.recipient_name,
-        "service_name": facts.get("service_name") or booking.service.name,
+        "service_name": _service_name(facts.get("service_name"), booking),
         "provider_name": provider_name,
         "old_provider_name": old_provider_name,
         "provider_changed": bool(old_provider_name) and old_provider_name != provider_name,
@@ -174,6 +365,9 @@ def _template_context(message: Message, booking: Booking, *, now: datetime) -> d
         "zone_name": getattr(tz, "key", str(tz)),
         "price": booking.price if booking.price else None,
         "currency": booking.currency,
+        "price_text": i18n.format_price(booking.price, booking.currency) if booking.price else "",
+        # The business's own words on cancelling, in the reader's language where entered.
+        "cancellation_policy": i18n.localized(business, "cancellation_policy"),
         "actor": facts.get("actor", ""),
         "actor_label": _actor_label(facts.get("actor", "")),
         "cancelled_by_customer": facts.get("actor") == "customer",
@@ -277,6 +471,15 @@ def _calendar_description(c: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _service_name(frozen: str | None, booking: Booking) -> str:
+    """The service's name in the reader's language: the name at the change, translated when
+    the business entered a translation and the service has not been renamed since."""
+    service = booking.service
+    if not frozen or frozen == service.name:
+        return i18n.localized(service, "name")
+    return frozen
+
+
 def _record_differs(booking: Booking) -> bool:
     contact, customer = booking.contact, booking.customer
     return (contact.name, contact.phone) != (customer.name, customer.phone)
@@ -332,11 +535,11 @@ def zone_label(local: datetime) -> str:
 
 
 def _day(local: datetime) -> str:
-    return dateformat.format(local, "l, j F Y")
+    return i18n.format_day(local)
 
 
 def _clock(local: datetime) -> str:
-    return dateformat.format(local, "H:i")
+    return i18n.format_clock(local)
 
 
 def format_range(start: datetime, end: datetime, tz: ZoneInfo) -> str:
@@ -375,10 +578,10 @@ def format_instant(value: datetime, tz: ZoneInfo) -> str:
 
 
 def format_short(value: datetime, tz: ZoneInfo) -> str:
-    """'Tue 4 Jun 2030, 10:00' — for subjects, where the zone is left to the body."""
+    """'Tue, 4 Jun 2030, 10:00' — for subjects, where the zone is left to the body."""
     local = value.astimezone(tz)
     return _("%(day)s, %(time)s") % {
-        "day": dateformat.format(local, "D j M Y"),
+        "day": i18n.format_short_day(local),
         "time": _clock(local),
     }
 

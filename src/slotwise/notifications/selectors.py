@@ -10,9 +10,14 @@ from slotwise.notifications.models import Message
 
 
 def failed_messages(*, business: Business, limit: int = 20) -> QuerySet[Message]:
-    """Notifications that gave up (status failed) and need a person's attention."""
+    """Notifications that gave up (status failed) and need a person's attention.
+
+    One already sent again is left out: its copy is on its way, or shows here if it fails too.
+    """
     return (
-        Message.objects.filter(business=business, status=Message.Status.FAILED)
+        Message.objects.filter(
+            business=business, status=Message.Status.FAILED, resends__isnull=True
+        )
         .select_related("booking")
         .order_by("-created_at", "-pk")[:limit]
     )
@@ -30,6 +35,6 @@ def booking_notifications(*, booking: Booking) -> QuerySet[Message]:
     return (
         Message.objects.filter(business_id=booking.business_id, booking=booking)
         .exclude(kind=Message.Kind.REMINDER)
-        .exclude(channel=Message.Channel.WEBHOOK)
+        .exclude(channel__in=(Message.Channel.WEBHOOK, Message.Channel.CALENDAR))
         .order_by("created_at", "pk")
     )

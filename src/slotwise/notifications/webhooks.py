@@ -59,14 +59,40 @@ def enqueue_booking_event(
     Calling it twice for the same booking version and event queues nothing new. ``due_at``
     holds the delivery back (a completion waits until it can no longer be undone).
     """
-    endpoints = [
-        e
-        for e in WebhookEndpoint.objects.filter(business_id=booking.business_id, active=True)
-        if event in (e.events or [])
-    ]
+    for message in webhook_messages(booking, event=event, now=now, data=data, due_at=due_at):
+        defaults = {
+            f.attname: getattr(message, f.attname)
+            for f in Message._meta.concrete_fields
+            if not f.primary_key and f.attname != "dedupe_key"
+        }
+        Message.objects.get_or_create(dedupe_key=message.dedupe_key, defaults=defaults)
+
+
+def webhook_messages(
+    booking: Booking,
+    *,
+    event: str,
+    now: datetime,
+    data: dict,
+    due_at: datetime | None = None,
+    endpoints: list[WebhookEndpoint] | None = None,
+) -> list[Message]:
+    """The unsaved rows ``enqueue_booking_event`` would queue, for a caller that inserts them
+    with its other messages in one statement (``outbox._insert``, which skips dedupe keys
+    that exist, as ``enqueue_booking_event`` does).
+
+    ``endpoints`` are the business's active endpoints when the caller has read them already
+    (none: no query at all).
+    """
+    if endpoints is None:
+        endpoints = list(
+            WebhookEndpoint.objects.filter(business_id=booking.business_id, active=True)
+        )
+    endpoints = [e for e in endpoints if event in (e.events or [])]
     if not endpoints:
-        return
+        return []
     event_data = {"booking": booking_payload(booking), **data}
+    rows = []
     for endpoint in endpoints:
         dedupe = f"webhook:{endpoint.pk}:{event}:{booking.pk}:v{booking.version}"
         payload = {
@@ -76,22 +102,23 @@ def enqueue_booking_event(
             "business": booking.business.slug,
             "data": event_data,
         }
-        Message.objects.get_or_create(
-            dedupe_key=dedupe,
-            defaults={
-                "business_id": booking.business_id,
-                "booking": booking,
-                "channel": Message.Channel.WEBHOOK,
-                "kind": Message.Kind.WEBHOOK,
-                "recipient": endpoint.url,
-                "recipient_name": "",
-                "audience": "webhook",
-                "context": {"event": event, "endpoint_id": endpoint.pk, "payload": payload},
-                "due_at": due_at or now,
-                "next_attempt_at": due_at or now,
-                "created_at": now,
-            },
+        rows.append(
+            Message(
+                dedupe_key=dedupe,
+                business_id=booking.business_id,
+                booking=booking,
+                channel=Message.Channel.WEBHOOK,
+                kind=Message.Kind.WEBHOOK,
+                recipient=endpoint.url,
+                recipient_name="",
+                audience="webhook",
+                context={"event": event, "endpoint_id": endpoint.pk, "payload": payload},
+                due_at=due_at or now,
+                next_attempt_at=due_at or now,
+                created_at=now,
+            )
         )
+    return rows
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:
@@ -143,3 +170,39 @@ def deliver_webhook(message: Message, *, now: datetime) -> None:
         )
     if not 200 <= answer.status < 300:
         raise RuntimeError(f"the receiver answered HTTP {answer.status}")
+
+
+def enqueue_event(
+    *, business_id: int, event: str, key: str, data: dict, now: datetime, business_slug: str
+) -> None:
+    """Queue one delivery of an event that is not a booking change (``waitlist.offered``)
+    to every active endpoint of the business subscribed to it; ``key`` makes it unique."""
+    endpoints = [
+        e
+        for e in WebhookEndpoint.objects.filter(business_id=business_id, active=True)
+        if event in (e.events or [])
+    ]
+    for endpoint in endpoints:
+        dedupe = f"webhook:{endpoint.pk}:{event}:{key}"
+        payload = {
+            "id": hashlib.sha256(dedupe.encode()).hexdigest()[:32],
+            "event": event,
+            "created_at": now.isoformat(),
+            "business": business_slug,
+            "data": data,
+        }
+        Message.objects.get_or_create(
+            dedupe_key=dedupe,
+            defaults={
+                "business_id": business_id,
+                "channel": Message.Channel.WEBHOOK,
+                "kind": Message.Kind.WEBHOOK,
+                "recipient": endpoint.url,
+                "recipient_name": "",
+                "audience": "webhook",
+                "context": {"event": event, "endpoint_id": endpoint.pk, "payload": payload},
+                "due_at": now,
+                "next_attempt_at": now,
+                "created_at": now,
+            },
+        )

@@ -28,6 +28,7 @@ from django.db import DatabaseError, transaction
 from django.db import connection as db_connection
 from django.db.models import Case, F, ForeignKey, Q, Value, When
 
+from slotwise.bookings.actions.waitlist import waitlist_round
 from slotwise.bookings.models import Booking
 from slotwise.core.clock import utcnow
 from slotwise.notifications import transport
@@ -54,15 +55,37 @@ LEASE_MARGIN = timedelta(seconds=5)
 #: up an email or a reminder. ``None`` (tests, ``run_once`` called directly) takes every row.
 LANES = ("email", "webhooks")
 
+#: Sends one claimed row of a channel; raising records a failed attempt (retried with backoff,
+#: ``UndeliverableMessage`` fails it at once).
+Sender = Callable[[Message, datetime], None]
+
+#: Senders of channels owned by other apps (``register_sender``), with the lane they go in.
+_senders: dict[str, tuple[Sender, str]] = {}
+
+
+def register_sender(channel: str, send: Sender, *, lane: str = "webhooks") -> None:
+    """Let the worker deliver ``channel``'s rows with ``send`` (called from an app's ``ready``).
+
+    ``lane`` "webhooks" is the lane of outbound HTTP to servers the businesses chose (a slow
+    one never holds up an email); "email" sends in the main loop.
+    """
+    if lane not in LANES:
+        raise ValueError(f"unknown lane {lane!r}; choose one of {', '.join(LANES)}")
+    _senders[channel] = (send, lane)
+
+
+def _http_channels() -> list[str]:
+    return [Message.Channel.WEBHOOK] + [c for c, (_s, ln) in _senders.items() if ln == "webhooks"]
+
 
 def lane_filter(lane: str | None) -> Q:
     """The rows ``lane`` delivers."""
     if lane is None:
         return Q()
     if lane == "email":
-        return ~Q(channel=Message.Channel.WEBHOOK)
+        return ~Q(channel__in=_http_channels())
     if lane == "webhooks":
-        return Q(channel=Message.Channel.WEBHOOK)
+        return Q(channel__in=_http_channels())
     raise ValueError(f"unknown lane {lane!r}; choose one of {', '.join(LANES)}")
 
 
@@ -151,6 +174,9 @@ def run_once(
     """
     worker_id = worker_id or default_worker_id()
     claimed_at = now()
+    if lane != "webhooks":
+        # Freed time becomes waitlist offers (their emails are rows this batch may claim).
+        waitlist_round(now=claimed_at)
     ids = claim(worker_id=worker_id, now=claimed_at, limit=limit, lease=lease, lane=lane)
     if not ids:
         return 0
@@ -380,6 +406,10 @@ def _send(
 ) -> None:
     if message.channel == Message.Channel.WEBHOOK:
         deliver_webhook(message, now=now)
+        return
+    registered = _senders.get(message.channel)
+    if registered is not None:
+        registered[0](message, now)
         return
     if message.channel != Message.Channel.EMAIL:
         raise RuntimeError(f"no sender configured for channel {message.channel}")

@@ -437,13 +437,22 @@ def free_slots(
         found = _provider_starts(provider.blocked, working_of(provider), rules, earliest, latest)
         return [Slot(start, start + duration, ids) for start in sorted(set(found))]
 
-    free: defaultdict[datetime, list[int]] = defaultdict(list)
+    # Providers with the same hours and the same blocked times (on a large page, everyone
+    # with a free week) have the same starts: each distinct schedule is walked once.
+    groups: dict[tuple[frozenset[WorkingInterval], frozenset[Interval]], list[int]] = {}
+    samples: list[ProviderSchedule] = []
     for provider in providers:
-        provider_id = provider.provider_id
-        for start in _provider_starts(
-            provider.blocked, working_of(provider), rules, earliest, latest
-        ):
-            free[start].append(provider_id)
+        key = (frozenset(provider.working_hours), frozenset(provider.blocked))
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = []
+            samples.append(provider)
+        group.append(provider.provider_id)
+    free: defaultdict[datetime, list[int]] = defaultdict(list)
+    for sample in samples:
+        same = groups[(frozenset(sample.working_hours), frozenset(sample.blocked))]
+        for start in _provider_starts(sample.blocked, working_of(sample), rules, earliest, latest):
+            free[start].extend(same)
 
     return [
         Slot(
@@ -480,6 +489,19 @@ def is_slot_free(
         now=now,
     )
     return any(slot.start == start for slot in slots)
+
+
+def horizon_end(now: datetime, tz: ZoneInfo, max_days_ahead: int | None) -> datetime | None:
+    """The first instant no slot may start at under ``max_days_ahead`` (rule 4), or None.
+
+    Callers that cache answers clip their window with it, since it moves once a local day.
+    """
+    if max_days_ahead is None:
+        return None
+    last_allowed = _shift_date(_to_utc(now, "now").astimezone(tz).date(), max_days_ahead)
+    if last_allowed >= date.max:
+        return None
+    return _resolve(last_allowed + _ONE_DAY, time(0), tz, fold=0)
 
 
 def estimate_work(

@@ -101,3 +101,73 @@ STAR_WORDS = {
     4: _("4 stars, very good"),
     5: _("5 stars, excellent"),
 }
+
+
+class WaitlistWindowsForm(_Form):
+    """The days (and times of day) a waitlist entry waits for: one window, and an optional
+    second. The rules (not in the past, in order) are the action's (``bookings/waitlist.py``)."""
+
+    first_day = forms.DateField(
+        label=_("From"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"required": _("Please give the first day that suits you.")},
+    )
+    last_day = forms.DateField(
+        label=_("To"),
+        required=False,
+        help_text=_("Leave empty for one day only."),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    start = forms.TimeField(
+        label=_("Earliest start (optional)"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}),
+    )
+    until = forms.TimeField(
+        label=_("Latest end (optional)"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}),
+    )
+    second_first_day = forms.DateField(
+        label=_("Also from (optional)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    second_last_day = forms.DateField(
+        label=_("Also to (optional)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    def windows(self) -> list[dict[str, Any]]:
+        """The windows in the shape the waitlist actions take."""
+        data = self.cleaned_data
+        clock = {
+            "from": data["start"].strftime("%H:%M") if data.get("start") else None,
+            "until": data["until"].strftime("%H:%M") if data.get("until") else None,
+        }
+        first = data["first_day"]
+        found = [{"start": first, "end": data.get("last_day") or first, **clock}]
+        if data.get("second_first_day"):
+            second = data["second_first_day"]
+            found.append({"start": second, "end": data.get("second_last_day") or second, **clock})
+        return found
+
+
+class WaitlistJoinForm(WaitlistWindowsForm):
+    """Who waits, and for which days: name and email checked like a booking's."""
+
+    name = DetailsForm.base_fields["name"]
+    email = forms.CharField(
+        label=_("Email"),
+        max_length=EMAIL_MAX_LENGTH,
+        validators=[web.email_validator],
+        help_text=_("We email you here when a time that suits you frees up."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        error_messages={
+            "required": _("Please give your email address."),
+            "invalid": _("Please give a valid email address, like name@example.com."),
+        },
+    )
+    phone = DetailsForm.base_fields["phone"]
+    field_order = ["name", "email", "phone", "first_day", "last_day", "start", "until"]

@@ -1,6 +1,6 @@
 """The day and time picker shared by the booking page and the reschedule page.
 
-Presentation only: the free slots come from ``bookings.availability_queries.slots_for``; this module
+Presentation only: the free slots come from ``bookings.availability_cache.slots``; this module
 lays them out as a month calendar and a list of times in the reader's zone.
 """
 
@@ -17,9 +17,11 @@ from django.utils import dateformat
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from slotwise.bookings import availability_cache
 from slotwise.bookings import availability_queries as loaders
 from slotwise.bookings.models import BookingPage
 from slotwise.catalog.models import Provider, Service
+from slotwise.core import i18n
 from slotwise.scheduling.availability import Slot
 from slotwise.site.views import common
 
@@ -102,11 +104,17 @@ def build(
     today: date,
     horizon: date | None,
     url_for: UrlFor,
+    month_grid: bool = True,
 ) -> Picker:
-    """Lay out the month's free ``slots`` (already limited to the month) for the reader."""
+    """Lay out the month's free ``slots`` (already limited to the month) for the reader.
+
+    Without ``month_grid`` only the times of ``day`` are laid out (a day click: the calendar
+    on the page stays as it is).
+    """
     days = by_day(slots, tz)
     weeks: list[list[DayCell | None]] = []
-    for week in calendar.Calendar(firstweekday=0).monthdatescalendar(month.year, month.month):
+    shown = calendar.Calendar(firstweekday=0).monthdatescalendar(month.year, month.month)
+    for week in shown if month_grid else ():
         row: list[DayCell | None] = []
         for d in week:
             if d.month != month.month:
@@ -139,11 +147,13 @@ def build(
     next_month = add_months(month, 1)
     picker = Picker(
         month=month,
-        month_label=dateformat.format(month, "F Y"),
+        month_label=i18n.format_month(month),
         weekdays=[
             (dateformat.format(d, "D"), dateformat.format(d, "l"))
             for d in calendar.Calendar(0).monthdatescalendar(2030, 6)[1]
-        ],
+        ]
+        if month_grid
+        else [],
         weeks=weeks,
         prev_url=url_for({"month": prev_month.strftime("%Y-%m")})
         if prev_month >= this_month
@@ -200,15 +210,21 @@ def picker_for(
     selected_start: datetime | None,
     url_for: UrlFor,
     exclude_booking_id: int | None = None,
+    times_only: bool = False,
+    versions: Sequence[tuple[int, int]] | None = None,
 ) -> Picker:
     """The picker for ``service`` (one provider, or any provider of ``page`` when None).
 
     Without a month asked for, it opens on this month, or on the next one when this month
-    has nothing free any more (late in the month).
+    has nothing free any more (late in the month). ``times_only`` (with ``day``) lays out
+    only that day's times, for a day click; the month's answer is the same cached one the
+    calendar was drawn from (``bookings/availability_cache.py``), so the times agree with it.
     """
     today = now.astimezone(tz).date()
     this_month = today.replace(day=1)
-    rules = loaders.rules_for(service=service, business=service.business, page=page)
+    # The page brought its business along; the service's is the same one.
+    business = page.business if page is not None else service.business
+    rules = loaders.rules_for(service=service, business=business, page=page)
     horizon = horizon_month(today, rules.max_days_ahead)
     if day is not None:
         month = day.replace(day=1)
@@ -219,14 +235,16 @@ def picker_for(
         if horizon is not None and first > horizon:
             return []
         start, end = month_window(first, tz)
-        return loaders.slots_for(
+        return availability_cache.slots(
             service=service,
+            business=business,
             page=page,
             provider=provider,
             window_start=start,
             window_end=end,
             now=now,
             exclude_booking_id=exclude_booking_id,
+            versions=versions,
         )
 
     slots = load(month)
@@ -245,6 +263,7 @@ def picker_for(
         today=today,
         horizon=horizon,
         url_for=url_for,
+        month_grid=not (times_only and day is not None),
     )
     picker.focus = "times" if picker.day else "month"
     return picker

@@ -208,7 +208,9 @@ def create_booking(
         customer_id=payload.customer_id,
         customer=None
         if contact is None
-        else actions.CustomerDetails(name=contact.name, email=contact.email, phone=contact.phone),
+        else actions.CustomerDetails(
+            name=contact.name, email=contact.email, phone=contact.phone, language=contact.language
+        ),
         start=payload.start,
         policy=_policy(payload.self_service),
         now=utcnow(),

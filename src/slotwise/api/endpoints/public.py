@@ -6,8 +6,10 @@ A manage token is the customer's proof; unknown, malformed and expired tokens al
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import hashlib
+import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -20,7 +22,7 @@ from pydantic import Field
 
 from slotwise.api import present
 from slotwise.api.endpoints._common import check_slug, responses, zone
-from slotwise.api.endpoints.bookings import slots_body, window
+from slotwise.api.endpoints.bookings import window
 from slotwise.api.errors import RateLimited, TooMuchWork
 from slotwise.api.schemas import (
     AvailabilityOut,
@@ -33,7 +35,7 @@ from slotwise.api.schemas import (
     WebBookingIn,
     WebBookingOut,
 )
-from slotwise.bookings import actions, policy, selectors, usecases
+from slotwise.bookings import actions, availability_cache, policy, selectors, usecases
 from slotwise.bookings import availability_queries as loaders
 from slotwise.bookings.actor import Actor
 from slotwise.bookings.models import Booking, BookingPage, BookingToken
@@ -130,6 +132,7 @@ def public_page(request: HttpRequest, business: str, page: str) -> dict[str, Any
                 "duration_minutes": s.duration_minutes,
                 "price": present.money(s.price),
                 "currency": s.currency,
+                "photo_url": present.file_url(s.photo),
             }
             for s in offered
         ],
@@ -138,6 +141,7 @@ def public_page(request: HttpRequest, business: str, page: str) -> dict[str, Any
                 "id": p.pk,
                 "name": p.name,
                 "service_ids": sorted(s.pk for s in p.services.all() if s.pk in offered_ids),
+                "photo_url": present.file_url(p.photo),
             }
             for p in selectors.page_providers(page=found)
         ],
@@ -145,12 +149,50 @@ def public_page(request: HttpRequest, business: str, page: str) -> dict[str, Any
     }
 
 
+#: How many local days one availability question may cover (as many as a start-end window).
+MAX_DAYS = 62
+
+
 class PageAvailabilityQuery(Schema):
     service_id: Id
     provider_id: Id | None = Field(None, description="Empty: any provider (if the page allows).")
     start: Instant | None = Field(None, description="Default: now.")
     end: Instant | None = Field(None, description="Default: start + 7 days; at most 62 days.")
+    date: dt.date | None = Field(
+        None,
+        description="Instead of start and end: the first local day (YYYY-MM-DD), in the "
+        "timezone given or the business's.",
+    )
+    days: int | None = Field(
+        None, ge=1, le=MAX_DAYS, description="With date: how many local days. Default: 1."
+    )
     timezone: str | None = Field(None, max_length=64, description="Default: the business's.")
+
+
+def local_days_window(first: dt.date, days: int, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """From the local midnight starting ``first`` to the one ending its ``days``-th day.
+
+    Midnight in a gap or repeated by a clock change is its first instant (fold 0), as for the
+    booking page's months, so consecutive days share their boundaries.
+    """
+    start = datetime.combine(first, dt.time(0), tzinfo=tz)
+    end = datetime.combine(first + dt.timedelta(days=days), dt.time(0), tzinfo=tz)
+    return start.astimezone(UTC_ZONE), end.astimezone(UTC_ZONE)
+
+
+def _question_window(
+    query: PageAvailabilityQuery, tz: ZoneInfo, now: datetime
+) -> tuple[datetime, datetime]:
+    if query.date is None:
+        if query.days is not None:
+            raise errors.InvalidInput("days needs a date.", field="days")
+        return window(query.start, query.end, now)
+    if query.start is not None or query.end is not None:
+        raise errors.InvalidInput("Ask by date and days, or by start and end.", field="date")
+    try:
+        return local_days_window(query.date, query.days or 1, tz)
+    except OverflowError:
+        raise errors.InvalidInput("This date is out of range.", field="date") from None
 
 
 @router.get(
@@ -160,32 +202,84 @@ class PageAvailabilityQuery(Schema):
 )
 def public_page_availability(
     request: HttpRequest, business: str, page: str, query: Query[PageAvailabilityQuery]
-) -> dict[str, Any]:
-    """Free start times on this page (its notice, step and days-ahead rules)."""
+) -> HttpResponse:
+    """Free start times on this page (its notice, step and days-ahead rules), for a window
+    (``start``/``end``) or for local days (``date``/``days``)."""
     _rate_limit("availability", ratelimit.client_key(request))
-    found = _page(business, page)
+    # The page, its business and the service in one statement.
+    found, service = selectors.public_page_service(
+        business_slug=check_slug(business, "Booking page"),
+        page_slug=check_slug(page, "Booking page"),
+        service_id=query.service_id,
+    )
     now = utcnow()
     tz = zone(query.timezone, found.business.tz)
-    start, end = window(query.start, query.end, now)
-    service = _page_service(found, query.service_id)
-    provider: Provider | None = None
+    start, end = _question_window(query, tz, now)
+    if service is None:
+        raise errors.NotFound("This service is not offered on this page.")
     if query.provider_id is not None:
-        # The usual case in one query: on the page, active and offering the service.
-        offering = loaders.providers_for(
+        # The usual case in one query: on the page, active, offering the service, and the
+        # provider's availability version.
+        versions = availability_cache.offering_versions(
             service=service, page=found, provider_ids=[query.provider_id]
         )
-        if not offering:
+        if not versions:
             _page_provider(found, query.provider_id)  # 404 unless the page offers them at all
-            return slots_body([], tz)
-        provider = offering[0]
+            return slots_response([], tz)
     elif not found.any_provider:
         raise errors.InvalidInput("Please choose a provider.", field="provider_id")
-    question: dict[str, Any] = {"window_start": start, "window_end": end, "now": now}
-    _work_cap(loaders.work_for(service=service, page=found, provider=provider, **question))
-    slots = loaders.slots_for(
-        service=service, window_start=start, window_end=end, now=now, page=found, provider=provider
+    else:
+        versions = availability_cache.offering_versions(service=service, page=found)
+    # The business came with the page: the service's is the same and is not read again.
+    question = availability_cache.Question(
+        service=service, business=found.business, page=found, window_start=start, window_end=end
     )
-    return slots_body(slots, tz)
+    _work_cap(availability_cache.work_of(question, provider_count=len(versions), now=now))
+    return slots_response(availability_cache.free_slots(question, versions=versions, now=now), tz)
+
+
+def _instant_text(value: datetime, tz: ZoneInfo) -> str:
+    # As the API's JSON encoder writes instants (milliseconds at most, "Z" for UTC).
+    text = value.astimezone(tz).isoformat()
+    if value.microsecond:
+        text = text[:23] + text[26:]
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+#: Each slot as its JSON text, by zone and slot: a cached answer's slots are the same from one
+#: request to the next, so each is written once. Bounded: emptied when it grows past this.
+_SLOT_TEXT: dict[tuple[str, Any], str] = {}
+_SLOT_TEXT_SIZE = 50_000
+
+
+def _slot_text(slot: Any, tz: ZoneInfo) -> str:
+    key = (tz.key, slot)
+    text = _SLOT_TEXT.get(key)
+    if text is None:
+        text = json.dumps(
+            {
+                "start": _instant_text(slot.start, tz),
+                "end": _instant_text(slot.end, tz),
+                "provider_ids": list(slot.provider_ids),
+            }
+        )
+        if len(_SLOT_TEXT) >= _SLOT_TEXT_SIZE:
+            _SLOT_TEXT.clear()
+        _SLOT_TEXT[key] = text
+    return text
+
+
+def slots_response(slots: list[Any], tz: ZoneInfo) -> HttpResponse:
+    """``AvailabilityOut`` as JSON, written directly.
+
+    A month of "any provider" is a thousand instants; through the schema each one is checked,
+    converted and encoded in Python, which cost more than finding the slots (a cached answer
+    is served in a fraction of that). Each slot's text is kept (``_slot_text``), so a cached
+    answer is mostly joined, not written. The body is the one ``slots_body`` gives.
+    """
+    items = ", ".join([_slot_text(s, tz) for s in slots])
+    body = f'{{"timezone": {json.dumps(str(tz.key))}, "slots": [{items}]}}'
+    return HttpResponse(body, content_type="application/json")
 
 
 @router.post(
@@ -210,9 +304,14 @@ def public_page_book(
 ) -> Status[dict[str, Any]]:
     """Book on the page as the customer. The page's self-service settings are copied onto the
     booking; ``manage_url`` is the customer's link to cancel or reschedule."""
-    found = _page(business, page)
+    found, service = selectors.public_page_service(
+        business_slug=check_slug(business, "Booking page"),
+        page_slug=check_slug(page, "Booking page"),
+        service_id=payload.service_id,
+    )
     placed = usecases.web_booking_place(
         page=found,
+        service=service,
         service_id=payload.service_id,
         provider_id=payload.provider_id,
         start=payload.start,
@@ -221,6 +320,7 @@ def public_page_book(
             email=payload.customer.email,
             phone=payload.customer.phone,
             timezone=_customer_zone(payload.customer.timezone),
+            language=payload.customer.language,
         ),
         now=utcnow(),
         notes=payload.notes,
@@ -310,7 +410,7 @@ class ManageAvailabilityQuery(Schema):
 @router.get("/manage/{token}/availability", response=responses(AvailabilityOut), tags=["manage"])
 def manage_availability(
     request: HttpRequest, token: str, query: Query[ManageAvailabilityQuery]
-) -> dict[str, Any]:
+) -> HttpResponse:
     """Times the booking can be moved to: its own provider's, unless it was booked for "any
     provider" (then every provider's, pooled; each slot lists who is free) or another provider
     is asked for where the page allows it."""
@@ -342,8 +442,12 @@ def manage_availability(
         "provider": provider,
     }
     _work_cap(loaders.work_for(**question))
-    slots = loaders.slots_for(**question, exclude_booking_id=booking.pk)
-    return slots_body(slots, tz)
+    # Through the same cache as the booking page: keyed by the booking left out, and never
+    # stale (the providers' versions; bookings/availability_cache.py).
+    slots = availability_cache.slots(
+        **question, business=booking.business, exclude_booking_id=booking.pk
+    )
+    return slots_response(slots, tz)
 
 
 @router.post("/manage/{token}/cancel", response=responses(ManageOut), tags=["manage"])

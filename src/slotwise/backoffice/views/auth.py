@@ -24,6 +24,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse, reverse_lazy
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -38,9 +39,9 @@ from slotwise.backoffice.access import (
     current_membership,
     staff_required,
 )
-from slotwise.backoffice.forms import InvitationSignupForm, add_domain_error
+from slotwise.backoffice.forms import InvitationSignupForm, LanguageForm, add_domain_error
 from slotwise.backoffice.views._util import _posted
-from slotwise.core import errors, ratelimit
+from slotwise.core import errors, i18n, ratelimit
 from slotwise.core import services as core
 from slotwise.core.clock import utcnow
 
@@ -215,13 +216,16 @@ class ResetForm(PasswordResetForm):
         to_email: str,
         html_email_template_name: str | None = None,
     ) -> None:
-        subject = "".join(render_to_string(subject_template_name, context).splitlines())
-        body = render_to_string(email_template_name, context)
-        message = EmailMultiAlternatives(subject, body, from_email, [to_email])
-        if html_email_template_name is not None:
-            message.attach_alternative(
-                render_to_string(html_email_template_name, context), "text/html"
-            )
+        # In the language the person chose, else the one their browser asked for (active now).
+        chosen = core.user_language(context["user"])
+        with translation.override(i18n.to_django(chosen) if chosen else translation.get_language()):
+            subject = "".join(render_to_string(subject_template_name, context).splitlines())
+            body = render_to_string(email_template_name, context)
+            message = EmailMultiAlternatives(subject, body, from_email, [to_email])
+            if html_email_template_name is not None:
+                message.attach_alternative(
+                    render_to_string(html_email_template_name, context), "text/html"
+                )
         thread = threading.Thread(
             target=_send_reset_mail,
             args=(message, context["user"].pk),
@@ -314,6 +318,26 @@ def password_change(request: HttpRequest) -> HttpResponse:
         messages.success(request, _("Your password was changed. Other devices were signed out."))
         return redirect("backoffice:password_change")
     return render(request, "backoffice/password/change.html", {"form": form})
+
+
+@never_cache
+@csrf_protect
+def language(request: HttpRequest) -> HttpResponse:
+    """One's own language: the backoffice's and that of the booking alerts one receives."""
+    user = request.user
+    if not user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    membership = current_membership(request)
+    if membership is not None:  # the usual header and navigation
+        request = as_business_request(request, membership)
+    form = LanguageForm(_posted(request), initial={"language": core.user_language(user)})
+    if request.method == "POST" and form.is_valid():
+        core.user_language_set(user=user, language=form.cleaned_data["language"])
+        chosen = form.cleaned_data["language"]
+        translation.activate(i18n.to_django(chosen) if chosen else translation.get_language())
+        messages.success(request, _("Your language was saved."))
+        return redirect("backoffice:language")
+    return render(request, "backoffice/language.html", {"form": form})
 
 
 # --- joining a team from an invitation ---------------------------------------------------------

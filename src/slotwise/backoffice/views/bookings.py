@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,10 +20,12 @@ from slotwise.backoffice.access import BusinessRequest, staff_required
 from slotwise.backoffice.forms import (
     BookingFilterForm,
     CancelForm,
+    LanguageForm,
     PaymentForm,
     RescheduleForm,
     add_domain_error,
 )
+from slotwise.backoffice.staff_forms import NotesForm
 from slotwise.backoffice.views._util import _posted
 from slotwise.bookings import actions, policy, selectors
 from slotwise.bookings import availability_queries as loaders
@@ -30,8 +33,9 @@ from slotwise.bookings.actions.complete import last_closed_at
 from slotwise.bookings.actor import Actor
 from slotwise.bookings.models import Booking, Payment
 from slotwise.catalog.models import Provider
-from slotwise.core import errors, web
+from slotwise.core import errors, i18n, web
 from slotwise.core.clock import utcnow
+from slotwise.core.models import Business
 from slotwise.notifications.models import Message
 
 PAGE_SIZE = 25
@@ -47,9 +51,44 @@ def get_booking(request: BusinessRequest, reference: str) -> Booking:
         raise Http404(_("Booking not found.")) from None
 
 
+#: The tabs of the bookings list, in the order shown; the list opens on "upcoming".
+LIST_TABS = ("today", "upcoming", "past", "cancelled", "all")
+DEFAULT_TAB = "upcoming"
+
+
+def _tab_rows(
+    tab: str, rows: QuerySet[Booking], *, business: Business, now: datetime, by_status: bool
+) -> QuerySet[Booking]:
+    """The rows of one tab of the list, in the order that tab reads best.
+
+    Upcoming keeps the appointment in progress (it ends after now): the front desk still
+    acts on it. Past and cancelled read back in time, newest first. Upcoming and past leave
+    cancelled bookings out, unless the status filter asks for a status (``by_status``):
+    "cancelled" on Upcoming then lists the cancelled bookings still to come.
+    """
+    active = rows if by_status else rows.exclude(status=Booking.Status.CANCELLED)
+    if tab == "today":
+        start, end = selectors.local_day_bounds(
+            business=business, day=now.astimezone(business.tz).date()
+        )
+        return rows.filter(start__gte=start, start__lt=end).order_by("start", "pk")
+    if tab == "upcoming":
+        return active.filter(end__gt=now)
+    if tab == "past":
+        return active.filter(end__lte=now).order_by("-start", "-pk")
+    if tab == "cancelled":
+        return rows.filter(status=Booking.Status.CANCELLED).order_by("-start", "-pk")
+    return rows
+
+
 @staff_required
 def booking_list(request: BusinessRequest) -> HttpResponse:
+    """The bookings, one tab at a time (upcoming first), searchable and filtered."""
     business = request.business
+    now = utcnow()
+    tab = request.GET.get("tab") or DEFAULT_TAB
+    if tab not in LIST_TABS:
+        tab = DEFAULT_TAB
     form = BookingFilterForm(request.GET or None, business=business)
     filters: dict[str, Any] = {}
     if form.is_valid():
@@ -70,11 +109,40 @@ def booking_list(request: BusinessRequest) -> HttpResponse:
                 business=business, day=data["date_to"]
             )[1]
     bookings = selectors.booking_list(business=business, **filters)
-    page = Paginator(bookings, PAGE_SIZE).get_page(request.GET.get("page"))
+    by_status = bool(filters.get("status"))
+    rows = _tab_rows(tab, bookings, business=business, now=now, by_status=by_status)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    labels = {
+        "today": _("Today"),
+        "upcoming": _("Upcoming"),
+        "past": _("Past"),
+        "cancelled": _("Cancelled"),
+        "all": _("All"),
+    }
+    tabs = [
+        {
+            "key": key,
+            "label": labels[key],
+            "count": _tab_rows(
+                key, bookings, business=business, now=now, by_status=by_status
+            ).count()
+            if key != tab
+            else page.paginator.count,
+        }
+        for key in LIST_TABS
+    ]
     return render(
         request,
         "backoffice/bookings/list.html",
-        {"form": form, "page": page, "filtered": any(v for v in filters.values())},
+        {
+            "form": form,
+            "page": page,
+            "tab": tab,
+            "tab_label": labels[tab],
+            "tabs": tabs,
+            "filtered": any(v for v in filters.values()),
+            "now": now,
+        },
     )
 
 
@@ -102,7 +170,7 @@ def customer_zone(booking: Booking) -> ZoneInfo:
 
 def _detail_context(request: BusinessRequest, booking: Booking, **extra: Any) -> dict[str, Any]:
     now = utcnow()
-    all_messages = list(booking.messages.order_by("created_at", "pk"))
+    all_messages = list(booking.messages.prefetch_related("resends").order_by("created_at", "pk"))
     payments = list(booking.payments.select_related("recorded_by"))
     return {
         "booking": booking,
@@ -122,6 +190,13 @@ def _detail_context(request: BusinessRequest, booking: Booking, **extra: Any) ->
         is None,
         "undo_until": _undo_until(booking, now),
         "payment_form": extra.pop("payment_form", None) or PaymentForm(),
+        "notes_form": extra.pop("notes_form", None) or NotesForm(initial={"notes": booking.notes}),
+        "language_form": LanguageForm(initial={"language": booking.language}),
+        "language_in_use": i18n.language_name(
+            i18n.first_of(
+                booking.language, booking.customer.language, booking.business.default_language
+            )
+        ),
         **extra,
     }
 
@@ -135,6 +210,22 @@ def booking_detail(request: BusinessRequest, reference: str) -> HttpResponse:
 def _default_day(booking: Booking, now_day: date) -> date:
     local = booking.start.astimezone(booking.business.tz).date()
     return max(local, now_day)
+
+
+@staff_required
+@require_POST
+def booking_language(request: BusinessRequest, reference: str) -> HttpResponse:
+    """Change the language of the customer's messages (this booking's and the customer's)."""
+    booking = get_booking(request, reference)
+    form = LanguageForm(request.POST)
+    if form.is_valid():
+        actions.booking_language_set(
+            booking_id=booking.pk,
+            business_id=request.business.pk,
+            language=form.cleaned_data["language"],
+        )
+        messages.success(request, _("The customer's language was changed."))
+    return redirect("backoffice:booking_detail", reference=booking.reference)
 
 
 @staff_required
@@ -340,6 +431,30 @@ def payment_add(request: BusinessRequest, reference: str) -> HttpResponse:
             messages.success(request, _("Recorded."))
             return redirect(booking_url(booking) + "#payments")
     context = _detail_context(request, booking, payment_form=form)
+    return render(request, "backoffice/bookings/detail.html", context, status=422)
+
+
+@require_POST
+@staff_required
+def booking_notes(request: BusinessRequest, reference: str) -> HttpResponse:
+    """Replace the booking's staff notes (the history keeps the old ones)."""
+    booking = get_booking(request, reference)
+    form = NotesForm(request.POST)
+    if form.is_valid():
+        try:
+            actions.booking_notes_edit(
+                booking_id=booking.pk,
+                business_id=request.business.pk,
+                actor=Actor.staff(request.user),
+                notes=form.cleaned_data["notes"],
+                now=utcnow(),
+            )
+        except errors.DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("Notes saved."))
+            return redirect(booking_url(booking) + "#notes")
+    context = _detail_context(request, booking, notes_form=form)
     return render(request, "backoffice/bookings/detail.html", context, status=422)
 
 

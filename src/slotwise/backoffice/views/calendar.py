@@ -4,17 +4,27 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.http import HttpResponse
+from django import forms
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from slotwise.backoffice.access import BusinessRequest, staff_required
-from slotwise.bookings import selectors
-from slotwise.catalog.models import Provider, WorkingHours
-from slotwise.core import web
+from slotwise.backoffice.forms import GridMoveForm, local_datetime
+from slotwise.backoffice.views.bookings import get_booking
+from slotwise.bookings import actions, selectors
+from slotwise.bookings import availability_queries as loaders
+from slotwise.bookings.actor import Actor
+from slotwise.bookings.models import Booking
+from slotwise.catalog.models import Provider, TimeOff, WorkingHours
+from slotwise.core import errors, web
 from slotwise.core.clock import utcnow
+from slotwise.notifications.render import zone_label
 
 #: The day grid has one row per quarter hour.
 ROW_MINUTES = 15
@@ -49,7 +59,56 @@ def calendar(request: BusinessRequest) -> HttpResponse:
             week_start - timedelta(days=7),
             week_start + timedelta(days=7),
         )
+    if request.GET.get("list") != "1":
+        context.update(_grid_context(request, view, day, providers))
     return render(request, "backoffice/calendar.html", context)
+
+
+def _grid_context(
+    request: BusinessRequest, view: str, day: date, providers: list[Provider]
+) -> dict[str, Any]:
+    """What calendar.js needs to draw the time grid (read as JSON from the page)."""
+    business = request.business
+    raw = request.GET.get("provider") or ""
+    chosen = next((p.pk for p in providers if str(p.pk) == raw), None)
+    first = day if view == "day" else day - timedelta(days=day.weekday())
+    hours = WorkingHours.objects.filter(provider__in=providers)
+    starts = [h.start.hour for h in hours] or [DEFAULT_FIRST_HOUR]
+    ends = [h.end.hour + (1 if h.end.minute else 0) for h in hours] or [DEFAULT_LAST_HOUR]
+    now_local = utcnow().astimezone(business.tz)
+    last = first + timedelta(days=0 if view == "day" else 6)
+    if first <= now_local.date() <= last:
+        # Today is on the grid: its hours reach the "now" line, late at night too.
+        starts.append(now_local.hour)
+        ends.append(now_local.hour + 1)
+    return {
+        "grid_provider": chosen,
+        "grid_config": {
+            "view": "resourceTimeGridDay" if view == "day" else "timeGridWeek",
+            "date": first.isoformat(),
+            "offset": _offset(business, first),
+            "provider": chosen,
+            "resources": [
+                {"id": str(p.pk), "title": p.name}
+                for p in providers
+                if chosen is None or p.pk == chosen
+            ],
+            "slotMin": f"{max(0, min(starts) - 1):02d}:00",
+            "slotMax": f"{min(24, max(ends) + 1):02d}:00",
+            "zone": zone_label(now_local),
+            "eventsUrl": reverse("backoffice:calendar_events"),
+            "moveUrl": reverse("backoffice:calendar_move", args=["REF"]),
+            "wizardUrl": reverse("backoffice:wizard_start"),
+            "text": {
+                "moved": _("The booking was moved to the new time."),
+                "region": _("Time grid: bookings by time"),
+                "refused": _("Not moved:"),
+                "failed": _("The calendar could not be loaded. Use the list below."),
+                "summary": _("%(who)s: from %(old)s to %(new)s with %(provider)s (%(zone)s)."),
+                "book": _("Book %(time)s with %(provider)s"),
+            },
+        },
+    }
 
 
 def _day_context(business: Any, day: date, providers: list[Provider]) -> dict[str, Any]:
@@ -113,3 +172,180 @@ def _week_context(business: Any, week_start: date, providers: list[Provider]) ->
         for p in providers
     ]
     return {"days": days, "grid": grid, "week_start": week_start, "booking_count": len(bookings)}
+
+
+# --- the time grid (EventCalendar): its data and its drag-to-move ---------------------------
+
+#: The widest window the grid asks for at once (a week view, plus slack for the zone).
+MAX_GRID_DAYS = 9
+
+
+def _floating(value: datetime, tz: Any) -> str:
+    """The business's wall-clock time without an offset: the grid shows it as is."""
+    return value.astimezone(tz).replace(tzinfo=None).isoformat(timespec="minutes")
+
+
+def _offset(business: Any, day: date) -> str:
+    """The business's UTC offset at noon on ``day`` ("+01:00"): the grid's zone, so its
+    "now" line is drawn at the business's time whatever the browser's zone."""
+    local = datetime.combine(day, time(12), tzinfo=business.tz)
+    minutes = int((local.utcoffset() or timedelta()).total_seconds() // 60)
+    sign = "-" if minutes < 0 else "+"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def grid_data(
+    *, business: Any, first_day: date, last_day: date, provider_ids: list[int] | None, now: datetime
+) -> dict[str, Any]:
+    """What the grid draws between two local days (inclusive), for ``business`` only.
+
+    Bookings (not cancelled) are events, by status; background shapes show working hours
+    (everything else is closed), a booking's buffers, time off and external calendars' busy
+    times. Every row is read through the business: another business's never appears.
+    """
+    tz = business.tz
+    providers = Provider.objects.filter(business=business, active=True).order_by("name")
+    if provider_ids is not None:
+        providers = providers.filter(pk__in=provider_ids)
+    providers_list = list(providers)
+    ids = [p.pk for p in providers_list]
+    start, _unused = selectors.local_day_bounds(business=business, day=first_day)
+    _unused2, end = selectors.local_day_bounds(business=business, day=last_day)
+    events: list[dict[str, Any]] = []
+    bookings = selectors.calendar_bookings(
+        business=business, start=start, end=end, provider_ids=ids
+    )
+    for b in bookings:
+        movable = b.status == Booking.Status.CONFIRMED and b.start > now
+        events.append(
+            {
+                "id": b.reference,
+                "resourceIds": [str(b.provider_id)],
+                "start": _floating(b.start, tz),
+                "end": _floating(b.end, tz),
+                "title": f"{b.customer.name} · {b.service.name}",
+                "classNames": ["bk", f"bk-{b.status}"],
+                "editable": movable,
+                "extendedProps": {
+                    "kind": "booking",
+                    "reference": b.reference,
+                    "url": reverse("backoffice:booking_detail", args=[b.reference]),
+                    "version": b.version,
+                    "status": b.status,
+                    "statusLabel": str(b.get_status_display()),
+                    "customer": b.customer.name,
+                    "service": b.service.name,
+                    "provider": b.provider.name,
+                    "when": f"{_floating(b.start, tz)[11:]}–{_floating(b.end, tz)[11:]}",
+                },
+            }
+        )
+        for lo, hi in ((b.blocked_start, b.start), (b.end, b.blocked_end)):
+            if hi > lo:
+                events.append(_background(b.provider_id, lo, hi, tz, "buffer", _("Buffer")))
+    # Working hours, day by day in local time (a provider may have several ranges a day).
+    hours: dict[int, list[WorkingHours]] = defaultdict(list)
+    for wh in WorkingHours.objects.filter(provider_id__in=ids):
+        hours[wh.weekday].append(wh)
+    day = first_day
+    while day <= last_day:
+        for wh in hours[day.weekday()]:
+            lo_dt = datetime.combine(day, wh.start, tzinfo=tz)
+            hi_dt = datetime.combine(day, wh.end, tzinfo=tz)
+            events.append(_background(wh.provider_id, lo_dt, hi_dt, tz, "open", _("Working hours")))
+        day += timedelta(days=1)
+    for off in TimeOff.objects.filter(provider_id__in=ids, start__lt=end, end__gt=start):
+        label = _("Time off") + (f": {off.reason}" if off.reason else "")
+        events.append(_background(off.provider_id, off.start, off.end, tz, "timeoff", label))
+    for busy in loaders.extra_busy(ids, start, end) if ids else []:
+        events.append(
+            _background(busy.provider_id, busy.start, busy.end, tz, "busy", _("Busy (calendar)"))
+        )
+    return {
+        "zone": zone_label(now.astimezone(tz)),
+        "offset": _offset(business, first_day),
+        "now": _floating(now, tz),
+        "resources": [{"id": str(p.pk), "title": p.name} for p in providers_list],
+        "events": events,
+    }
+
+
+def _background(
+    provider_id: int, lo: datetime, hi: datetime, tz: Any, kind: str, label: str
+) -> dict[str, Any]:
+    return {
+        "resourceIds": [str(provider_id)],
+        "start": _floating(lo, tz),
+        "end": _floating(hi, tz),
+        "display": "background",
+        "title": label,
+        "classNames": [f"bg-{kind}"],
+        "extendedProps": {"kind": kind, "provider": provider_id},
+    }
+
+
+@staff_required
+def calendar_events(request: BusinessRequest) -> JsonResponse:
+    """The grid's data for ``start``..``end`` (local days, ISO) and optional ``provider``."""
+    first = web.parse_day((request.GET.get("start") or "")[:10])
+    last = web.parse_day((request.GET.get("end") or "")[:10])
+    if first is None or last is None or last < first:
+        return JsonResponse(
+            {"code": "invalid_input", "message": _("Give a start and an end day.")}, status=400
+        )
+    last = min(last, first + timedelta(days=MAX_GRID_DAYS))
+    provider_ids = None
+    raw = request.GET.get("provider") or ""
+    if raw.isdigit():
+        provider_ids = [int(raw)]
+    data = grid_data(
+        business=request.business,
+        first_day=first,
+        last_day=last,
+        provider_ids=provider_ids,
+        now=utcnow(),
+    )
+    return JsonResponse(data)
+
+
+@staff_required
+@require_POST
+def calendar_move(request: BusinessRequest, reference: str) -> JsonResponse:
+    """Move a booking dragged on the grid, through the reschedule action (its rules, history,
+    email when ``notify`` is yes); a refusal comes back with the action's message."""
+    booking = get_booking(request, reference)
+    business = request.business
+    form = GridMoveForm(request.POST)
+    if not form.is_valid():
+        return JsonResponse(
+            {"code": "invalid_input", "message": _("The move could not be read. Try again.")},
+            status=400,
+        )
+    data = form.cleaned_data
+    provider = booking.provider
+    if data["provider"] and data["provider"] != booking.provider_id:
+        found = Provider.objects.filter(business=business, pk=data["provider"]).first()
+        if found is None:
+            return JsonResponse(
+                {"code": "not_found", "message": _("That provider was not found.")}, status=404
+            )
+        provider = found
+    try:
+        start = local_datetime(data["start"].date(), data["start"].time(), business.tz)
+    except forms.ValidationError as exc:
+        return JsonResponse({"code": "nonexistent", "message": exc.messages[0]}, status=409)
+    try:
+        actions.booking_reschedule(
+            booking_id=booking.pk,
+            business_id=business.pk,
+            actor=Actor.staff(request.user),
+            new_start=start,
+            now=utcnow(),
+            new_provider=provider if provider.pk != booking.provider_id else None,
+            notify_customer=data["notify"] == "yes",
+            override_availability=bool(data["override"]),
+            expected_version=data["version"],
+        )
+    except errors.DomainError as exc:
+        return JsonResponse({"code": exc.code, "message": exc.message}, status=409)
+    return JsonResponse({"ok": True, "message": _("The booking was moved to the new time.")})

@@ -14,23 +14,22 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from slotwise.backoffice.access import BusinessRequest, manager_required
 from slotwise.backoffice.forms import (
     ApiKeyForm,
     BookingPageForm,
     BusinessForm,
-    HoursFormSet,
     MemberAddForm,
     NotificationSettingsForm,
     ProviderForm,
     ReminderRuleForm,
     ServiceForm,
-    TimeOffForm,
     add_domain_error,
 )
-from slotwise.backoffice.views._util import _posted
+from slotwise.backoffice.staff_forms import TimeOffRangeForm, WeekHoursForm, edit_week
+from slotwise.backoffice.views._util import _posted, confirm_page
 from slotwise.bookings.models import BookingPage
 from slotwise.bookings.pages import booking_page_save
 from slotwise.bookings.policy import describe_minutes
@@ -43,6 +42,7 @@ from slotwise.core.clock import utcnow
 from slotwise.core.models import Invitation, Membership
 from slotwise.notifications import settings as notify
 from slotwise.notifications.models import ReminderRule
+from slotwise.notifications.render import format_instant
 
 
 def _fields(form: BaseForm, *, skip: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -108,7 +108,7 @@ def service_list(request: BusinessRequest) -> HttpResponse:
 def service_edit(request: BusinessRequest, pk: int | None = None) -> HttpResponse:
     business = request.business
     service = get_object_or_404(Service, business=business, pk=pk) if pk else None
-    form = ServiceForm(_posted(request), instance=service)
+    form = ServiceForm(_posted(request), instance=service, business=business)
     if request.method == "POST" and form.is_valid():
         try:
             # The backoffice offers no currency of its own: services follow the business's.
@@ -162,44 +162,73 @@ def provider_edit(request: BusinessRequest, pk: int | None = None) -> HttpRespon
     return render(request, "backoffice/settings/provider_form.html", context)
 
 
-def _provider_extras(
-    request: BusinessRequest,
-    provider: Provider,
-    hours: Any = None,
-    time_off_form: TimeOffForm | None = None,
-) -> dict[str, Any]:
-    initial = [
-        {"weekday": h.weekday, "start": h.start, "end": h.end} for h in provider.working_hours.all()
-    ]
+def _provider_extras(request: BusinessRequest, provider: Provider) -> dict[str, Any]:
+    connections = list(provider.calendar_connections.all())
     return {
-        "hours": hours or HoursFormSet(initial=initial, prefix="hours"),
-        "time_off_form": time_off_form or TimeOffForm(),
+        "calendar_count": len(connections),
+        "calendars_stale": [c for c in connections if c.status != "ok"],
+        "week": WeekHoursForm(hours=_hours_of(provider)).days(),
         "time_off": provider.time_off.filter(end__gte=utcnow()).order_by("start"),
     }
 
 
-@require_POST
+def _hours_of(provider: Provider) -> list[tuple[Any, Any, Any]]:
+    return list(provider.working_hours.values_list("weekday", "start", "end"))
+
+
+def _hours_page(
+    request: BusinessRequest,
+    provider: Provider,
+    *,
+    week: WeekHoursForm | None = None,
+    time_off_form: TimeOffRangeForm | None = None,
+    status: int = 200,
+    unsaved: bool = False,
+) -> HttpResponse:
+    business = request.business
+    week = week or WeekHoursForm(hours=_hours_of(provider))
+    return render(
+        request,
+        "backoffice/settings/provider_hours.html",
+        {
+            "provider": provider,
+            "week": week,
+            "days": week.days(),
+            "unsaved": unsaved,
+            "time_off_form": time_off_form or TimeOffRangeForm(tz=business.tz, now=utcnow()),
+            "time_off": provider.time_off.filter(end__gte=utcnow()).order_by("start"),
+        },
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
 @manager_required
 def provider_hours(request: BusinessRequest, pk: int) -> HttpResponse:
+    """A provider's week on one form: each weekday's ranges, saved at once.
+
+    The add, remove and copy-Monday buttons post the form back unsaved with the change made,
+    so they work without JavaScript; only "Save working hours" writes.
+    """
     business = request.business
     provider = get_object_or_404(Provider, business=business, pk=pk)
-    formset = HoursFormSet(request.POST, prefix="hours")
-    if formset.is_valid():
-        intervals = [
-            (f.cleaned_data["weekday"], f.cleaned_data["start"], f.cleaned_data["end"])
-            for f in formset.forms
-            if f.cleaned_data and not f.cleaned_data.get("DELETE")
-        ]
+    if request.method == "GET":
+        return _hours_page(request, provider)
+    edited = edit_week(request.POST, request.POST.get("action", "save"))
+    if edited is not None:
+        return _hours_page(request, provider, week=WeekHoursForm(edited), unsaved=True)
+    week = WeekHoursForm(request.POST)
+    if week.is_valid():
         try:
-            catalog.working_hours_set(business=business, provider=provider, intervals=intervals)
+            catalog.working_hours_set(
+                business=business, provider=provider, intervals=week.intervals
+            )
         except errors.DomainError as exc:
-            messages.error(request, exc.message)
+            week.add_error(None, exc.message)
         else:
             messages.success(request, _("Working hours saved."))
-            return redirect("backoffice:settings_provider_edit", pk=provider.pk)
-    form = ProviderForm(instance=provider, business=business)
-    context = {"form": form, "provider": provider, **_provider_extras(request, provider, formset)}
-    return render(request, "backoffice/settings/provider_form.html", context, status=422)
+            return redirect("backoffice:settings_provider_hours", pk=provider.pk)
+    return _hours_page(request, provider, week=week, status=422, unsaved=True)
 
 
 @require_POST
@@ -207,7 +236,7 @@ def provider_hours(request: BusinessRequest, pk: int) -> HttpResponse:
 def provider_time_off(request: BusinessRequest, pk: int) -> HttpResponse:
     business = request.business
     provider = get_object_or_404(Provider, business=business, pk=pk)
-    form = TimeOffForm(request.POST, tz=business.tz)
+    form = TimeOffRangeForm(request.POST, tz=business.tz, now=utcnow())
     if form.is_valid():
         d = form.cleaned_data
         try:
@@ -222,28 +251,42 @@ def provider_time_off(request: BusinessRequest, pk: int) -> HttpResponse:
             add_domain_error(form, exc)
         else:
             messages.success(request, _("Time off added."))
-            return redirect("backoffice:settings_provider_edit", pk=provider.pk)
-    context = {
-        "form": ProviderForm(instance=provider, business=business),
-        "provider": provider,
-        **_provider_extras(request, provider, time_off_form=form),
-    }
-    return render(request, "backoffice/settings/provider_form.html", context, status=422)
+            return redirect(
+                reverse("backoffice:settings_provider_hours", args=[provider.pk]) + "#time-off"
+            )
+    return _hours_page(request, provider, time_off_form=form, status=422)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @manager_required
 def provider_time_off_delete(request: BusinessRequest, pk: int, time_off_id: int) -> HttpResponse:
+    """Ask first (GET), then remove the time off (POST)."""
     business = request.business
     provider = get_object_or_404(Provider, business=business, pk=pk)
-    get_object_or_404(TimeOff, provider=provider, pk=time_off_id)
+    off = get_object_or_404(TimeOff, provider=provider, pk=time_off_id)
+    back = reverse("backoffice:settings_provider_hours", args=[provider.pk]) + "#time-off"
+    if request.method == "GET":
+        tz = business.tz
+        return confirm_page(
+            request,
+            title=_("Remove this time off?"),
+            question=_("Remove %(provider)s's time off from %(start)s until %(end)s?")
+            % {
+                "provider": provider.name,
+                "start": format_instant(off.start, tz),
+                "end": format_instant(off.end, tz),
+            },
+            consequence=_("The time becomes bookable again at once."),
+            button=_("Remove time off"),
+            back=back,
+        )
     try:
-        catalog.time_off_delete(business=business, provider_id=provider.pk, time_off_id=time_off_id)
+        catalog.time_off_delete(business=business, provider_id=provider.pk, time_off_id=off.pk)
     except errors.DomainError as exc:
         messages.error(request, exc.message)
     else:
         messages.success(request, _("Time off removed."))
-    return redirect("backoffice:settings_provider_edit", pk=provider.pk)
+    return redirect(back)
 
 
 # --- notifications and reminders ---------------------------------------------------------
@@ -294,10 +337,23 @@ def reminder_rules(request: BusinessRequest) -> HttpResponse:
     return render(request, "backoffice/settings/reminders.html", {"form": form, "rules": rules})
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @manager_required
 def reminder_rule_delete(request: BusinessRequest, pk: int) -> HttpResponse:
-    get_object_or_404(ReminderRule, business=request.business, pk=pk)
+    """Ask first (GET), then remove the reminder rule (POST)."""
+    rule = get_object_or_404(ReminderRule, business=request.business, pk=pk)
+    if request.method == "GET":
+        return confirm_page(
+            request,
+            title=_("Remove this reminder?"),
+            question=_("Stop sending the reminder %(when)s before the appointment?")
+            % {"when": describe_minutes(rule.minutes_before)},
+            consequence=_(
+                "Bookings made from now on get no such reminder; earlier ones keep theirs."
+            ),
+            button=_("Remove reminder"),
+            back=reverse("backoffice:settings_reminders"),
+        )
     try:
         notify.reminder_rule_delete(
             business=request.business,
@@ -400,10 +456,24 @@ def member_role(request: BusinessRequest, pk: int) -> HttpResponse:
     return redirect("backoffice:settings_team")
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @manager_required
 def member_remove(request: BusinessRequest, pk: int) -> HttpResponse:
-    get_object_or_404(Membership, business=request.business, pk=pk)
+    """Ask first (GET), then remove the member from the team (POST)."""
+    member = get_object_or_404(Membership, business=request.business, pk=pk)
+    if request.method == "GET":
+        return confirm_page(
+            request,
+            title=_("Remove from the team?"),
+            question=_("Remove %(who)s from %(business)s?")
+            % {"who": member.user.email, "business": request.business.name},
+            consequence=_(
+                "They can no longer sign in to this business;"
+                " to come back they need a new invitation."
+            ),
+            button=_("Remove from the team"),
+            back=reverse("backoffice:settings_team"),
+        )
     try:
         core.member_remove(
             business=request.business,
@@ -436,10 +506,20 @@ def invitation_resend(request: BusinessRequest, pk: int) -> HttpResponse:
     return redirect("backoffice:settings_team")
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @manager_required
 def invitation_revoke(request: BusinessRequest, pk: int) -> HttpResponse:
-    get_object_or_404(Invitation, business=request.business, pk=pk)
+    """Ask first (GET), then withdraw the invitation (POST)."""
+    pending = get_object_or_404(Invitation, business=request.business, pk=pk)
+    if request.method == "GET":
+        return confirm_page(
+            request,
+            title=_("Withdraw this invitation?"),
+            question=_("Withdraw the invitation to %(email)s?") % {"email": pending.email},
+            consequence=_("Its link stops working at once."),
+            button=_("Withdraw invitation"),
+            back=reverse("backoffice:settings_team"),
+        )
     try:
         invitation = core.invitation_revoke(
             business=request.business,
@@ -502,13 +582,26 @@ def api_keys(request: BusinessRequest) -> HttpResponse:
     )
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @manager_required
 def api_key_revoke(request: BusinessRequest, pk: int) -> HttpResponse:
+    """Ask first (GET), then revoke the key (POST)."""
     try:
-        key_service.api_key_get(business=request.business, key_id=pk)
+        found = key_service.api_key_get(business=request.business, key_id=pk)
     except errors.NotFound:
         raise Http404 from None
+    if request.method == "GET":
+        return confirm_page(
+            request,
+            title=_("Revoke this API key?"),
+            question=_("Revoke the key “%(name)s”?") % {"name": found.name},
+            consequence=_(
+                "Every program using it is refused from now on;"
+                " a revoked key cannot be turned back on."
+            ),
+            button=_("Revoke key"),
+            back=reverse("backoffice:settings_api_keys"),
+        )
     try:
         key = key_service.api_key_revoke(
             business=request.business,

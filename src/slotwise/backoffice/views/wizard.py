@@ -25,11 +25,12 @@ from slotwise.backoffice.forms import (
     ServiceProviderForm,
     SlotForm,
     add_domain_error,
+    local_datetime,
 )
 from slotwise.backoffice.templatetags.backoffice import short
 from slotwise.backoffice.views._util import _posted
 from slotwise.backoffice.views.bookings import get_booking
-from slotwise.bookings import actions, selectors
+from slotwise.bookings import actions, day_reasons, selectors
 from slotwise.bookings import policy as policy_rules
 from slotwise.bookings.actor import Actor
 from slotwise.bookings.models import CHANGE_DEADLINE_CHOICES
@@ -142,9 +143,70 @@ def _context(
 
 @staff_required
 def wizard_start(request: BusinessRequest) -> HttpResponse:
-    """A fresh custom booking (any unfinished one in this session is discarded)."""
-    _save(request, {"business_id": request.business.pk})
+    """A fresh custom booking (any unfinished one in this session is discarded).
+
+    From the calendar (``?provider=ID&start=YYYY-MM-DDTHH:MM``, the business's wall-clock
+    time) the provider and time come pre-filled, and the service too when the provider
+    offers only one: after the customer, the wizard goes straight to the review.
+    """
+    state: dict[str, Any] = {"business_id": request.business.pk}
+    state.update(_calendar_prefill(request))
+    _save(request, state)
     return _go("customer")
+
+
+def _calendar_prefill(request: BusinessRequest) -> dict[str, Any]:
+    business = request.business
+    found: dict[str, Any] = {}
+    raw_start = request.GET.get("start") or ""
+    raw_provider = request.GET.get("provider") or ""
+    if raw_provider.isdigit():
+        provider = Provider.objects.filter(
+            business=business, pk=int(raw_provider), active=True
+        ).first()
+        if provider is not None:
+            found["provider_id"] = provider.pk
+            services = list(provider.services.all()[:2])
+            if len(services) == 1:
+                found["service_id"] = services[0].pk
+    try:
+        wall = datetime.fromisoformat(raw_start[:16])
+        start = local_datetime(wall.date(), wall.time(), business.tz)
+    except (ValueError, forms.ValidationError):
+        start = None
+    if start is not None and start.year in web.YEARS and start >= utcnow() - timedelta(hours=1):
+        found["start"] = start.isoformat()
+    if found:
+        found["from_calendar"] = True
+    return found
+
+
+def _calendar_defaults(request: BusinessRequest, state: dict[str, Any]) -> None:
+    """A booking started on the calendar skips the optional steps: the service's price, no
+    notes, no self-service (each can still be changed from the review)."""
+    if "price" not in state and state.get("service_id"):
+        service = Service.objects.filter(business=request.business, pk=state["service_id"]).first()
+        if service is not None:
+            state["price"] = str(service.price)
+            state.setdefault("notes", "")
+    state.setdefault(
+        "policy",
+        {
+            "allow_cancel": False,
+            "allow_reschedule": False,
+            "change_deadline_minutes": 1440,
+            "max_reschedules": None,
+        },
+    )
+
+
+def _advance(request: BusinessRequest, state: dict[str, Any], step: str) -> HttpResponse:
+    """The next step; from the calendar, the first one still missing (or the review)."""
+    if not state.get("from_calendar"):
+        return _next(step)
+    _calendar_defaults(request, state)
+    _save(request, state)
+    return _go(_first_missing(state) or "review")
 
 
 @staff_required
@@ -224,7 +286,7 @@ def _customer_step(request: BusinessRequest, state: dict[str, Any]) -> HttpRespo
         if customer is not None:
             state["customer_id"] = customer.pk
             _save(request, state)
-            return _next("customer")
+            return _advance(request, state, "customer")
         if request.POST.get("action") == "pick":
             # The list may not be on the page again (no search was posted): say it on top.
             messages.error(request, _("Choose a customer from the list."))
@@ -253,11 +315,15 @@ def _service_step(request: BusinessRequest, state: dict[str, Any]) -> HttpRespon
         service, provider = form.cleaned_data["service"], form.cleaned_data["provider"]
         if state.get("service_id") != service.pk:
             state.pop("price", None)  # the price follows the newly chosen service
-        if (state.get("service_id"), state.get("provider_id")) != (service.pk, provider.pk):
+        kept = state.get("from_calendar") and state.get("provider_id") == provider.pk
+        if not kept and (state.get("service_id"), state.get("provider_id")) != (
+            service.pk,
+            provider.pk,
+        ):
             state.pop("start", None)  # a time free for one provider may not be for another
         state["service_id"], state["provider_id"] = service.pk, provider.pk
         _save(request, state)
-        return _next("service")
+        return _advance(request, state, "service")
     services_offered = {
         p.pk: [s.name for s in p.services.all()]
         for p in Provider.objects.filter(business=business, active=True).prefetch_related(
@@ -279,6 +345,8 @@ def _service_step(request: BusinessRequest, state: dict[str, Any]) -> HttpRespon
 
 
 def _time_step(request: BusinessRequest, state: dict[str, Any]) -> HttpResponse:
+    """A week of free times for every provider of the service (the chosen one first); a day
+    without any says why. Picking another provider's time switches the provider."""
     business = request.business
     found = _objects(request, state)
     service, provider = found.get("service"), found.get("provider")
@@ -290,11 +358,21 @@ def _time_step(request: BusinessRequest, state: dict[str, Any]) -> HttpResponse:
     day = web.parse_day(source.get("day"))
     if day is None:
         day = found["start"].astimezone(business.tz).date() if "start" in found else today
-    form = SlotForm(
-        _posted(request),
-        tz=business.tz,
-        initial={"override": state.get("override", False)},
-    )
+    data = _posted(request)
+    chosen_provider = provider
+    if data is not None:
+        data = data.copy()
+        # A slot is "<provider id>@<ISO start>": one radio group across every provider's week.
+        picked = data.get("slot", "")
+        raw_provider, sep, iso = picked.partition("@")
+        if sep:
+            data["slot"] = iso
+            other = Provider.objects.filter(
+                business=business, pk=int(raw_provider) if raw_provider.isdigit() else 0
+            ).first()
+            if other is not None and other.services.filter(pk=service.pk).exists():
+                chosen_provider = other
+    form = SlotForm(data, tz=business.tz, initial={"override": state.get("override", False)})
     if request.method == "POST" and form.is_valid():
         start = form.cleaned_data["start"]
         if start < now:
@@ -302,10 +380,18 @@ def _time_step(request: BusinessRequest, state: dict[str, Any]) -> HttpResponse:
         else:
             state["start"] = start.isoformat()
             state["override"] = bool(form.cleaned_data["override"])
+            state["provider_id"] = chosen_provider.pk
             _save(request, state)
-            return _next("time")
-    slots = selectors.staff_slots(service=service, provider=provider, day=day, now=now)
-    chosen = request.POST.get("slot") or state.get("start", "")
+            return _advance(request, state, "time")
+    others = [
+        p
+        for p in Provider.objects.filter(business=business, active=True, services=service)
+        if p.pk != provider.pk
+    ]
+    weeks = day_reasons.free_week(
+        business=business, service=service, providers=[provider, *others], first_day=day, now=now
+    )
+    chosen = request.POST.get("slot") or (f"{provider.pk}@{_iso_utc(state.get('start', ''))}")
     return render(
         request,
         "backoffice/wizard/time.html",
@@ -315,10 +401,11 @@ def _time_step(request: BusinessRequest, state: dict[str, Any]) -> HttpResponse:
             "time",
             form=form,
             day=day,
-            prev_day=day - timedelta(days=1),
-            next_day=day + timedelta(days=1),
-            slots=slots,
-            chosen_slot=_iso_utc(chosen),
+            last_day=day + timedelta(days=6),
+            prev_day=day - timedelta(days=7),
+            next_day=day + timedelta(days=7),
+            weeks=weeks,
+            chosen_slot=chosen,
         ),
     )
 

@@ -31,6 +31,22 @@ from slotwise.bookings.actions.create import (
     booking_create_web_in_transaction,
     booking_web_checked,
 )
+from slotwise.bookings.actions.language import booking_language_set
+from slotwise.bookings.actions.moderate import (
+    rating_hide,
+    rating_hide_in_transaction,
+    rating_reply,
+    rating_reply_edit,
+    rating_reply_edit_in_transaction,
+    rating_reply_in_transaction,
+    rating_unhide,
+    rating_unhide_in_transaction,
+    reviews_settings_update,
+)
+from slotwise.bookings.actions.notes import (
+    booking_notes_edit,
+    booking_notes_edit_in_transaction,
+)
 from slotwise.bookings.actions.payments import payment_record, payment_record_in_transaction
 from slotwise.bookings.actions.rate import booking_rate, booking_rate_in_transaction
 from slotwise.bookings.actions.reschedule import (
@@ -54,8 +70,11 @@ __all__ = [
     "booking_create_web",
     "booking_create_web_checked_in_transaction",
     "booking_create_web_in_transaction",
+    "booking_language_set",
     "booking_mark_no_show",
     "booking_mark_no_show_in_transaction",
+    "booking_notes_edit",
+    "booking_notes_edit_in_transaction",
     "booking_rate",
     "booking_rate_in_transaction",
     "booking_reschedule",
@@ -64,6 +83,15 @@ __all__ = [
     "clone_prefill",
     "payment_record",
     "payment_record_in_transaction",
+    "rating_hide",
+    "rating_hide_in_transaction",
+    "rating_reply",
+    "rating_reply_edit",
+    "rating_reply_edit_in_transaction",
+    "rating_reply_in_transaction",
+    "rating_unhide",
+    "rating_unhide_in_transaction",
+    "reviews_settings_update",
     "token_issue",
     "token_verify",
     "write_transaction",

@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import Exists
+from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 
 from slotwise.bookings import availability_queries as loaders
+from slotwise.bookings import booking_rows
 from slotwise.bookings.actor import Actor
 from slotwise.bookings.events import BookingChanged, Previous
 from slotwise.bookings.models import Booking, BookingEvent, BookingPage
 from slotwise.catalog.models import Provider, Service
-from slotwise.core import errors, events
+from slotwise.core import errors, events, sqlrows
+from slotwise.core.models import Business
 from slotwise.scheduling import availability
 
 #: Name of the PostgreSQL exclusion constraint that makes double booking impossible.
@@ -61,15 +63,10 @@ def require_aware(value: datetime, field: str) -> datetime:
 
 def lock_booking(booking_id: int, *, business_id: int | None = None) -> Booking:
     """Fetch a booking for update; the re-check of every rule happens on this fresh row."""
-    qs = Booking.objects.select_for_update(of=("self",)).select_related(
-        "service", "provider", "customer", "business", "booking_page"
-    )
-    if business_id is not None:
-        qs = qs.filter(business_id=business_id)
-    try:
-        return qs.get(pk=booking_id)
-    except Booking.DoesNotExist:
-        raise errors.NotFound(_("Booking not found.")) from None
+    found = booking_rows.locked(booking_id, business_id)
+    if found is None:
+        raise errors.NotFound(_("Booking not found."))
+    return found
 
 
 def lock_provider(provider_id: int) -> Provider:
@@ -83,6 +80,19 @@ def lock_provider(provider_id: int) -> Provider:
         .select_related("business")
         .get(pk=provider_id)
     )
+
+
+def hold_provider(provider: Provider) -> None:
+    """Serialize bookings per provider, keeping the provider object the caller already holds.
+
+    The lean twin of ``lock_provider`` for callers that read the provider (and its business)
+    before the transaction: on PostgreSQL it locks the row and reads nothing back; on SQLite
+    the IMMEDIATE transaction already holds the database's write lock since BEGIN (see
+    ``write_transaction``), so a SELECT there would lock nothing and is left out.
+    """
+    if connection.vendor != "postgresql":
+        return
+    list(Provider.objects.select_for_update().filter(pk=provider.pk).values_list("pk", flat=True))
 
 
 def lock_providers(provider_ids: list[int]) -> None:
@@ -139,9 +149,15 @@ def record(
 def new_reference() -> str:
     """A short human reference like ``SW-7K3Q9P`` that is not yet used (30 random bits)."""
     while True:
-        ref = "SW-" + "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(6))
+        ref = random_reference()
         if not Booking.objects.filter(reference=ref).exists():
             return ref
+
+
+def random_reference() -> str:
+    """A reference not yet checked: ``validate_service_provider`` checks it with its pairings
+    (one statement less per web booking); the unique constraint stays the last word."""
+    return "SW-" + "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(6))
 
 
 def blocked_range(start: datetime, service: Service) -> tuple[datetime, datetime, datetime]:
@@ -183,10 +199,19 @@ def ensure_bookable(
     page: BookingPage | None,
     customer_rules: bool,
     exclude_booking_id: int | None = None,
+    business: Business | None = None,
 ) -> None:
-    """Check ``start`` against availability: page/business rules for customers, hours for staff."""
+    """Check ``start`` against availability: page/business rules for customers, hours for staff.
+
+    Run under the provider's lock, this is also the overlap check: the schedule holds every
+    active booking of the provider around ``start`` (a day beyond, more than any buffer), and
+    a slot is free only when its time and buffers overlap none of them — the very rule of
+    ``ensure_no_overlap``, so a caller that ran this need not run that. ``business`` is the
+    provider's, when the caller holds it (else read through the provider).
+    """
+    business = business or provider.business
     rules = (
-        loaders.rules_for(service=service, business=provider.business, page=page)
+        loaders.rules_for(service=service, business=business, page=page)
         if customer_rules
         else loaders.staff_rules_for(service=service)
     )
@@ -197,39 +222,46 @@ def ensure_bookable(
         exclude_booking_id=exclude_booking_id,
     )
     if not availability.is_slot_free(
-        provider=schedule, rules=rules, tz=provider.business.tz, start=start, now=now
+        provider=schedule, rules=rules, tz=business.tz, start=start, now=now
     ):
         raise errors.SlotUnavailable()
 
 
 def validate_service_provider(
-    *, business_id: int, service: Service, provider: Provider, page: BookingPage | None = None
-) -> None:
-    """The service and provider belong to the business, are active, and go together."""
+    *,
+    business_id: int,
+    service: Service,
+    provider: Provider,
+    page: BookingPage | None = None,
+    free_between: tuple[datetime, datetime] | None = None,
+    reference: str | None = None,
+) -> bool:
+    """The service and provider belong to the business, are active, and go together.
+
+    In the same statement, where asked: nothing of the provider's blocks ``free_between``
+    (the ``ensure_no_overlap`` shortcut taken before any lock; SlotUnavailable), and whether
+    ``reference`` (a ``random_reference``) is still free: the return value.
+    """
     if service.business_id != business_id or provider.business_id != business_id:
         raise errors.NotFound(_("Service or provider not found."))
     if not service.active:
         raise errors.InvalidInput(_("This service is not offered any more."), field="service")
     if not provider.active:
         raise errors.InvalidInput(_("This provider is not available."), field="provider")
-    # The three pairings in one query (this runs on every booking and reschedule).
-    pairings = {
-        "offers": Exists(
-            Provider.services.through.objects.filter(provider_id=provider.pk, service_id=service.pk)
-        )
-    }
+    # The three pairings in one statement (this runs on every booking and reschedule).
+    args: list[Any] = [provider.pk, service.pk]
     if page is not None:
-        pairings["service_on_page"] = Exists(
-            BookingPage.services.through.objects.filter(
-                bookingpage_id=page.pk, service_id=service.pk
-            )
-        )
-        pairings["provider_on_page"] = Exists(
-            BookingPage.providers.through.objects.filter(
-                bookingpage_id=page.pk, provider_id=provider.pk
-            )
-        )
-    found = Provider.objects.filter(pk=provider.pk).values(**pairings).first() or {}
+        args += [page.pk, service.pk, page.pk, provider.pk]
+    if free_between is not None:
+        args += [provider.pk, *(str(s) for s in Booking.ACTIVE_STATUSES)]
+        args += [sqlrows.instant(free_between[1]), sqlrows.instant(free_between[0])]
+    if reference is not None:
+        args.append(reference)
+    sql, names = _pairings_sql(page is not None, free_between is not None, reference is not None)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, args)
+        row = cursor.fetchone()
+    found = {name: bool(value) for name, value in zip(names, row, strict=True)}
     if not found.get("offers"):
         raise errors.InvalidInput(_("This provider does not offer this service."), field="provider")
     if page is not None:
@@ -241,6 +273,38 @@ def validate_service_provider(
             raise errors.InvalidInput(
                 _("This provider is not offered on this page."), field="provider"
             )
+    if found.get("clash"):
+        raise errors.SlotUnavailable()
+    return reference is not None and not found.get("reference_taken")
+
+
+@functools.cache
+def _pairings_sql(on_page: bool, clash: bool, reference: bool) -> tuple[str, tuple[str, ...]]:
+    """The statement of ``validate_service_provider`` and the names of its answers, written by
+    hand: it runs on every booking and reschedule, and the ORM took longer to build its four
+    EXISTS than the database took to answer them."""
+
+    def exists(table: str, where: str) -> str:
+        # Table and column names come from the models; every value is a parameter.
+        return f"EXISTS(SELECT 1 FROM {table} WHERE {where})"  # noqa: S608
+
+    def linked(model: Any, name: str) -> str:
+        table, own, other = sqlrows.link(model, name)
+        return exists(table, f"{own} = %s AND {other} = %s")
+
+    parts: list[tuple[str, str]] = [("offers", linked(Provider, "services"))]
+    if on_page:
+        parts.append(("service_on_page", linked(BookingPage, "services")))
+        parts.append(("provider_on_page", linked(BookingPage, "providers")))
+    bookings = Booking._meta.db_table
+    if clash:
+        statuses = sqlrows.placeholders(len(Booking.ACTIVE_STATUSES))
+        where = f"provider_id = %s AND status IN ({statuses}) AND blocked_start < %s"
+        parts.append(("clash", exists(bookings, where + " AND blocked_end > %s")))
+    if reference:
+        parts.append(("reference_taken", exists(bookings, "reference = %s")))
+    sql = "SELECT " + ", ".join(query for _name, query in parts)
+    return sql, tuple(name for name, _query in parts)
 
 
 def previous(booking: Booking) -> Previous:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 
@@ -30,6 +30,28 @@ class CustomerDetails:
     email: str
     phone: str = ""
     timezone: str = ""
+    #: The language the customer reads (a shipped tag, or "" for unknown).
+    language: str = ""
+
+
+def customer_details_of(customer: CustomerDetails) -> CustomerDetails:
+    """What a customer typed on a public page or sent to the public API, checked by the one
+    rule every form and the API share (a name, one address, one-line fields, a shipped
+    language); a refusal is an ``InvalidInput`` naming the field."""
+    name = customer.name.strip()
+    if not name:
+        raise errors.InvalidInput(_("Please give your name."), field="name")
+    return CustomerDetails(
+        **customer_details_checked(
+            {
+                "name": name,
+                "email": customer.email,
+                "phone": customer.phone.strip(),
+                "timezone": customer.timezone,
+                "language": customer.language,
+            }
+        )
+    )
 
 
 def booking_create_custom(
@@ -102,7 +124,7 @@ def booking_create_custom_in_transaction(
         raise errors.InvalidInput(_("The appointment cannot start in the past."), field="start")
     if price is not None and price < 0:
         raise errors.InvalidInput(_("The price cannot be negative."), field="price")
-    provider = _common.lock_provider(provider.pk)
+    _common.hold_provider(provider)
     if not override_availability:
         _common.ensure_bookable(
             provider=provider,
@@ -111,8 +133,10 @@ def booking_create_custom_in_transaction(
             now=now,
             page=None,
             customer_rules=False,
+            business=business,
         )
     booking = _insert(
+        overlap_checked=not override_availability,
         business=business,
         source=Booking.Source.CUSTOM,
         service=service,
@@ -233,6 +257,8 @@ class WebBooking:
     details: dict[str, str]
     contact: CustomerDetails
     notes: str
+    #: A reference checked free with the input (None: find one when inserting).
+    reference: str | None = None
 
 
 def _web_checked(
@@ -250,38 +276,33 @@ def _web_checked(
         raise errors.NotFound(_("This booking page is not available."))
     if provider is None and not page.any_provider:
         raise errors.InvalidInput(_("Please choose a provider."), field="provider")
-    name = customer.name.strip()
-    if not name:
-        raise errors.InvalidInput(_("Please give your name."), field="name")
     # Checked before any lock is taken: the same rule as every form and the API.
-    details = customer_details_checked(
-        {
-            "name": name,
-            "email": customer.email,
-            "phone": customer.phone.strip(),
-            "timezone": customer.timezone,
-        }
-    )
-    contact = CustomerDetails(**details)
+    contact = customer_details_of(customer)
+    name, details = contact.name, asdict(contact)
     try:
         notes = validators.validate_text(notes.strip())
     except ValidationError as exc:
         raise errors.InvalidInput(" ".join(exc.messages), field="notes") from None
-    if provider is not None:
-        _common.validate_service_provider(
-            business_id=business.pk, service=service, provider=provider, page=page
-        )
-    elif service.business_id != business.pk or not page.services.filter(pk=service.pk).exists():
-        raise errors.InvalidInput(_("This service is not offered on this page."), field="service")
+    reference = None
     if provider is not None:
         # When many customers race for one time, nearly all of them lose to a booking that is
         # already committed: tell them before taking the write lock (SQLite) or queueing for
         # the provider's row lock (PostgreSQL). Only a shortcut: the check under the lock
-        # below is what decides.
+        # decides. It is asked in the statement that checks the pairings, with whether a fresh
+        # reference is free: one round trip for the three.
         _end, blocked_start, blocked_end = _common.blocked_range(start, service)
-        _common.ensure_no_overlap(
-            provider=provider, blocked_start=blocked_start, blocked_end=blocked_end
-        )
+        reference = _common.random_reference()
+        if not _common.validate_service_provider(
+            business_id=business.pk,
+            service=service,
+            provider=provider,
+            page=page,
+            free_between=(blocked_start, blocked_end),
+            reference=reference,
+        ):
+            reference = None
+    elif service.business_id != business.pk or not page.services.filter(pk=service.pk).exists():
+        raise errors.InvalidInput(_("This service is not offered on this page."), field="service")
     return WebBooking(
         page=page,
         service=service,
@@ -291,6 +312,7 @@ def _web_checked(
         details=details,
         contact=contact,
         notes=notes,
+        reference=reference,
     )
 
 
@@ -310,7 +332,11 @@ def _web_locked(
         provider = _choose_free_provider(
             page=page, service=service, start=start, now=now, candidates=candidates
         )
-    provider = _common.lock_provider(provider.pk)
+    else:
+        _common.hold_provider(provider)
+    # The provider object was read before the transaction (the page's); what the rules need
+    # of it under the lock is its bookings, which the check below reads fresh.
+    provider.business = business
     _common.ensure_bookable(
         provider=provider,
         service=service,
@@ -318,6 +344,7 @@ def _web_locked(
         now=now,
         page=page,
         customer_rules=True,
+        business=business,
     )
     # An existing customer with this address is linked, never changed or shown: what the
     # booker typed is the booking's own contact (only a new customer is made from it).
@@ -335,6 +362,8 @@ def _web_locked(
         page=page,
         booked_any_provider=booked_any_provider,
         contact=checked.contact,
+        reference=checked.reference,
+        overlap_checked=True,
     )
     token = token_issue(booking=booking, purpose=BookingToken.Purpose.MANAGE, now=now)
     _common.record(
@@ -351,6 +380,7 @@ def _web_locked(
 
 def _insert(
     *,
+    overlap_checked: bool,
     business: Business,
     source: str,
     service: Service,
@@ -364,10 +394,14 @@ def _insert(
     cloned_from: Booking | None = None,
     booked_any_provider: bool = False,
     contact: CustomerDetails | None = None,
+    reference: str | None = None,
 ) -> Booking:
     """Write the booking row, with its policy snapshot, once nothing overlaps it.
 
+    ``overlap_checked``: the caller ran ``ensure_bookable`` under the provider's lock, which
+    refuses an overlap by the same rule (see there); else ``ensure_no_overlap`` runs here.
     ``contact`` is what a web booker typed; without it (staff) the customer record is copied.
+    ``reference`` was checked free before the lock (else one is found here).
     """
     if contact is None:
         contact = CustomerDetails(
@@ -375,14 +409,16 @@ def _insert(
             email=customer.email,
             phone=customer.phone,
             timezone=customer.timezone,
+            language=customer.language,
         )
     end, blocked_start, blocked_end = _common.blocked_range(start, service)
-    _common.ensure_no_overlap(
-        provider=provider, blocked_start=blocked_start, blocked_end=blocked_end
-    )
+    if not overlap_checked:
+        _common.ensure_no_overlap(
+            provider=provider, blocked_start=blocked_start, blocked_end=blocked_end
+        )
     return Booking.objects.create(
         business=business,
-        reference=_common.new_reference(),
+        reference=reference or _common.new_reference(),
         source=source,
         booking_page=page,
         service=service,
@@ -391,6 +427,7 @@ def _insert(
         contact_name=contact.name,
         contact_phone=contact.phone,
         contact_timezone=contact.timezone,
+        language=contact.language or customer.language,
         start=start,
         end=end,
         blocked_start=blocked_start,

@@ -92,15 +92,18 @@ def booking_reschedule_in_transaction(
     )
     if new_start == booking.start and provider.pk == booking.provider_id:
         raise errors.InvalidInput(_("The booking is already at this time."), field="start")
-    provider = _common.lock_provider(provider.pk)
+    # The booking's own provider came with the locked booking; another was read by the face.
+    _common.hold_provider(provider)
     end, blocked_start, blocked_end = _common.blocked_range(new_start, booking.service)
-    _common.ensure_no_overlap(
-        provider=provider,
-        blocked_start=blocked_start,
-        blocked_end=blocked_end,
-        exclude_booking_id=booking.pk,
-    )
-    if not override_availability:
+    if override_availability:
+        _common.ensure_no_overlap(
+            provider=provider,
+            blocked_start=blocked_start,
+            blocked_end=blocked_end,
+            exclude_booking_id=booking.pk,
+        )
+    else:
+        # Under the provider's lock, this refuses an overlap too (see ensure_bookable).
         _common.ensure_bookable(
             provider=provider,
             service=booking.service,
@@ -109,6 +112,7 @@ def booking_reschedule_in_transaction(
             page=page,
             customer_rules=actor.is_customer,
             exclude_booking_id=booking.pk,
+            business=booking.business,
         )
     old = _common.snapshot(booking)
     before = _common.previous(booking)

@@ -6,6 +6,7 @@ the calendar and the times in place. The confirm is one POST to ``booking_create
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import secrets
@@ -15,7 +16,7 @@ from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
@@ -24,10 +25,12 @@ from slotwise.bookings import actions, idempotency, selectors, usecases
 from slotwise.bookings import availability_queries as loaders
 from slotwise.bookings.models import Booking, BookingPage, BookingToken
 from slotwise.catalog.models import Provider, Service
-from slotwise.core import errors, ratelimit, web
+from slotwise.core import errors, i18n, ratelimit, web
+from slotwise.site import language
 from slotwise.site import picker as picker_mod
 from slotwise.site.forms import DetailsForm
 from slotwise.site.views import common
+from slotwise.site.views import reviews as site_reviews
 
 ANY = "any"
 
@@ -43,6 +46,18 @@ class Choices:
     provider: Provider | None = None
     any_provider: bool = False
     start: datetime | None = None
+    #: The providers' availability versions, read with them (``loaders.offering``).
+    versions: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def chosen_versions(self) -> list[tuple[int, int]] | None:
+        """``(provider id, version)`` of whom the times are for, as read with the providers
+        (None before they are read): a cached answer then needs no query of its own."""
+        if not self.versions:
+            return None
+        if self.provider is not None:
+            return [(self.provider.pk, self.versions[self.provider.pk])]
+        return sorted(self.versions.items())
 
     @property
     def offers_any(self) -> bool:
@@ -79,7 +94,9 @@ def read_choices(page: BookingPage, data: QueryDict) -> Choices:
         choices.service = services[0]
     if choices.service is None:
         return choices
-    choices.providers = loaders.providers_for(service=choices.service, page=page)
+    offered = loaders.offering(choices.service, page)
+    choices.providers = [provider for provider, _version in offered]
+    choices.versions = {provider.pk: version for provider, version in offered}
     raw = data.get("provider", "")
     if len(choices.providers) == 1:
         choices.provider = choices.providers[0]
@@ -104,6 +121,7 @@ def _page_or_404(business_slug: str, page_slug: str) -> BookingPage:
 def book(request: HttpRequest, business_slug: str, page_slug: str) -> HttpResponse:
     """The booking page; GET walks through the steps, POST confirms the booking."""
     page = _page_or_404(business_slug, page_slug)
+    language.use_language(request, default=page.business.default_language)
     if request.method == "GET":
         # Every step may ask for a month of free times: counted per address (429 past it).
         looking = ratelimit.take("availability", ratelimit.client_key(request))
@@ -212,6 +230,8 @@ def _confirm(
                 email=data["email"],
                 phone=data["phone"],
                 timezone=zone.name,
+                # The language this page is read in: every message about the booking uses it.
+                language=i18n.active_tag(),
             ),
             now=now,
             notes=data["notes"],
@@ -291,8 +311,15 @@ def _url(
         "tz": "" if zone.guessed else zone.name,
     }
     params.update(overrides)
-    path = reverse("site:book", args=[page.business.slug, page.slug])
+    path = _page_path(get_script_prefix(), page.business.slug, page.slug)
     return common.with_query(path, params, anchor=anchor)
+
+
+@functools.lru_cache(maxsize=4096)
+def _page_path(_prefix: str, business_slug: str, page_slug: str) -> str:
+    """The booking page's path (the script prefix is part of the key): a day's times link to
+    it a dozen times, and resolving it each time cost more than the rest of a link."""
+    return reverse("site:book", args=[business_slug, page_slug])
 
 
 def _render(
@@ -307,6 +334,10 @@ def _render(
 ) -> HttpResponse:
     now = common.now()
     tz = zone.tz
+    # The versions read with the providers serve a GET. After a POST tried to book, another
+    # booking may have committed since they were read (that is why a time can be taken):
+    # the times shown then are read with fresh versions.
+    versions = choices.chosen_versions if request.method == "GET" else None
     context: dict[str, Any] = {
         "booking_key": (not new_key and _posted_key(request)) or secrets.token_urlsafe(24),
         "page": page,
@@ -319,6 +350,10 @@ def _render(
         "slot_taken": slot_taken,
         "step": choices.step,
         "page_changes": selectors.page_self_service_summary(page),
+        # A fragment htmx swaps in (the picker) shows no ratings: not read for it.
+        "reviews": None
+        if web.htmx_fragment(request)
+        else site_reviews.booking_page_reviews(request, page.business),
         "urls": {
             "change_service": _url(page, choices, zone, {"service": None, "provider": None}),
             "change_provider": _url(page, choices, zone, {"provider": None}),
@@ -339,6 +374,7 @@ def _render(
         if choices.step == "details" and start is not None:
             day = start.astimezone(tz).date()
             picker = picker_mod.picker_for(
+                versions=versions,
                 service=service,
                 page=page,
                 provider=choices.provider,
@@ -371,19 +407,51 @@ def _render(
                 page, choices, zone, {"day": day.isoformat()}, anchor="times"
             )
         else:
+            day_asked = web.parse_day(request.GET.get("day"))
+            times_only = day_asked is not None and _wants_times_only(request)
             picker = picker_mod.picker_for(
+                versions=versions,
                 service=service,
                 page=page,
                 provider=choices.provider,
                 tz=tz,
                 now=now,
                 month=web.parse_month(request.GET.get("month")),
-                day=web.parse_day(request.GET.get("day")),
+                day=day_asked,
                 selected_start=None,
                 url_for=lambda p: _url(
                     page, choices, zone, p, anchor="times" if "day" in p else ""
                 ),
+                times_only=times_only,
             )
+            if times_only:
+                if picker.day is not None:
+                    context["picker"] = picker
+                    return render(request, "site/_times.html", context)
+                # The day has no free time left since the calendar was drawn: draw it again,
+                # whole, in place of the one on the page.
+                picker = picker_mod.picker_for(
+                    versions=versions,
+                    service=service,
+                    page=page,
+                    provider=choices.provider,
+                    tz=tz,
+                    now=now,
+                    month=day_asked.replace(day=1) if day_asked else None,
+                    day=None,
+                    selected_start=None,
+                    url_for=lambda p: _url(
+                        page, choices, zone, p, anchor="times" if "day" in p else ""
+                    ),
+                )
+                context["picker"] = picker
+                context["notice"] = _("This day has no free times left. Please choose another.")
+                context["tz_hidden"] = {"service": service.pk, "provider": choices.provider_param}
+                response = render(request, "site/_picker.html", context)
+                response["HX-Retarget"] = "#picker"
+                response["HX-Reselect"] = "#picker"
+                response["HX-Reswap"] = "outerHTML"
+                return response
         context["picker"] = picker
         context["notice"] = notice
         context["tz_hidden"] = {
@@ -398,6 +466,12 @@ def _render(
     if web.htmx_fragment(request) and "picker" in context:
         return render(request, "site/_picker.html", context)
     return render(request, "site/book/page.html", context)
+
+
+def _wants_times_only(request: HttpRequest) -> bool:
+    """A day click from the calendar (htmx aiming at the times): answer that day's times only."""
+    details = getattr(request, "htmx", None)  # set by django-htmx's middleware
+    return web.htmx_fragment(request) and details is not None and details.target == "times"
 
 
 #: After a taken time: how many days of free times to offer, and how far to look for them.

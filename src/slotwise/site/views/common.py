@@ -12,14 +12,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import dateformat
 from django.utils.translation import gettext as _
 
 from slotwise.bookings import actions
 from slotwise.bookings.models import Booking
-from slotwise.core import clock, ratelimit, web
+from slotwise.core import clock, i18n, ratelimit, web
 from slotwise.core.models import known_zones
 from slotwise.notifications import render as email_render
+from slotwise.site import language
 
 
 def now() -> datetime:
@@ -97,11 +97,13 @@ def instant(value: datetime, tz: ZoneInfo) -> str:
 
 
 def clock_time(value: datetime, tz: ZoneInfo) -> str:
-    return dateformat.format(value.astimezone(tz), "H:i")
+    """'14:00', or '2:00 PM' for an en-US reader."""
+    return i18n.format_clock(value.astimezone(tz))
 
 
 def long_day(day: date) -> str:
-    return dateformat.format(day, "l, j F Y")
+    """'Tuesday, 4 June 2030' in the reader's language."""
+    return i18n.format_day(day)
 
 
 def start_param(value: datetime) -> str:
@@ -149,6 +151,10 @@ def token_view(purpose: str) -> Callable[[TokenView], TokenView]:
                 return too_many_attempts(request)
             if booking is None:
                 return link_invalid(request)
+            # The booking's own language unless the reader picks another in the switcher.
+            language.use_language(
+                request, known=booking.language, default=booking.business.default_language
+            )
             return view(request, booking, token, *args, **kwargs)
 
         return wrapper

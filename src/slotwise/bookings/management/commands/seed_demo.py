@@ -13,8 +13,9 @@ from django.core.management.base import BaseCommand
 
 from slotwise.bookings import actions
 from slotwise.bookings.actor import Actor
-from slotwise.bookings.models import Booking, BookingPage
+from slotwise.bookings.models import Booking, BookingPage, Rating
 from slotwise.bookings.policy import SelfServicePolicy
+from slotwise.calendars import feeds
 from slotwise.catalog.models import Customer, Provider, Service, TimeOff, WorkingHours
 from slotwise.core import errors
 from slotwise.core.clock import utcnow
@@ -26,6 +27,8 @@ from slotwise.core.services import business_create
 from slotwise.notifications.models import Message, ReminderRule
 
 SLUG = "demo-salon"
+#: The demo's booking page (the front page links to it when the demo is there).
+PAGE_SLUG = "online"
 OWNER_EMAIL = "owner@demo-salon.example"
 OWNER_PASSWORD = "demo-owner-pass"  # demo only; printed on start
 STAFF_EMAIL = "desk@demo-salon.example"
@@ -48,9 +51,15 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         business = Business.objects.filter(slug=SLUG).first()
+        feed_line = "  calendar feed: made on the first run; make a new one in the backoffice"
         if business is None:
             business = self._create()
             self.stdout.write(self.style.SUCCESS("Demo data created."))
+            # A provider's secret calendar feed (docs/calendars.md); its address is shown once.
+            provider = business.providers.order_by("pk").first()
+            if provider is not None:
+                feed = feeds.feed_create(business=business, provider_id=provider.pk, now=utcnow())
+                feed_line = f"  calendar feed: {feed.url} ({provider.name})"
         self.stdout.write(
             "\n".join(
                 [
@@ -61,6 +70,7 @@ class Command(BaseCommand):
                     f"  staff login:   {STAFF_EMAIL} / {STAFF_PASSWORD}",
                     f"  booking page:  {settings.SITE_URL}/book/{SLUG}/online/",
                     f"  API docs:      {settings.SITE_URL}/api/v1/docs",
+                    feed_line,
                     "",
                 ]
             )
@@ -125,7 +135,7 @@ class Command(BaseCommand):
             providers.append(p)
         page = BookingPage.objects.create(
             business=business,
-            slug="online",
+            slug=PAGE_SLUG,
             title="Book an appointment",
             # What customers may change online is said from the page's settings, not here.
             intro="Pick a service and a time that suits you.",
@@ -216,6 +226,14 @@ class Command(BaseCommand):
                         else actions.booking_complete
                     )
                     closer(booking_id=booking.pk, actor=staff, now=booking.end)
+                    if closer is actions.booking_complete and rng.random() < 0.75:
+                        stars, comment = rng.choice(DEMO_RATINGS)
+                        actions.booking_rate(
+                            booking_id=booking.pk,
+                            stars=stars,
+                            comment=comment,
+                            now=booking.end + timedelta(hours=3),
+                        )
                 elif (
                     not past
                     and rng.random() < 0.15
@@ -228,6 +246,7 @@ class Command(BaseCommand):
                         now=now,
                         reason="Plans changed",
                     )
+        self._replies(business, now)
         # Demo data should not flood a real mailbox: nothing queued while seeding is sent.
         Message.objects.filter(business=business).exclude(kind=Message.Kind.REMINDER).update(
             status=Message.Status.CANCELLED, last_error="demo data"
@@ -235,6 +254,33 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{created} demo bookings, {Booking.objects.filter(business=business).count()} in all."
         )
+
+    def _replies(self, business: Business, now: datetime) -> None:
+        """The demo shows its ratings, with the business's reply to the lowest one."""
+        actions.reviews_settings_update(business=business, show_on_pages=True)
+        lowest = Rating.objects.filter(business=business).exclude(comment="").order_by("stars")
+        if lowest.exists():
+            actions.rating_reply(
+                business=business,
+                rating_id=lowest[0].pk,
+                text="Thank you for telling us. We have talked it through as a team; "
+                "please ask for Anna next time, the first coffee is on us.",
+                actor=Actor.api("demo data"),
+                now=now,
+            )
+
+
+#: Stars and comments of the demo's ratings (some without a comment, as in life).
+DEMO_RATINGS = [
+    (5, "Lovely cut, and Anna listened to exactly what I wanted."),
+    (5, ""),
+    (4, "Great result. I waited ten minutes past my time, though."),
+    (5, "Friendly, quick and the colour came out perfect."),
+    (3, "Fine, but it felt rushed at the end."),
+    (4, ""),
+    (5, "Best beard trim in the neighbourhood."),
+    (2, "The colour was lighter than we agreed."),
+]
 
 
 def _details(customer: Customer) -> actions.CustomerDetails:

@@ -16,6 +16,8 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.db import DatabaseError, close_old_connections, connections
 
+from slotwise.core import periodic
+from slotwise.core.clock import utcnow
 from slotwise.notifications import worker
 
 log = logging.getLogger("slotwise.worker")
@@ -40,10 +42,11 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--lane",
-            choices=("all", "email", "webhooks"),
+            choices=("all", "email", "webhooks", "periodic"),
             default="all",
-            help="What to deliver: emails and reminders, webhooks, or both (the default; "
-            "webhooks then run in threads of their own beside the email loop).",
+            help="What to deliver: emails and reminders, webhooks, the periodic jobs other "
+            "apps register (calendar sync), or all (the default; webhooks and periodic jobs "
+            "then run in threads of their own beside the email loop).",
         )
         parser.add_argument(
             "--webhook-threads",
@@ -89,6 +92,17 @@ class Command(BaseCommand):
                 )
                 thread.start()
                 threads.append(thread)
+        if lane in ("all", "periodic"):
+            # Periodic jobs (calendar sync) talk to outside servers: a thread of their own,
+            # so a slow calendar never delays an email.
+            thread = threading.Thread(
+                target=self.run_periodic,
+                kwargs={"worker_id": f"{worker_id}/periodic", "stop": stop, "options": options},
+                name="periodic",
+                daemon=True,
+            )
+            thread.start()
+            threads.append(thread)
         if lane in ("all", "email"):
             self.deliver_lane(
                 lane="email",
@@ -102,6 +116,25 @@ class Command(BaseCommand):
             while thread.is_alive():
                 thread.join(0.2)
         self.stdout.write(f"worker {worker_id} stopped")
+
+    def run_periodic(
+        self, *, worker_id: str, stop: threading.Event, options: dict[str, Any]
+    ) -> None:
+        """Run the registered periodic jobs when due until ``stop`` (with --once: once each)."""
+        try:
+            while not stop.is_set():
+                close_old_connections()
+                try:
+                    periodic.run_due(now=utcnow(), worker_id=worker_id, force=options["once"])
+                except DatabaseError:
+                    log.exception("worker %s: database error in a periodic job", worker_id)
+                    connections.close_all()
+                if options["once"]:
+                    break
+                stop.wait(min(max(options["poll"], 1.0) * 5, 5.0))
+        finally:
+            if threading.current_thread() is not threading.main_thread():
+                connections.close_all()
 
     def deliver_lane(
         self,

@@ -1,0 +1,1 @@
+"""A provider's own calendars: CalDAV and ICS connections, and the busy times read from them."""

@@ -1,0 +1,147 @@
+"""The branding checks without a database: WCAG contrast, the suggested shade, the page
+palette, and what an uploaded image must be (docs/guide.md, "Branding")."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
+
+from slotwise.core import branding
+from tests.support.images import SVG, image_bytes, large_upload, upload
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "expected"),
+    [
+        ("#000000", "#ffffff", 21.0),
+        ("#ffffff", "#ffffff", 1.0),
+        # Published WCAG examples: #767676 is the lightest grey passing 4.5:1 on white.
+        ("#767676", "#ffffff", 4.54),
+        ("#777777", "#ffffff", 4.48),
+        ("#2451c7", "#ffffff", 6.83),
+    ],
+)
+def test_contrast_ratio_follows_wcag(first: str, second: str, expected: float) -> None:
+    assert branding.contrast_ratio(first, second) == pytest.approx(expected, abs=0.02)
+    assert branding.contrast_ratio(second, first) == branding.contrast_ratio(first, second)
+
+
+def test_ratio_is_rounded_down_so_a_failing_colour_never_reads_as_passing() -> None:
+    assert branding.ratio_words(4.4999) == "4.49:1"
+    assert branding.ratio_words(21.0) == "21.00:1"
+
+
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [("#0B6E4F", "#0b6e4f"), ("0b6e4f", "#0b6e4f"), ("#a1b", "#aa11bb"), (" #123456 ", "#123456")],
+)
+def test_hex_codes_are_normalised(given: str, stored: str) -> None:
+    assert branding.normalise_hex(given) == stored
+
+
+@pytest.mark.parametrize(
+    "given", ["", "red", "#12345", "#1234567", "#ggg000", "#123456;}body{x:y", "url(x)"]
+)
+def test_anything_but_a_hex_code_is_refused(given: str) -> None:
+    assert branding.normalise_hex(given) is None
+    with pytest.raises(ValidationError) as refused:
+        branding.validate_accent(given)
+    assert refused.value.code == "accent_not_hex"
+
+
+def test_a_light_colour_is_refused_with_its_ratio_and_a_darker_shade_that_passes() -> None:
+    with pytest.raises(ValidationError) as refused:
+        branding.validate_accent("#ffcc00")
+    message = refused.value.messages[0]
+    assert refused.value.code == "accent_low_contrast"
+    assert "1.51:1" in message and "4.5:1" in message
+    suggestion = branding.darker_shade("#ffcc00")
+    assert suggestion in message
+    assert branding.contrast_ratio(suggestion, "#ffffff") >= 4.5
+    assert branding.validate_accent(suggestion) == suggestion
+
+
+def test_a_colour_just_below_the_line_is_refused_and_one_just_above_accepted() -> None:
+    with pytest.raises(ValidationError, match=r"4\.47:1"):
+        branding.validate_accent("#777777")
+    assert branding.validate_accent("#767676") == "#767676"
+
+
+def test_the_darker_shade_keeps_a_passing_colour_as_it_is() -> None:
+    assert branding.darker_shade("#2451c7") == "#2451c7"
+
+
+def test_the_palette_of_the_default_blue_is_close_to_site_css() -> None:
+    colours = branding.palette(branding.DEFAULT_ACCENT)
+    assert colours.accent_soft == "#e9eef9"  # site.css: #e8eefc
+    assert colours.accent_line == "#9fb2e6"  # site.css: #9fb3e6
+    css = colours.css()
+    assert css.startswith(":root {") and "--accent: #2451c7;" in css and "--focus:" in css
+
+
+@pytest.mark.parametrize("accent", ["#0b6e4f", "#767676", "#8a1538", "#000000", "#5b21b6"])
+def test_text_in_the_dark_shade_stays_readable_on_the_soft_tint(accent: str) -> None:
+    colours = branding.palette(accent)
+    assert branding.contrast_ratio(colours.accent_dark, colours.accent_soft) >= 4.5
+
+
+@pytest.mark.parametrize(("kind", "ext"), [("PNG", "png"), ("JPEG", "jpg"), ("WEBP", "webp")])
+def test_png_jpeg_and_webp_are_accepted(kind: str, ext: str) -> None:
+    assert branding.image_check(upload(f"x.{ext}", kind)) == ext
+
+
+def test_an_image_over_2_mb_is_refused_with_its_size() -> None:
+    with pytest.raises(ValidationError) as refused:
+        branding.image_check(large_upload(megabytes=2.5))
+    assert refused.value.code == "image_too_large"
+    assert "2.5 MB" in refused.value.messages[0] and "2.0 MB" in refused.value.messages[0]
+
+
+def test_sizes_are_written_the_readers_way() -> None:
+    with translation.override("fr"), pytest.raises(ValidationError) as refused:
+        branding.image_check(large_upload(megabytes=2.5))
+    assert "2,5\u202fMo" in refused.value.messages[0] and "2,0\u202fMo" in refused.value.messages[0]
+
+
+def test_svg_is_refused_even_named_png() -> None:
+    for name in ("logo.svg", "logo.png"):
+        with pytest.raises(ValidationError) as refused:
+            branding.image_check(SimpleUploadedFile(name, SVG, content_type="image/png"))
+        assert refused.value.code == "image_svg"
+
+
+def test_other_image_types_are_refused_by_their_bytes_not_their_name() -> None:
+    with pytest.raises(ValidationError) as refused:
+        branding.image_check(SimpleUploadedFile("logo.png", image_bytes("GIF")))
+    assert refused.value.code == "image_type"
+    assert "GIF" in refused.value.messages[0]
+
+
+def test_a_file_that_is_no_image_is_refused() -> None:
+    with pytest.raises(ValidationError) as refused:
+        branding.image_check(SimpleUploadedFile("logo.png", b"\x89PNG\r\n\x1a\n not really"))
+    assert refused.value.code == "image_unreadable"
+
+
+def test_a_huge_bitmap_in_a_small_file_is_refused() -> None:
+    with pytest.raises(ValidationError) as refused:
+        branding.image_check(upload(size=(7000, 10)))
+    assert refused.value.code == "image_dimensions"
+
+
+def test_the_check_leaves_the_file_at_its_start_for_saving() -> None:
+    data = image_bytes()
+    stream = SimpleUploadedFile("a.png", data)
+    branding.image_check(stream)
+    assert stream.read() == data
+
+
+def test_stored_names_are_random_and_keep_only_image_extensions() -> None:
+    first = branding.business_image_path(None, "logo.png")
+    second = branding.business_image_path(None, "logo.png")
+    assert first != second and first.startswith("branding/") and first.endswith(".png")
+    assert branding.catalog_photo_path(None, "../../etc/passwd.html").endswith(".bin")
+    assert branding.catalog_photo_path(None, "x.webp").startswith("photos/")
+    assert len(first.split("/")[1].split(".")[0]) == 32
