@@ -21,6 +21,11 @@ CHROMIUM = os.environ.get("SLOTWISE_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
+# SLOTWISE_BROWSER_SLOW_NETWORK=1 gives every page a slow network (100 ms latency, 30 kB/s),
+# so a page arrives well after its navigation has started. A test that reads the page it is
+# leaving instead of the one it asked for then fails every time, not once in a hundred runs
+# (docs/testing.md).
+SLOW_NETWORK = os.environ.get("SLOTWISE_BROWSER_SLOW_NETWORK", "") not in ("", "0")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -49,6 +54,24 @@ def browser() -> Iterator[Any]:
         chromium.close()
 
 
+def _page(context: Any) -> Any:
+    page = context.new_page()
+    page.set_default_timeout(30_000 if SLOW_NETWORK else 10_000)
+    if SLOW_NETWORK:
+        network = context.new_cdp_session(page)
+        network.send("Network.enable")
+        network.send(
+            "Network.emulateNetworkConditions",
+            {
+                "offline": False,
+                "latency": 100,
+                "downloadThroughput": 30_000,
+                "uploadThroughput": -1,
+            },
+        )
+    return page
+
+
 @pytest.fixture
 def phone_page(browser: Any) -> Iterator[Any]:
     # An English browser (British formats) unless a test asks for another language: the
@@ -56,9 +79,7 @@ def phone_page(browser: Any) -> Iterator[Any]:
     context = browser.new_context(
         viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True, locale="en"
     )
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
+    yield _page(context)
     context.close()
 
 
@@ -73,18 +94,14 @@ def french_phone_page(browser: Any) -> Iterator[Any]:
         locale="fr-FR",
         timezone_id="Europe/Paris",
     )
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
+    yield _page(context)
     context.close()
 
 
 @pytest.fixture
 def desktop_page(browser: Any) -> Iterator[Any]:
     context = browser.new_context(viewport=DESKTOP, locale="en")
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
+    yield _page(context)
     context.close()
 
 
@@ -94,6 +111,16 @@ def screenshot(page: Any, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def follow(page: Any, target: Any) -> None:
+    """Click a link or a form's submit button and wait until the page it leads to has loaded.
+
+    Playwright's click returns once the navigation has started; a read straight after it can
+    see the page being left (a form that answers with its own errors keeps the same URL, so
+    waiting for a URL is not enough)."""
+    with page.expect_navigation(wait_until="load"):
+        target.click()
 
 
 _AXE_SOURCE: str | None = None

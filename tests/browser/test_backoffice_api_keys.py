@@ -6,7 +6,7 @@ import pytest
 
 from slotwise.api.models import ApiKey
 from tests.browser._backoffice import sign_in, world_with_history
-from tests.browser.conftest import assert_accessible, screenshot
+from tests.browser.conftest import assert_accessible, follow, screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -25,10 +25,10 @@ def test_create_and_revoke_api_key(live_server, desktop_page, phone_page):
     screenshot(page, "backoffice-settings-api-keys-desktop")
     page.reload()
     assert page.get_by_label("New API key").count() == 0  # shown once only
-    page.get_by_role("link", name="Revoke key Website widget").click()
+    follow(page, page.get_by_role("link", name="Revoke key Website widget"))
     # A confirmation page first: revoking cannot be undone.
     assert "This cannot be undone." in page.locator("main").inner_text()
-    page.get_by_role("button", name="Revoke key").click()
+    follow(page, page.get_by_role("button", name="Revoke key"))
     assert page.get_by_text("Revoked", exact=True).is_visible()
     assert ApiKey.objects.get().revoked_at is not None
 

@@ -21,7 +21,7 @@ from tests.browser._backoffice import (
     sign_in,
     world_with_history,
 )
-from tests.browser.conftest import assert_accessible, screenshot
+from tests.browser.conftest import assert_accessible, follow, screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -52,7 +52,7 @@ def test_staff_reschedule_and_cancel(live_server, desktop_page, phone_page):
     choose_slot(page, "14:00")
     assert_accessible(page)
     screenshot(page, "backoffice-reschedule-desktop")
-    page.get_by_role("button", name="Move booking").click()
+    follow(page, page.get_by_role("button", name="Move booking"))
     page.get_by_text("moved to the new time").wait_for()
     booking.refresh_from_db()
     assert booking.start == start.replace(hour=14)
@@ -68,7 +68,7 @@ def test_staff_reschedule_and_cancel(live_server, desktop_page, phone_page):
     page.get_by_label("Notify the customer by email").uncheck()
     assert_accessible(page)
     screenshot(page, "backoffice-cancel-phone")
-    page.get_by_role("button", name="Cancel booking").click()
+    follow(page, page.get_by_role("button", name="Cancel booking"))
     page.get_by_text("The booking was cancelled.").wait_for()
     booking.refresh_from_db()
     assert booking.status == Booking.Status.CANCELLED

@@ -10,7 +10,7 @@ from django.core import mail
 
 from slotwise.core.models import Membership
 from tests.browser._backoffice import sign_in, world_with_history
-from tests.browser.conftest import assert_accessible, screenshot
+from tests.browser.conftest import assert_accessible, follow, screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -24,7 +24,7 @@ def test_invite_accept_and_sign_in(live_server, desktop_page, phone_page):
     page.goto(live_server.url + "/backoffice/settings/team/")
     page.get_by_label("Email", exact=True).fill("robin@example.test")
     page.get_by_label("Role", exact=True).select_option("admin")
-    page.get_by_role("button", name="Send invitation").click()
+    follow(page, page.get_by_role("button", name="Send invitation"))
     assert page.get_by_text("Invitation sent to robin@example.test.").is_visible()
     assert page.get_by_text("Link works until").is_visible()
     assert "password is" not in page.content()
@@ -41,7 +41,7 @@ def test_invite_accept_and_sign_in(live_server, desktop_page, phone_page):
     invitee.get_by_label("Your name").fill("Robin Vale")
     invitee.get_by_label("Choose a password").fill("1")
     invitee.get_by_label("Password again").fill("1")
-    invitee.get_by_role("button", name="Create my account and join").click()
+    follow(invitee, invitee.get_by_role("button", name="Create my account and join"))
     assert invitee.get_by_text("too short").first.is_visible()
     screenshot(invitee, "backoffice-invitation-weak-password-phone")
     invitee.get_by_label("Choose a password").fill(NEW_PASSWORD)
@@ -71,7 +71,7 @@ def test_invite_accept_and_sign_in(live_server, desktop_page, phone_page):
     screenshot(invitee, "backoffice-password-change-phone")
 
     # The change-password page, from the header.
-    page.get_by_role("link", name="Password").click()
+    follow(page, page.get_by_role("link", name="Password"))
     assert page.get_by_role("heading", name="Change your password").is_visible()
     assert_accessible(page)
     screenshot(page, "backoffice-password-change-desktop")
@@ -81,10 +81,10 @@ def test_forgot_password_pages(live_server, desktop_page):
     world_with_history()
     page = desktop_page
     page.goto(live_server.url + "/backoffice/login/")
-    page.get_by_role("link", name="Forgot password?").click()
+    follow(page, page.get_by_role("link", name="Forgot password?"))
     assert_accessible(page)
     page.get_by_label("Email").fill("owner@acme.test")
-    page.get_by_role("button", name="Send the link").click()
+    follow(page, page.get_by_role("button", name="Send the link"))
     assert page.get_by_role("heading", name="Check your email").is_visible()
     from slotwise.backoffice.views.auth import reset_mails_wait
 

@@ -11,7 +11,7 @@ from slotwise.core.clock import utcnow
 from slotwise.notifications.models import Message
 from slotwise.notifications.render import build_email
 from tests.browser._backoffice import next_monday_10, sign_in, world_with_history
-from tests.browser.conftest import assert_accessible, screenshot
+from tests.browser.conftest import assert_accessible, follow, screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -45,7 +45,7 @@ def test_booking_page_settings_apply_to_new_bookings_only(live_server, desktop_p
     page.get_by_role("link", name="Booking pages").first.click()
     assert_accessible(page)
     screenshot(page, "backoffice-settings-pages-desktop")
-    page.get_by_role("link", name=world.page.title).click()
+    follow(page, page.get_by_role("link", name=world.page.title))
     assert page.get_by_text("Changes apply to bookings made from now on.").is_visible()
     page.get_by_label("Customers may reschedule online").uncheck()
     page.get_by_label("Latest change time").select_option(label="2 hours before")

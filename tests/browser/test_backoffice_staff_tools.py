@@ -13,7 +13,7 @@ from slotwise.catalog.models import WorkingHours
 from slotwise.core.clock import utcnow
 from tests import factories
 from tests.browser._backoffice import next_monday_10, sign_in, world_with_history
-from tests.browser.conftest import assert_accessible, screenshot
+from tests.browser.conftest import assert_accessible, follow, screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -90,7 +90,7 @@ def test_staff_tools_on_laptop_and_phone(live_server, desktop_page, phone_page, 
     page.goto(f"{live_server.url}/backoffice/bookings/{first.reference}/")
     _no_sideways_scroll(page)
     page.get_by_label("Notes").fill("Prefers the window seat")
-    page.get_by_role("button", name="Save notes").click()
+    follow(page, page.get_by_role("button", name="Save notes"))
     assert "Notes saved." in page.locator(".flash-list").inner_text()
     assert "Notes edited" in page.locator(".timeline").inner_text()
 
@@ -100,7 +100,7 @@ def test_staff_tools_on_laptop_and_phone(live_server, desktop_page, phone_page, 
     _no_sideways_scroll(page)
     monday = page.locator("#day-0")
     while monday.locator(".week-range").count() < 2:
-        monday.get_by_role("button", name="Add").click()
+        follow(page, monday.get_by_role("button", name="Add"))
         monday = page.locator("#day-0")
     monday.get_by_label("Monday, range 1, from").fill("09:00")
     monday.get_by_label("Monday, range 1, until").fill("12:30")
@@ -108,7 +108,7 @@ def test_staff_tools_on_laptop_and_phone(live_server, desktop_page, phone_page, 
     monday.get_by_label("Monday, range 2, until").fill("18:00")
     page.get_by_role("button", name="Copy Monday to Tuesday–Friday").click()
     assert page.get_by_label("Friday, range 2, until").input_value() == "18:00"
-    page.get_by_role("button", name="Save working hours").last.click()
+    follow(page, page.get_by_role("button", name="Save working hours").last)
     assert "Working hours saved." in page.locator(".flash-list").inner_text()
     screenshot(page, f"staff-working-hours-{viewport}")
     for day in range(5):
@@ -120,7 +120,7 @@ def test_staff_tools_on_laptop_and_phone(live_server, desktop_page, phone_page, 
 
     # A bad range is named on its day, and nothing is saved.
     page.get_by_label("Tuesday, range 1, until").fill("08:00")
-    page.get_by_role("button", name="Save working hours").last.click()
+    follow(page, page.get_by_role("button", name="Save working hours").last)
     assert "the end must be after the start" in page.locator("#day-1").inner_text()
     assert_accessible(page)
 

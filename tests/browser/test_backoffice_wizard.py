@@ -14,7 +14,7 @@ from tests.browser._backoffice import (
     sign_in,
     world_with_history,
 )
-from tests.browser.conftest import assert_accessible, screenshot
+from tests.browser.conftest import assert_accessible, follow, screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -57,7 +57,7 @@ def test_wizard_self_service_on_desktop(live_server, desktop_page):
     page.get_by_label("Latest change time").select_option("1440")
     assert_accessible(page)
     screenshot(page, "backoffice-wizard-desktop-5-selfservice")
-    page.get_by_role("button", name="Continue").click()
+    follow(page, page.get_by_role("button", name="Continue"))
     # 6. review
     summary = page.locator("#review-selfservice").inner_text()
     assert "may cancel online (not reschedule)" in summary
@@ -90,7 +90,7 @@ def test_wizard_self_service_off_phone(live_server, phone_page):
     _walk_wizard(page, base, world, shots="backoffice-wizard-phone")
     page.get_by_label("No", exact=True).check()
     screenshot(page, "backoffice-wizard-phone-5-selfservice")
-    page.get_by_role("button", name="Continue").click()
+    follow(page, page.get_by_role("button", name="Continue"))
     assert "Off" in page.locator("#review-selfservice").inner_text()
     assert_accessible(page)
     screenshot(page, "backoffice-wizard-phone-6-review")

@@ -12,7 +12,7 @@ from slotwise.bookings import actions
 from slotwise.bookings.actor import Actor
 from slotwise.core.models import Membership
 from tests import factories
-from tests.browser.conftest import assert_accessible, screenshot
+from tests.browser.conftest import assert_accessible, follow, screenshot
 from tests.conftest import build_world
 from tests.support.limits import forget_limits
 
@@ -80,7 +80,7 @@ def test_booking_page_shows_the_ratings_summary(live_server, phone_page, desktop
 
     # "Read all 4 reviews" leads to the public reviews page.
     page = desktop_page
-    page.get_by_role("link", name="Read all 4 reviews").click()
+    follow(page, page.get_by_role("link", name="Read all 4 reviews"))
     page.get_by_role("heading", name="Reviews of Acme Studio").wait_for()
     assert page.locator("article.review").count() == 4
     assert page.get_by_role("img", name="4.0 out of 5 from 4 ratings").first.is_visible()

@@ -11,7 +11,7 @@ from slotwise.bookings.models import Booking
 from slotwise.core.clock import utcnow
 from slotwise.notifications.models import Message
 from slotwise.notifications.render import build_email
-from tests.browser.conftest import assert_accessible, screenshot
+from tests.browser.conftest import assert_accessible, follow, screenshot
 from tests.conftest import build_world
 from tests.i18n.untranslated import english_left, visible_text
 from tests.support.limits import forget_limits
@@ -71,11 +71,11 @@ def test_french_browser_books_manages_and_cancels(live_server, french_phone_page
     assert english_left(visible_text(email.body), "fr") == []
     screenshot(page, "customer-french-confirmed-phone")
 
-    page.get_by_role("link", name="Annuler la réservation").click()
+    follow(page, page.get_by_role("link", name="Annuler la réservation"))
     page.get_by_role("heading", name="Annuler cette réservation ?").wait_for()
     _french(page)
     assert_accessible(page)
-    page.get_by_role("button", name="Oui, annuler la réservation").click()
+    follow(page, page.get_by_role("button", name="Oui, annuler la réservation"))
     page.get_by_text("Votre réservation est annulée").first.wait_for()
     text = _french(page)
     assert "Europe/Paris" in text
@@ -84,7 +84,7 @@ def test_french_browser_books_manages_and_cancels(live_server, french_phone_page
     screenshot(page, "customer-french-cancelled-phone")
 
     # The switcher: the same page in German, and the choice stays for the next page.
-    page.get_by_role("link", name="Deutsch").click()
+    follow(page, page.get_by_role("link", name="Deutsch"))
     page.wait_for_url(re.compile(r"lang=de"))
     page.get_by_text("Storniert", exact=True).first.wait_for()
     assert page.locator("html").get_attribute("lang") == "de"

@@ -24,7 +24,7 @@ from slotwise.notifications.models import Message
 from slotwise.notifications.render import build_email
 from slotwise.site.views.common import start_param
 from tests.browser._backoffice import choose_slot, show_week, sign_in, world_with_history
-from tests.browser.conftest import assert_accessible, screenshot
+from tests.browser.conftest import assert_accessible, follow, screenshot
 from tests.conftest import build_world
 from tests.support.limits import forget_limits
 
@@ -157,7 +157,7 @@ def test_item3_the_wizard_dates_its_choices_and_refuses_a_passed_one(live_server
     assert_accessible(page)
     screenshot(page, "promise-3-wizard-passed-phone")
     page.get_by_label("Latest change time").select_option("2880")
-    page.get_by_role("button", name="Continue").click()
+    follow(page, page.get_by_role("button", name="Continue"))
     review = page.locator("#review-selfservice").inner_text()
     assert "Friday, 29 November 2030, 10:00 (Europe/Berlin, CET)" in review
     assert_accessible(page)

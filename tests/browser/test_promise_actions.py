@@ -14,7 +14,7 @@ from slotwise.core.clock import utcnow
 from slotwise.notifications.models import Message
 from tests import factories
 from tests.browser._backoffice import sign_in
-from tests.browser.conftest import assert_accessible, screenshot
+from tests.browser.conftest import assert_accessible, follow, screenshot
 from tests.conftest import build_world
 from tests.support.limits import forget_limits
 
@@ -166,13 +166,13 @@ def test_close_a_booking_with_confirmation_and_undo(live_server, phone_page, sho
     assert page.get_by_role("link", name="Mark completed").count() == 0
 
     page.goto(f"{base}/backoffice/bookings/{booking.reference}/")
-    page.get_by_role("link", name="Mark completed").click()
+    follow(page, page.get_by_role("link", name="Mark completed"))
     page.get_by_role("heading", name="Mark as completed").wait_for()
     booking.refresh_from_db()
     assert booking.status == Booking.Status.CONFIRMED  # the link only asks
     assert_accessible(page)
     screenshot(page, "promise-close-confirm-phone")
-    page.get_by_role("button", name="Mark completed").click()
+    follow(page, page.get_by_role("button", name="Mark completed"))
     page.get_by_text("You can undo this for 10 minutes").first.wait_for()
     booking.refresh_from_db()
     assert booking.status == Booking.Status.COMPLETED
@@ -181,7 +181,7 @@ def test_close_a_booking_with_confirmation_and_undo(live_server, phone_page, sho
     assert "is asked for a rating at" in page.content()
     screenshot(page, "promise-close-undo-phone")
 
-    page.get_by_role("button", name="Undo “completed”").click()
+    follow(page, page.get_by_role("button", name="Undo “completed”"))
     page.get_by_text("Undone: the booking is confirmed again.").wait_for()
     booking.refresh_from_db()
     rating.refresh_from_db()

@@ -15,7 +15,7 @@ from slotwise.catalog.models import TimeOff
 from slotwise.core.clock import utcnow
 from tests import factories
 from tests.browser._backoffice import next_monday_10, show_week, sign_in, world_with_history
-from tests.browser.conftest import assert_accessible, screenshot
+from tests.browser.conftest import assert_accessible, follow, screenshot
 from tests.conftest import World
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -168,7 +168,7 @@ def test_click_an_empty_time_books_it_in_at_most_six_clicks(live_server, request
     def click(target: Any) -> None:
         nonlocal clicks
         clicks += 1
-        target.click()
+        follow(page, target)
 
     x, y = _slot_point(page, booking, "Blake", 3 * 60)  # Blake at 13:00
     clicks += 1
