@@ -11,7 +11,14 @@ from django.test import Client
 from django.urls import reverse
 
 from slotwise.core.models import Business
-from tests.support.images import SVG, image_bytes, large_upload, upload
+from tests.support.images import (
+    PRIVATE,
+    SVG,
+    image_bytes,
+    large_upload,
+    photo_with_metadata,
+    upload,
+)
 
 URL = reverse("backoffice:settings_branding")
 
@@ -217,6 +224,28 @@ def test_a_provider_photo_is_uploaded_replaced_and_removed(
         owner_client.post(url, {"remove_photo": "on"})
     assert not type(world.alex).objects.get(pk=world.alex.pk).photo
     assert not stored(second).exists()
+
+
+def test_uploaded_photos_and_logos_are_stored_without_their_metadata(owner_client, world) -> None:
+    """A phone photo's EXIF (where it was taken, the camera) never reaches a public page."""
+    from PIL import Image
+
+    url = reverse("backoffice:settings_provider_photo", args=[world.alex.pk])
+    photo = SimpleUploadedFile("me.jpg", photo_with_metadata("JPEG"), content_type="image/jpeg")
+    assert owner_client.post(url, {"photo": photo}).status_code == 302
+    post(
+        owner_client,
+        logo=SimpleUploadedFile("logo.png", photo_with_metadata("PNG"), content_type="image/png"),
+    )
+    names = [
+        type(world.alex).objects.get(pk=world.alex.pk).photo.name,
+        Business.objects.get(pk=world.business.pk).logo.name,
+    ]
+    for name in names:
+        data = stored(name).read_bytes()
+        assert PRIVATE.encode() not in data, name
+        with Image.open(stored(name)) as image:
+            assert not image.getexif() and image.size == (100, 200), name  # turned upright
 
 
 def test_a_service_photo_is_checked_like_the_logo(owner_client, world) -> None:

@@ -3,13 +3,22 @@ palette, and what an uploaded image must be (docs/guide.md, "Branding")."""
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import translation
 
 from slotwise.core import branding
-from tests.support.images import SVG, image_bytes, large_upload, upload
+from tests.support.images import (
+    PRIVATE,
+    SVG,
+    image_bytes,
+    large_upload,
+    photo_with_metadata,
+    upload,
+)
 
 
 @pytest.mark.parametrize(
@@ -145,3 +154,58 @@ def test_stored_names_are_random_and_keep_only_image_extensions() -> None:
     assert branding.catalog_photo_path(None, "../../etc/passwd.html").endswith(".bin")
     assert branding.catalog_photo_path(None, "x.webp").startswith("photos/")
     assert len(first.split("/")[1].split(".")[0]) == 32
+
+
+# --- what is stored of an upload ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("kind", "ext"), [("JPEG", "jpg"), ("PNG", "png"), ("WEBP", "webp")])
+def test_stored_images_keep_no_metadata_and_stand_upright(kind: str, ext: str) -> None:
+    from PIL import Image
+
+    sent = photo_with_metadata(kind)
+    assert PRIVATE.encode() in sent  # the metadata is there to be removed
+    with Image.open(io.BytesIO(sent)) as before:
+        assert before.getexif().get(0x0112) == 6 and before.size == (200, 100)
+
+    upload_ = SimpleUploadedFile(f"p.{ext}", sent)
+    assert branding.image_check(upload_) == ext
+    stored = branding.without_metadata(upload_, ext)
+
+    assert PRIVATE.encode() not in stored and b"Exif" not in stored
+    with Image.open(io.BytesIO(stored)) as after:
+        assert after.format == kind
+        assert not after.getexif()
+        assert not {"exif", "xmp", "XML:com.adobe.xmp", "Comment"} & set(after.info)
+        assert after.info.get("icc_profile")  # the colour profile stays
+        # Orientation 6 applied: the 200 × 100 photo is now 100 × 200, and its left
+        # (red) half is on top.
+        assert after.size == (100, 200)
+        top, bottom = after.convert("RGB").getpixel((50, 10)), after.getpixel((50, 190))
+        assert top[0] > 150 and top[1] < 120, top
+        assert bottom[0] < 60 and bottom[1] > 80, bottom
+    assert upload_.tell() == 0
+
+
+def test_an_upright_jpeg_keeps_its_own_quality() -> None:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 64), "#123456").save(buffer, format="JPEG", quality=35)
+    sent = buffer.getvalue()
+    stored = branding.without_metadata(SimpleUploadedFile("p.jpg", sent), "jpg")
+    with Image.open(io.BytesIO(sent)) as before, Image.open(io.BytesIO(stored)) as after:
+        assert after.quantization == before.quantization  # not raised to 90: no bigger file
+
+
+def test_an_animated_image_keeps_its_frames() -> None:
+    from PIL import Image
+
+    frames = [Image.new("RGB", (20, 20), colour) for colour in ("red", "green", "blue")]
+    buffer = io.BytesIO()
+    frames[0].save(
+        buffer, format="WEBP", save_all=True, append_images=frames[1:], duration=200, loop=0
+    )
+    stored = branding.without_metadata(SimpleUploadedFile("a.webp", buffer.getvalue()), "webp")
+    with Image.open(io.BytesIO(stored)) as after:
+        assert after.n_frames == 3

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.files.base import ContentFile, File
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
 
@@ -18,16 +19,16 @@ def image_input() -> forms.FileInput:
     return forms.FileInput(attrs={"accept": IMAGE_ACCEPT})
 
 
-def checked_image(upload: UploadedFile | None, *, stem: str) -> UploadedFile | None:
-    """The upload, checked (size, type, not SVG) and renamed to ``stem.<its real type>``.
+def checked_image(upload: UploadedFile | None, *, stem: str) -> File[bytes] | None:
+    """The upload, checked (size, type, not SVG), without its metadata (EXIF, XMP, comments)
+    and named ``stem.<its real type>``.
 
     The storage then gives it a random name with that extension (core/branding.py).
     """
     if not upload:
         return None
     ext = branding.image_check(upload)
-    upload.name = f"{stem}.{ext}"
-    return upload
+    return ContentFile(branding.without_metadata(upload, ext), name=f"{stem}.{ext}")
 
 
 class BrandingForm(forms.Form):
@@ -70,10 +71,10 @@ class BrandingForm(forms.Form):
     )
     remove_cover_image = forms.BooleanField(label=_("Remove the cover image"), required=False)
 
-    def clean_logo(self) -> UploadedFile | None:
+    def clean_logo(self) -> File[bytes] | None:
         return checked_image(self.cleaned_data.get("logo"), stem="logo")
 
-    def clean_cover_image(self) -> UploadedFile | None:
+    def clean_cover_image(self) -> File[bytes] | None:
         return checked_image(self.cleaned_data.get("cover_image"), stem="cover")
 
     def clean_accent_color(self) -> str:
@@ -109,7 +110,7 @@ class PhotoForm(forms.Form):
     )
     remove_photo = forms.BooleanField(label=_("Remove the photo"), required=False)
 
-    def clean_photo(self) -> UploadedFile | None:
+    def clean_photo(self) -> File[bytes] | None:
         return checked_image(self.cleaned_data.get("photo"), stem="photo")
 
     def clean(self) -> dict[str, Any]:
