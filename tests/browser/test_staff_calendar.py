@@ -4,10 +4,12 @@ click-to-book, drag-to-move with its confirmation, a refused move, phones and ax
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.core import mail
 
 from slotwise.bookings.models import Booking
@@ -291,3 +293,31 @@ def test_wizard_time_step_shows_a_week_with_reasons(live_server, request, viewpo
     page.get_by_role("button", name="Continue").click()
     page.get_by_role("textbox", name="Notes").wait_for()
     assert booking.pk
+
+
+def test_now_line_is_at_the_business_time_in_a_clock_change_week(live_server, desktop_page):
+    """Sunday 31 March 2030, 15:00 in Berlin: summer time began at 02:00 that morning, so the
+    week began on winter time (+01:00) and "now" is on summer time (+02:00). The line is
+    drawn at 15:00, level with a booking that starts then, not an hour early."""
+    berlin = ZoneInfo("Europe/Berlin")
+    with time_machine.travel(datetime(2030, 3, 31, 15, 0, tzinfo=berlin), tick=False):
+        world = world_with_history()
+        booking = factories.custom_booking(
+            world.business,
+            service=world.service,
+            provider=world.alex,
+            customer=world.customer,
+            start=datetime(2030, 3, 31, 15, 0, tzinfo=berlin),
+            now=utcnow() - timedelta(days=3),
+        )
+        page, base = desktop_page, live_server.url
+        sign_in(page, base)
+        page.clock.set_fixed_time(utcnow())
+        page.goto(f"{base}/backoffice/calendar/?view=week&date=2030-03-25")
+        box = page.locator(f"[data-reference='{booking.reference}']")
+        box.wait_for()
+        line = page.locator(".ec-now-indicator")
+        line.wait_for()
+        top, hour = box.bounding_box()["y"], box.bounding_box()["height"]  # a 60-minute service
+        assert line.bounding_box()["y"] == pytest.approx(top, abs=hour / 8)
+        screenshot(page, "calendar-week-clock-change-desktop")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django import forms
@@ -86,7 +86,7 @@ def _grid_context(
         "grid_config": {
             "view": "resourceTimeGridDay" if view == "day" else "timeGridWeek",
             "date": first.isoformat(),
-            "offset": _offset(business, first),
+            "offset": _offset(business, now_local),
             "provider": chosen,
             "resources": [
                 {"id": str(p.pk), "title": p.name}
@@ -185,11 +185,14 @@ def _floating(value: datetime, tz: Any) -> str:
     return value.astimezone(tz).replace(tzinfo=None).isoformat(timespec="minutes")
 
 
-def _offset(business: Any, day: date) -> str:
-    """The business's UTC offset at noon on ``day`` ("+01:00"): the grid's zone, so its
-    "now" line is drawn at the business's time whatever the browser's zone."""
-    local = datetime.combine(day, time(12), tzinfo=business.tz)
-    minutes = int((local.utcoffset() or timedelta()).total_seconds() // 60)
+def _offset(business: Any, now: datetime) -> str:
+    """The business's UTC offset at ``now`` ("+02:00"): the grid's zone.
+
+    Everything on the grid is wall-clock time without an offset, drawn as is; the offset
+    places only "now" (its line, and which day is today). So it is the offset in force now,
+    not on the first day shown: in a week with a clock change, the line stays at the
+    business's time after the change too."""
+    minutes = int((now.astimezone(business.tz).utcoffset() or timedelta()).total_seconds() // 60)
     sign = "-" if minutes < 0 else "+"
     return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
@@ -263,7 +266,7 @@ def grid_data(
         )
     return {
         "zone": zone_label(now.astimezone(tz)),
-        "offset": _offset(business, first_day),
+        "offset": _offset(business, now),
         "now": _floating(now, tz),
         "resources": [{"id": str(p.pk), "title": p.name} for p in providers_list],
         "events": events,
