@@ -6,10 +6,11 @@ from datetime import timedelta
 
 import pytest
 
-from slotwise.calendars.models import BusyInterval, CalendarConnection
+from slotwise.calendars.models import BusyInterval, CalendarConflict, CalendarConnection
 from tests.api.conftest import NOW, assert_error
-from tests.calendars.helpers import account, put
+from tests.calendars.helpers import account, conflict_for, put
 from tests.calendars.ics import vcalendar, vevent
+from tests.factories import local
 
 pytestmark = pytest.mark.django_db
 
@@ -206,3 +207,58 @@ def test_caldav_connect_choose_calendars_and_wrong_password(api, world, radicale
     later = api.post(f"{base(world)}/{body['id']}/sync").json()
     assert later["status"] == "ok"
     assert NOW + timedelta(minutes=5) == CalendarConnection.objects.get().next_sync_at
+
+
+# --- conflicts ---------------------------------------------------------------------------------
+
+
+def test_conflicts_are_listed_with_both_times_and_dismissed(api, other_api, world):
+    moved = conflict_for(world, local(world.business, 2030, 6, 3, 10))
+    gone = conflict_for(world, local(world.business, 2030, 6, 4, 10), deleted=True)
+    listed = api.get("calendar-conflicts").json()
+    assert listed["count"] == 2
+    by_id = {c["id"]: c for c in listed["items"]}
+    assert by_id[moved.pk] == {
+        "id": moved.pk,
+        "booking_reference": moved.booking.reference,
+        "provider_id": world.alex.pk,
+        "calendar_id": None,
+        "calendar_name": None,
+        "slotwise_start": "2030-06-03T10:00:00+02:00",
+        "slotwise_end": "2030-06-03T11:00:00+02:00",
+        "calendar_start": "2030-06-03T12:00:00+02:00",
+        "calendar_end": "2030-06-03T13:00:00+02:00",
+        "deleted": False,
+        "detected_at": "2030-05-27T10:00:00+02:00",
+        "resolution": "open",
+        "resolved_at": None,
+    }
+    assert by_id[gone.pk]["deleted"] and by_id[gone.pk]["calendar_start"] is None
+    one = api.get("calendar-conflicts", booking=gone.booking.reference).json()
+    assert [c["id"] for c in one["items"]] == [gone.pk]
+
+    # Another business sees none of them and can resolve none.
+    assert other_api.get("calendar-conflicts").json() == {"items": [], "count": 0}
+    assert_error(other_api.post(f"calendar-conflicts/{moved.pk}/dismiss"), 404, "not_found")
+    assert CalendarConflict.objects.get(pk=moved.pk).resolved_at is None
+
+    dismissed = api.post(f"calendar-conflicts/{moved.pk}/dismiss")
+    assert dismissed.status_code == 200, dismissed.content
+    body = dismissed.json()
+    assert body["resolution"] == "dismissed" and body["resolved_at"] == "2030-05-27T10:00:00+02:00"
+    assert [c["id"] for c in api.get("calendar-conflicts").json()["items"]] == [gone.pk]
+    # Closed: neither answer applies any more.
+    assert_error(api.post(f"calendar-conflicts/{moved.pk}/dismiss"), 404, "not_found")
+    assert_error(api.post(f"calendar-conflicts/{moved.pk}/write-back"), 404, "not_found")
+    assert_error(api.post("calendar-conflicts/999999/write-back"), 404, "not_found")
+
+
+def test_write_back_closes_the_conflict_and_leaves_the_booking(api, world):
+    conflict = conflict_for(world, local(world.business, 2030, 6, 3, 10), deleted=True)
+    answered = api.post(f"calendar-conflicts/{conflict.pk}/write-back")
+    assert answered.status_code == 200, answered.content
+    assert answered.json()["resolution"] == "written_back"
+    conflict.refresh_from_db()
+    assert conflict.resolution == CalendarConflict.Resolution.WRITTEN_BACK
+    assert conflict.booking.start == conflict.slotwise_start  # the booking never moves
+    assert api.get("calendar-conflicts").json()["count"] == 0

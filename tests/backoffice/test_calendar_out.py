@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 
 from slotwise.calendars.models import CalendarConflict, ProviderFeed
-from slotwise.core.clock import utcnow
 from slotwise.notifications.models import Message
-from tests import factories
 from tests.backoffice.conftest import future_monday
+from tests.calendars.helpers import conflict_for as calendar_conflict
 
 pytestmark = pytest.mark.django_db
 
@@ -41,22 +38,7 @@ def test_front_desk_staff_cannot_make_feeds(staff_client, world):
 
 
 def conflict_for(world, *, deleted: bool = False) -> CalendarConflict:
-    booking = factories.custom_booking(
-        world.business,
-        service=world.service,
-        provider=world.alex,
-        customer=world.customer,
-        start=future_monday(world),
-    )
-    return CalendarConflict.objects.create(
-        business=world.business,
-        booking=booking,
-        slotwise_start=booking.start,
-        slotwise_end=booking.end,
-        calendar_start=None if deleted else booking.start + timedelta(hours=2),
-        calendar_end=None if deleted else booking.end + timedelta(hours=2),
-        detected_at=utcnow(),
-    )
+    return calendar_conflict(world, future_monday(world), deleted=deleted)
 
 
 def test_conflict_on_dashboard_and_booking_page_with_both_times(staff_client, world):

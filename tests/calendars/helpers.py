@@ -1,12 +1,15 @@
-"""Putting events on the test CalDAV server, and reading what Slotwise stored."""
+"""Putting events on the test CalDAV server, reading what Slotwise stored, and conflicts."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import caldav
 
-from slotwise.calendars.models import BusyInterval, CalendarConnection
+from slotwise.calendars.models import BusyInterval, CalendarConflict, CalendarConnection
+from slotwise.core.clock import utcnow
+from tests import factories
 from tests.calendars.ics import vcalendar, vevent
 
 #: The instant the calendar tests sync at (a Wednesday; Berlin is UTC+1).
@@ -39,3 +42,24 @@ def stored(connection: CalendarConnection) -> list[tuple[datetime, datetime, str
 
 def utc(*args: int) -> datetime:
     return datetime(*args, tzinfo=UTC)
+
+
+def conflict_for(world: Any, start: datetime, *, deleted: bool = False) -> CalendarConflict:
+    """A booking of Alex at ``start`` whose event was moved two hours later in the calendar
+    (or deleted there), as the check of written events records it."""
+    booking = factories.custom_booking(
+        world.business,
+        service=world.service,
+        provider=world.alex,
+        customer=world.customer,
+        start=start,
+    )
+    return CalendarConflict.objects.create(
+        business=world.business,
+        booking=booking,
+        slotwise_start=booking.start,
+        slotwise_end=booking.end,
+        calendar_start=None if deleted else booking.start + timedelta(hours=2),
+        calendar_end=None if deleted else booking.end + timedelta(hours=2),
+        detected_at=utcnow(),
+    )

@@ -18,6 +18,7 @@ from slotwise.calendars.models import BookingCalendarEvent, CalendarConflict
 from slotwise.notifications import worker
 from slotwise.notifications.models import Message
 from tests import factories
+from tests.api.conftest import Api, key_for
 from tests.calendars.helpers import NOW, account
 
 pytestmark = pytest.mark.slow
@@ -299,3 +300,26 @@ def test_connection_removed_leaves_written_events_and_queues_nothing(world, radi
     booking_cancel(booking_id=booking.pk, actor=STAFF, now=NOW)
     assert len(calendar_messages(booking)) == 1  # only the first write
     assert len(events_of(work)) == 1  # Slotwise cannot reach it any more; it stays
+
+
+def test_a_conflict_is_seen_and_written_back_through_the_api(world, radicale):
+    api = Api(key_for(world.business))
+    _connection, work = connect_writing(world, radicale)
+    booking = book(world)
+    deliver()
+    moved_in_calendar(work, booking, hours=2)
+    assert writes.check_written(NOW) == 1
+
+    (listed,) = api.get("calendar-conflicts").json()["items"]
+    assert listed["booking_reference"] == booking.reference
+    assert listed["calendar_name"] == "Work" and listed["deleted"] is False
+    assert listed["slotwise_start"] == "2030-01-21T10:00:00+01:00"
+    assert listed["calendar_start"] == "2030-01-21T12:00:00+01:00"
+
+    answered = api.post(f"calendar-conflicts/{listed['id']}/write-back")
+    assert answered.status_code == 200 and answered.json()["resolution"] == "written_back"
+    deliver()
+    ((_href, event),) = events_of(work)
+    assert event.decoded("DTSTART") == booking.start
+    assert writes.check_written(NOW) == 0
+    assert api.get("calendar-conflicts").json()["count"] == 0

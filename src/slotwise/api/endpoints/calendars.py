@@ -3,7 +3,9 @@
 ``/providers/{id}/calendar-connections``: connect a CalDAV account or an ICS address, choose
 which calendars block slots (``check_conflicts``) and which one receives bookings
 (``write_bookings``), sync now, remove. ``/providers/{id}/busy``: bookings, time off and
-calendar busy times in a window, each with its source.
+calendar busy times in a window, each with its source. ``/calendar-conflicts``: bookings
+whose event someone moved or deleted in the write calendar, and the two answers staff have
+(write Slotwise's time back, or dismiss).
 """
 
 from __future__ import annotations
@@ -20,8 +22,8 @@ from slotwise.api.auth import business_of
 from slotwise.api.endpoints._common import PageQuery, PathId, paginate, responses
 from slotwise.api.schemas import Id, In, Instant, ListOut, Text
 from slotwise.bookings.availability_queries import busy_times_of
-from slotwise.calendars import services
-from slotwise.calendars.models import CalendarConnection, RemoteCalendar
+from slotwise.calendars import services, writes
+from slotwise.calendars.models import CalendarConflict, CalendarConnection, RemoteCalendar
 from slotwise.catalog.models import Provider
 from slotwise.core import errors
 from slotwise.core.clock import utcnow
@@ -84,6 +86,32 @@ class BusyOut(Schema):
 
 class BusyList(Schema):
     items: list[BusyOut]
+
+
+class CalendarConflictOut(Schema):
+    id: int
+    booking_reference: str
+    provider_id: int
+    calendar_id: int | None
+    calendar_name: str | None
+    #: The booking's time in Slotwise when the change was found.
+    slotwise_start: datetime
+    slotwise_end: datetime
+    #: The event's time in the calendar; both null when it was deleted there.
+    calendar_start: datetime | None
+    calendar_end: datetime | None
+    deleted: bool
+    detected_at: datetime
+    resolution: Literal["open", "written_back", "dismissed"]
+    resolved_at: datetime | None
+
+
+class CalendarConflictList(ListOut):
+    items: list[CalendarConflictOut]
+
+
+class ConflictQuery(Schema):
+    booking: Annotated[str, Text(40)] = ""
 
 
 class BusyQuery(Schema):
@@ -268,3 +296,73 @@ def provider_busy(
             for b in found
         ]
     }
+
+
+# --- conflicts ---------------------------------------------------------------------------------
+
+
+def present_conflict(conflict: CalendarConflict, tz: Any) -> dict[str, Any]:
+    def local(value: datetime | None) -> datetime | None:
+        return value.astimezone(tz) if value else None
+
+    calendar = conflict.remote_calendar
+    return {
+        "id": conflict.pk,
+        "booking_reference": conflict.booking.reference,
+        "provider_id": conflict.booking.provider_id,
+        "calendar_id": calendar.pk if calendar else None,
+        "calendar_name": calendar.name if calendar else None,
+        "slotwise_start": local(conflict.slotwise_start),
+        "slotwise_end": local(conflict.slotwise_end),
+        "calendar_start": local(conflict.calendar_start),
+        "calendar_end": local(conflict.calendar_end),
+        "deleted": conflict.deleted,
+        "detected_at": local(conflict.detected_at),
+        "resolution": conflict.resolution or "open",
+        "resolved_at": local(conflict.resolved_at),
+    }
+
+
+def _conflict_after(business: Business, conflict_id: int) -> dict[str, Any]:
+    conflict = CalendarConflict.objects.select_related("booking", "remote_calendar").get(
+        business=business, pk=conflict_id
+    )
+    return present_conflict(conflict, business.tz)
+
+
+@router.get("/calendar-conflicts", response=responses(CalendarConflictList))
+def list_conflicts(
+    request: HttpRequest, page: PageQuery, query: Query[ConflictQuery]
+) -> dict[str, Any]:
+    """The open conflicts, newest first: bookings whose event someone moved or deleted in the
+    provider's write calendar. ``booking`` (a reference) narrows to one booking's."""
+    business = business_of(request)
+    found = writes.open_conflicts(business.pk)
+    if query.booking:
+        found = [c for c in found if c.booking.reference == query.booking]
+    return paginate(found, page, lambda c: present_conflict(c, business.tz))
+
+
+@router.post(
+    "/calendar-conflicts/{conflict_id}/write-back", response=responses(CalendarConflictOut)
+)
+def conflict_write_back(request: HttpRequest, conflict_id: PathId) -> dict[str, Any]:
+    """Put the event back at the booking's time (or write it again if it was deleted). The
+    booking does not change and the customer is not told. 404 ``not_found`` when the
+    conflict is another business's or no longer open."""
+    business = business_of(request)
+    writes.conflict_write_back(
+        business_id=business.pk, conflict_id=conflict_id, user=None, now=utcnow()
+    )
+    return _conflict_after(business, conflict_id)
+
+
+@router.post("/calendar-conflicts/{conflict_id}/dismiss", response=responses(CalendarConflictOut))
+def conflict_dismiss(request: HttpRequest, conflict_id: PathId) -> dict[str, Any]:
+    """Leave the calendar as it is; the booking keeps its time and its next change is
+    written into the calendar. 404 ``not_found`` as for write-back."""
+    business = business_of(request)
+    writes.conflict_dismiss(
+        business_id=business.pk, conflict_id=conflict_id, user=None, now=utcnow()
+    )
+    return _conflict_after(business, conflict_id)
