@@ -49,17 +49,36 @@ class ExtraBusy:
 #: booking lock). Registered by other apps (``calendars``) so ``bookings`` imports none.
 BusySource = Callable[[Sequence[int], datetime, datetime], Iterable[ExtraBusy]]
 _busy_sources: dict[str, BusySource] = {}
+#: Per source, what blocks slots: the same busy time, possibly merged into fewer rows.
+_blocking_sources: dict[str, BusySource] = {}
 
 
-def register_busy_source(name: str, source: BusySource) -> None:
-    """Make ``source``'s busy times block slots like time off, in every availability read."""
+def register_busy_source(
+    name: str, source: BusySource, *, blocking: BusySource | None = None
+) -> None:
+    """Make ``source``'s busy times block slots like time off, in every availability read.
+
+    ``blocking``, if given, answers the same busy time merged per provider (overlapping and
+    touching times joined into one, without ``source_id``): availability reads that instead,
+    while the busy views (staff, API) keep each time with its source.
+    """
     _busy_sources[name] = source
+    _blocking_sources[name] = blocking or source
 
 
 def extra_busy(provider_ids: Sequence[int], start: datetime, end: datetime) -> list[ExtraBusy]:
     """The busy times of every registered source, for the API's and staff's busy views."""
     found: list[ExtraBusy] = []
     for source in _busy_sources.values():
+        found.extend(source(provider_ids, start, end))
+    return found
+
+
+def blocking_busy(provider_ids: Sequence[int], start: datetime, end: datetime) -> list[ExtraBusy]:
+    """The same busy time as ``extra_busy`` as availability needs it: merged where a source
+    can merge it, which blocks exactly the same minutes in fewer rows."""
+    found: list[ExtraBusy] = []
+    for source in _blocking_sources.values():
         found.extend(source(provider_ids, start, end))
     return found
 
@@ -128,7 +147,7 @@ def provider_schedules(
         for provider_id, off_start, off_end in _converted(_TIME_OFF, cursor.fetchall()):
             blocked[provider_id].append(Interval(off_start, off_end))
         # Busy times from other sources (the providers' own calendars) block like time off.
-        for extra in extra_busy(ids, lo, hi):
+        for extra in blocking_busy(ids, lo, hi):
             blocked[extra.provider_id].append(Interval(extra.start, extra.end))
         args = [*ids, *(str(status) for status in Booking.ACTIVE_STATUSES), *window]
         if exclude_booking_id is not None:

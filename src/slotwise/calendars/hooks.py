@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
-from django.db import connections
+from django.db import connection, connections
 
 from slotwise.bookings import availability_queries
 from slotwise.bookings.availability_queries import ExtraBusy
-from slotwise.core import periodic
+from slotwise.core import periodic, sqlrows
 
 
 def calendar_busy(
@@ -35,6 +36,49 @@ def calendar_busy(
     return [ExtraBusy(pid, _utc(s), _utc(e), "calendar", cal) for pid, s, e, cal in rows]
 
 
+def calendar_busy_merged(
+    provider_ids: Sequence[int], start: datetime, end: datetime
+) -> Iterable[ExtraBusy]:
+    """The same busy time as ``calendar_busy``, merged per provider by the database: times
+    that overlap or touch, from any of the provider's calendars, become one.
+
+    What availability reads. A full calendar has dozens of events a day, overlapping, but a
+    few busy blocks; turning each row into instants cost more than the slot arithmetic. The
+    merge is the classic "gaps and islands": a row opens a new island when it starts after
+    every earlier row (by start) has ended; each island is one busy time from its first
+    start to its last end. Window functions: SQLite 3.25+, every PostgreSQL.
+    """
+    if not provider_ids:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _merged_sql(len(provider_ids)),
+            [*provider_ids, sqlrows.instant(end), sqlrows.instant(start)],
+        )
+        rows = cursor.fetchall()
+    return [ExtraBusy(pid, _utc(s), _utc(e), "calendar") for pid, s, e in rows]
+
+
+@functools.cache
+def _merged_sql(ids: int) -> str:
+    """The statement of ``calendar_busy_merged`` for ``ids`` providers."""
+    from slotwise.calendars.models import BusyInterval
+
+    q = connection.ops.quote_name
+    pid, start, end = q("provider_id"), q("start"), q("end")
+    order = f"PARTITION BY {pid} ORDER BY {start}, {end}"
+    return (
+        f"SELECT {pid}, MIN({start}), MAX({end}) FROM ("  # noqa: S608
+        f"SELECT {pid}, {start}, {end}, "
+        f"SUM(fresh) OVER ({order} ROWS UNBOUNDED PRECEDING) AS island FROM ("
+        f"SELECT {pid}, {start}, {end}, CASE WHEN {start} <= MAX({end}) OVER ("
+        f"{order} ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) THEN 0 ELSE 1 END AS fresh "
+        f"FROM {BusyInterval._meta.db_table} "
+        f"WHERE {pid} IN ({sqlrows.placeholders(ids)}) AND {start} < %s AND {end} > %s"
+        f") AS marked) AS islands GROUP BY {pid}, island"
+    )
+
+
 def _utc(value: datetime | str) -> datetime:
     if isinstance(value, str):  # SQLite: "YYYY-MM-DD HH:MM:SS[.ffffff]", in UTC
         return datetime.fromisoformat(value).replace(tzinfo=UTC)
@@ -49,7 +93,9 @@ def _sync_job(now: datetime, worker_id: str) -> int:
 
 def install() -> None:
     """Register the calendar busy times with availability and the sync with the worker."""
-    availability_queries.register_busy_source("calendar", calendar_busy)
+    availability_queries.register_busy_source(
+        "calendar", calendar_busy, blocking=calendar_busy_merged
+    )
     # The worker looks every minute; each connection is due every
     # SLOTWISE_CALENDAR_SYNC_MINUTES (or sooner after "Sync now" or a new calendar choice).
     periodic.register_periodic("calendar-sync", _sync_job, every=timedelta(minutes=1))
