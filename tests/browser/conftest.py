@@ -123,6 +123,17 @@ def follow(page: Any, target: Any) -> None:
         target.click()
 
 
+def arrived(target: Any) -> None:
+    """Wait until ``target`` shows, then until its page has finished loading.
+
+    After a click that leads to a new page, the first thing the test waits for can be
+    parsed before the rest of that page has arrived; reading anything else straight away
+    could miss it. On a page already loaded (an htmx swap, a script drawing), the second
+    wait returns at once."""
+    target.wait_for()
+    target.page.wait_for_load_state("load")
+
+
 _AXE_SOURCE: str | None = None
 
 

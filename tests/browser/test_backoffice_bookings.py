@@ -21,7 +21,7 @@ from tests.browser._backoffice import (
     sign_in,
     world_with_history,
 )
-from tests.browser.conftest import assert_accessible, follow, screenshot
+from tests.browser.conftest import arrived, assert_accessible, follow, screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -53,7 +53,7 @@ def test_staff_reschedule_and_cancel(live_server, desktop_page, phone_page):
     assert_accessible(page)
     screenshot(page, "backoffice-reschedule-desktop")
     follow(page, page.get_by_role("button", name="Move booking"))
-    page.get_by_text("moved to the new time").wait_for()
+    arrived(page.get_by_text("moved to the new time"))
     booking.refresh_from_db()
     assert booking.start == start.replace(hour=14)
     assert Message.objects.filter(booking=booking, kind="rescheduled").exists()
@@ -69,7 +69,7 @@ def test_staff_reschedule_and_cancel(live_server, desktop_page, phone_page):
     assert_accessible(page)
     screenshot(page, "backoffice-cancel-phone")
     follow(page, page.get_by_role("button", name="Cancel booking"))
-    page.get_by_text("The booking was cancelled.").wait_for()
+    arrived(page.get_by_text("The booking was cancelled."))
     booking.refresh_from_db()
     assert booking.status == Booking.Status.CANCELLED
     assert booking.cancellation_reason == "Provider is ill"
@@ -89,7 +89,7 @@ def test_clone_a_cancelled_booking(live_server, desktop_page):
     sign_in(page, base)
     page.goto(f"{base}/backoffice/bookings/{original.reference}/")
     page.get_by_role("link", name="Clone").click()
-    page.get_by_text(f"cloned from {original.reference}").first.wait_for()  # the new page
+    arrived(page.get_by_text(f"cloned from {original.reference}").first)  # the new page
     assert f"cloned from {original.reference}" in page.get_by_role("heading", level=1).inner_text()
     summary = page.locator(".wizard-summary").inner_text()
     assert "Casey Jordan" in summary and "Haircut" in summary and "Blake" in summary
@@ -102,10 +102,10 @@ def test_clone_a_cancelled_booking(live_server, desktop_page):
     page.get_by_label("Yes", exact=True).check()
     page.get_by_label("Cancel", exact=True).uncheck()
     page.get_by_label("Latest change time").select_option("2880")
-    page.get_by_role("button", name="Continue").click()
+    follow(page, page.get_by_role("button", name="Continue"))
     screenshot(page, "backoffice-clone-review-desktop")
     page.get_by_role("button", name="Create booking now").click()
-    page.get_by_text("created.").wait_for()
+    arrived(page.get_by_text("created."))
 
     clone = Booking.objects.exclude(pk=original.pk).get()
     assert clone.cloned_from == original and clone.provider == world.blake
@@ -157,7 +157,7 @@ def test_main_screens(live_server, desktop_page, phone_page, device):
 
     if device == "phone":
         page.get_by_text("Menu", exact=True).click()  # the navigation folds into a menu
-    page.get_by_role("link", name="Bookings", exact=True).click()
+    follow(page, page.get_by_role("link", name="Bookings", exact=True))
     assert_accessible(page)
     screenshot(page, f"backoffice-list-{device}")
     page.get_by_text("Filters: status").click()
@@ -170,7 +170,7 @@ def test_main_screens(live_server, desktop_page, phone_page, device):
     page.goto(f"{base}/backoffice/calendar/")
     assert_accessible(page)
     screenshot(page, f"backoffice-calendar-day-{device}")
-    page.get_by_role("link", name="Week").click()
+    follow(page, page.get_by_role("link", name="Week"))
     assert_accessible(page)
     screenshot(page, f"backoffice-calendar-week-{device}")
     page.goto(f"{base}/backoffice/calendar/?date={(start + timedelta(days=1)).date()}")

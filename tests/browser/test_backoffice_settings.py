@@ -11,7 +11,7 @@ from slotwise.core.clock import utcnow
 from slotwise.notifications.models import Message
 from slotwise.notifications.render import build_email
 from tests.browser._backoffice import next_monday_10, sign_in, world_with_history
-from tests.browser.conftest import assert_accessible, follow, screenshot
+from tests.browser.conftest import arrived, assert_accessible, follow, screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -42,7 +42,7 @@ def test_booking_page_settings_apply_to_new_bookings_only(live_server, desktop_p
     page, base = desktop_page, live_server.url
     sign_in(page, base)
     page.get_by_role("link", name="Settings").click()
-    page.get_by_role("link", name="Booking pages").first.click()
+    follow(page, page.get_by_role("link", name="Booking pages").first)
     assert_accessible(page)
     screenshot(page, "backoffice-settings-pages-desktop")
     follow(page, page.get_by_role("link", name=world.page.title))
@@ -52,7 +52,7 @@ def test_booking_page_settings_apply_to_new_bookings_only(live_server, desktop_p
     assert_accessible(page)
     screenshot(page, "backoffice-settings-page-form-desktop")
     page.get_by_role("button", name="Save booking page").click()
-    page.get_by_text("The changes apply to bookings made from now on.").wait_for()
+    arrived(page.get_by_text("The changes apply to bookings made from now on."))
 
     old.refresh_from_db()
     assert (old.allow_cancel, old.allow_reschedule, old.change_deadline_minutes) == (

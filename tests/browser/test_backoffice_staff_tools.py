@@ -65,12 +65,15 @@ def test_staff_tools_on_laptop_and_phone(live_server, desktop_page, phone_page, 
         menu = page.locator(".nav-menu > summary")
         menu.focus()
         page.keyboard.press("Enter")
-        page.get_by_role("navigation", name="Main menu").get_by_role(
-            "link", name="Bookings"
-        ).click()
+        follow(
+            page,
+            page.get_by_role("navigation", name="Main menu").get_by_role("link", name="Bookings"),
+        )
     else:
         assert not page.locator(".nav-menu").is_visible()
-        page.get_by_role("navigation", name="Main").get_by_role("link", name="Bookings").click()
+        follow(
+            page, page.get_by_role("navigation", name="Main").get_by_role("link", name="Bookings")
+        )
 
     # The bookings list opens on "Upcoming", soonest first.
     tab = page.locator(".tabs a[aria-current=page]")
@@ -106,7 +109,7 @@ def test_staff_tools_on_laptop_and_phone(live_server, desktop_page, phone_page, 
     monday.get_by_label("Monday, range 1, until").fill("12:30")
     monday.get_by_label("Monday, range 2, from").fill("13:30")
     monday.get_by_label("Monday, range 2, until").fill("18:00")
-    page.get_by_role("button", name="Copy Monday to Tuesday–Friday").click()
+    follow(page, page.get_by_role("button", name="Copy Monday to Tuesday–Friday"))
     assert page.get_by_label("Friday, range 2, until").input_value() == "18:00"
     follow(page, page.get_by_role("button", name="Save working hours").last)
     assert "Working hours saved." in page.locator(".flash-list").inner_text()

@@ -12,7 +12,7 @@ from slotwise.notifications.models import WebhookEndpoint
 from slotwise.notifications.webhooks import enqueue_booking_event
 from tests import factories
 from tests.browser._backoffice import PASSWORD, next_monday_10, sign_in, world_with_history
-from tests.browser.conftest import assert_accessible, screenshot
+from tests.browser.conftest import arrived, assert_accessible, screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -48,7 +48,7 @@ def test_webhook_rows_by_role(live_server, desktop_page, phone_page):
         sign_in(page, base, "desk@acme.test")
         page.goto(detail)
         notes = page.locator("section[aria-labelledby=h-notifications]")
-        notes.get_by_text("Webhook", exact=True).wait_for()
+        arrived(notes.get_by_text("Webhook", exact=True))
         assert "very-secret-value" not in page.content()
         assert "crm.example.test" not in page.content()
         assert_accessible(page)

@@ -14,7 +14,7 @@ from tests.browser._backoffice import (
     sign_in,
     world_with_history,
 )
-from tests.browser.conftest import assert_accessible, follow, screenshot
+from tests.browser.conftest import arrived, assert_accessible, follow, screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -65,7 +65,7 @@ def test_wizard_self_service_on_desktop(live_server, desktop_page):
     assert_accessible(page)
     screenshot(page, "backoffice-wizard-desktop-6-review")
     page.get_by_role("button", name="Create booking now").click()
-    page.get_by_text("created.").wait_for()
+    arrived(page.get_by_text("created."))
 
     booking = Booking.objects.get()
     assert page.url.endswith(f"/backoffice/bookings/{booking.reference}/")
@@ -95,7 +95,7 @@ def test_wizard_self_service_off_phone(live_server, phone_page):
     assert_accessible(page)
     screenshot(page, "backoffice-wizard-phone-6-review")
     page.get_by_role("button", name="Create booking now").click()
-    page.get_by_text("created.").wait_for()
+    arrived(page.get_by_text("created."))
 
     booking = Booking.objects.get()
     assert not booking.allow_cancel and not booking.allow_reschedule

@@ -12,7 +12,7 @@ from slotwise.bookings import actions
 from slotwise.bookings.actor import Actor
 from slotwise.core.models import Membership
 from tests import factories
-from tests.browser.conftest import assert_accessible, follow, screenshot
+from tests.browser.conftest import arrived, assert_accessible, follow, screenshot
 from tests.conftest import build_world
 from tests.support.limits import forget_limits
 
@@ -60,7 +60,7 @@ def test_booking_page_shows_the_ratings_summary(live_server, phone_page, desktop
         page.on("console", lambda m, c=console: c.append(m.text) if m.type == "error" else None)
         page.goto(live_server.url + "/book/acme/book/?tz=Europe/Berlin")
         summary = page.get_by_role("img", name="4.0 out of 5 from 4 ratings").first
-        summary.wait_for()
+        arrived(summary)
         assert summary.is_visible()
         section = page.get_by_role("region", name="What customers say")
         assert section.is_visible()
@@ -81,7 +81,7 @@ def test_booking_page_shows_the_ratings_summary(live_server, phone_page, desktop
     # "Read all 4 reviews" leads to the public reviews page.
     page = desktop_page
     follow(page, page.get_by_role("link", name="Read all 4 reviews"))
-    page.get_by_role("heading", name="Reviews of Acme Studio").wait_for()
+    arrived(page.get_by_role("heading", name="Reviews of Acme Studio"))
     assert page.locator("article.review").count() == 4
     assert page.get_by_role("img", name="4.0 out of 5 from 4 ratings").first.is_visible()
     assert_accessible(page)

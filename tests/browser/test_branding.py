@@ -12,7 +12,7 @@ import pytest
 
 from slotwise.core.models import Business
 from tests.browser._backoffice import sign_in, world_with_history
-from tests.browser.conftest import assert_accessible, screenshot
+from tests.browser.conftest import arrived, assert_accessible, follow, screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -80,12 +80,12 @@ def test_owner_brands_the_booking_page(
 
     page.goto(base + "/backoffice/settings/")
     page.get_by_role("link", name="Branding", exact=True).first.click()
-    page.get_by_role("heading", name="Branding").wait_for()
+    arrived(page.get_by_role("heading", name="Branding"))
     assert_accessible(page)
 
     # A colour too light for white text is refused, with its ratio and a darker suggestion.
     page.get_by_label("Accent colour").fill("#7fd1ae")
-    page.get_by_role("button", name="Save branding").click()
+    follow(page, page.get_by_role("button", name="Save branding"))
     error = page.locator(".field.has-error .error")
     assert "contrast of 1.80:1 against white" in error.inner_text()
     assert "Try #4c7d68" in error.inner_text()
@@ -96,7 +96,7 @@ def test_owner_brands_the_booking_page(
     page.get_by_label("Short description").fill("Cuts, colour and calm in Kreuzberg since 1998.")
     page.get_by_label("Upload a cover image").set_input_files(str(_cover(tmp_path / "cover.jpg")))
     page.get_by_role("button", name="Save branding").click()
-    page.get_by_text("Branding saved.").wait_for()
+    arrived(page.get_by_text("Branding saved."))
     business = Business.objects.get(pk=world.business.pk)
     assert business.accent_color == ACCENT and business.logo and business.cover_image
     assert page.locator("img.branding-logo-preview").evaluate(LOADED_WIDTH) == 240
@@ -108,7 +108,7 @@ def test_owner_brands_the_booking_page(
     page.get_by_role("link", name="Add a photo to show on booking pages").click()
     page.get_by_label("Upload a photo").set_input_files(str(_portrait(tmp_path / "alex.webp")))
     page.get_by_role("button", name="Save photo").click()
-    page.get_by_text("Photo saved.").wait_for()
+    arrived(page.get_by_text("Photo saved."))
 
     page.goto(f"{base}/book/{world.business.slug}/{world.page.slug}/")
     photos = page.locator("img.option-photo")

@@ -11,7 +11,7 @@ from slotwise.bookings.models import Booking
 from slotwise.core.clock import utcnow
 from slotwise.notifications.models import Message
 from tests import factories
-from tests.browser.conftest import assert_accessible, screenshot
+from tests.browser.conftest import arrived, assert_accessible, screenshot
 from tests.conftest import build_world
 from tests.support.limits import forget_limits
 
@@ -30,14 +30,14 @@ def shop(db):
 def _to_details(page, base_url: str) -> None:
     """Walk service → provider → day → time on the page, up to the details form."""
     page.goto(base_url + "/book/acme/book/")
-    page.get_by_role("heading", name="Who would you like?").wait_for()
+    arrived(page.get_by_role("heading", name="Who would you like?"))
     page.get_by_role("button", name="Continue").click()
-    page.get_by_role("heading", name="Choose a day and time").wait_for()
+    arrived(page.get_by_role("heading", name="Choose a day and time"))
     # htmx swaps the times in place; the heading of the day gets the focus.
     page.locator("a.day.free").first.click()
-    page.locator("#times a.time").first.wait_for()
+    arrived(page.locator("#times a.time").first)
     page.locator("#times a.time").first.click()
-    page.get_by_role("heading", name="Your details").wait_for()
+    arrived(page.get_by_role("heading", name="Your details"))
 
 
 def test_book_a_slot_on_a_phone(live_server, phone_page, shop):
@@ -51,7 +51,7 @@ def test_book_a_slot_on_a_phone(live_server, phone_page, shop):
     screenshot(page, "customer-book-provider-phone")
 
     page.get_by_role("button", name="Continue").click()
-    page.get_by_role("heading", name="Choose a day and time").wait_for()
+    arrived(page.get_by_role("heading", name="Choose a day and time"))
     assert page.get_by_text("Times are shown in").is_visible()
     assert_accessible(page)
     screenshot(page, "customer-book-calendar-phone")
@@ -63,7 +63,7 @@ def test_book_a_slot_on_a_phone(live_server, phone_page, shop):
         "() => document.activeElement && document.activeElement.id === 'month-title'"
     )
     page.locator("a.day.free").nth(2).click()
-    page.locator("#times a.time").first.wait_for()
+    arrived(page.locator("#times a.time").first)
     # The swap moved focus to the day's heading, for keyboard and screen reader users.
     page.wait_for_function(
         "() => document.activeElement && document.activeElement.id === 'times-title'"
@@ -73,7 +73,7 @@ def test_book_a_slot_on_a_phone(live_server, phone_page, shop):
     screenshot(page, "customer-book-times-phone")
 
     page.locator("#times a.time").first.click()
-    page.get_by_role("heading", name="Your details").wait_for()
+    arrived(page.get_by_role("heading", name="Your details"))
     page.get_by_label("Your name").fill("Dana Doe")
     page.get_by_label("Email").fill("dana@example.test")
     page.get_by_label("Phone (optional)").fill("+49 30 1234")
@@ -81,7 +81,7 @@ def test_book_a_slot_on_a_phone(live_server, phone_page, shop):
     screenshot(page, "customer-book-details-phone")
 
     page.get_by_role("button", name="Confirm booking").click()
-    page.get_by_role("heading", name="Your booking is confirmed").wait_for()
+    arrived(page.get_by_role("heading", name="Your booking is confirmed"))
     booking = Booking.objects.get()
     assert booking.reference in page.content()
     assert Message.objects.filter(booking=booking, kind="confirmation").exists()
@@ -98,7 +98,7 @@ def test_booking_page_on_a_desktop(live_server, desktop_page, shop):
     page = desktop_page
     page.goto(live_server.url + "/book/acme/book/?provider=any&tz=Europe/Berlin")
     page.locator("a.day.free").first.click()
-    page.locator("#times a.time").first.wait_for()
+    arrived(page.locator("#times a.time").first)
     assert_accessible(page)
     screenshot(page, "customer-book-times-desktop")
 
@@ -108,7 +108,7 @@ def test_errors_in_the_details_are_shown_next_to_the_fields(live_server, phone_p
     _to_details(page, live_server.url)
     page.get_by_label("Email").fill("not-an-email")
     page.get_by_role("button", name="Confirm booking").click()
-    page.get_by_text("Please give your name.").wait_for()
+    arrived(page.get_by_text("Please give your name."))
     assert page.get_by_text("Please give a valid email address").is_visible()
     assert_accessible(page)
     screenshot(page, "customer-book-errors-phone")
@@ -122,7 +122,7 @@ def test_slot_taken_between_page_load_and_confirm(live_server, phone_page, shop)
     # time left), so another time remains once the first one is taken.
     page.locator("a.day.free").nth(1).click()
     page.locator("#times a.time").first.click()
-    page.get_by_role("heading", name="Your details").wait_for()
+    arrived(page.get_by_role("heading", name="Your details"))
     page.get_by_label("Your name").fill("Dana Doe")
     page.get_by_label("Email").fill("dana@example.test")
 
@@ -140,12 +140,12 @@ def test_slot_taken_between_page_load_and_confirm(live_server, phone_page, shop)
         override_availability=True,
     )
     page.get_by_role("button", name="Confirm booking").click()
-    page.get_by_text("That time is no longer available").wait_for()
+    arrived(page.get_by_text("That time is no longer available"))
     assert page.get_by_label("Your name").input_value() == "Dana Doe"
     assert_accessible(page)
     screenshot(page, "customer-book-slot-taken-phone")
 
     page.locator(".time-radio").first.click()
     page.get_by_role("button", name="Confirm booking").click()
-    page.get_by_role("heading", name="Your booking is confirmed").wait_for()
+    arrived(page.get_by_role("heading", name="Your booking is confirmed"))
     assert Booking.objects.filter(customer__email="dana@example.test").count() == 1

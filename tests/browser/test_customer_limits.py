@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from slotwise.core import ratelimit
-from tests.browser.conftest import assert_accessible, screenshot
+from tests.browser.conftest import arrived, assert_accessible, screenshot
 from tests.browser.test_customer_booking import _to_details
 from tests.conftest import build_world
 from tests.support.limits import forget_limits
@@ -35,7 +35,7 @@ def test_a_mailbox_over_its_limit_gets_a_message_by_the_email_field(
     page.get_by_label("Email").fill(VICTIM)
     page.get_by_role("button", name="Confirm booking").click()
     message = page.get_by_text("Several bookings were made with this email address")
-    message.wait_for()
+    arrived(message)
     assert page.get_by_label("Email").input_value() == VICTIM
     assert page.get_by_label("Email").get_attribute("aria-invalid") == "true"
     assert_accessible(page)
@@ -51,6 +51,6 @@ def test_too_many_page_views_get_a_slow_down_page(
     ratelimit.take("availability", "127.0.0.1")
     response = page.goto(live_server.url + "/book/acme/book/?tz=Europe/Berlin")
     assert response.status == 429 and 1 <= int(response.headers["retry-after"]) <= 60
-    page.get_by_role("heading", name="Please slow down").wait_for()
+    arrived(page.get_by_role("heading", name="Please slow down"))
     assert_accessible(page)
     screenshot(page, f"customer-book-slow-down-{viewport}")

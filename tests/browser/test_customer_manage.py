@@ -15,7 +15,7 @@ from slotwise.core.clock import utcnow
 from slotwise.notifications.models import Message
 from slotwise.notifications.render import build_email
 from tests import factories
-from tests.browser.conftest import assert_accessible, screenshot
+from tests.browser.conftest import arrived, assert_accessible, screenshot
 from tests.conftest import build_world
 from tests.support.limits import forget_limits
 
@@ -61,34 +61,34 @@ def test_reschedule_then_cancel_from_the_email_link(live_server, phone_page, sho
     booking = _web_booking(shop, _at(shop, 3, 10))
     page = phone_page
     page.goto(live_server.url + _link_from_email(booking, "confirmation", "manage"))
-    page.get_by_role("heading", name="Your booking").wait_for()
+    arrived(page.get_by_role("heading", name="Your booking"))
     assert booking.reference in page.content()
     assert "Europe/London" in page.content()
     assert_accessible(page)
     screenshot(page, "customer-manage-phone")
 
     page.get_by_role("link", name="Reschedule").click()
-    page.get_by_role("heading", name="Choose a new time").wait_for()
+    arrived(page.get_by_role("heading", name="Choose a new time"))
     page.locator("a.day.free").nth(4).click()
-    page.locator("#times a.time").first.wait_for()
+    arrived(page.locator("#times a.time").first)
     assert_accessible(page)
     screenshot(page, "customer-reschedule-picker-phone")
     page.locator("#times a.time").nth(2).click()
 
-    page.get_by_role("heading", name="Confirm the new time").wait_for()
+    arrived(page.get_by_role("heading", name="Confirm the new time"))
     assert page.get_by_text("Current time", exact=True).is_visible()
     assert page.get_by_text("New time", exact=True).is_visible()
     assert_accessible(page)
     screenshot(page, "customer-reschedule-confirm-phone")
     page.get_by_role("button", name="Move my booking").click()
-    page.get_by_text("Your booking is moved to").wait_for()
+    arrived(page.get_by_text("Your booking is moved to"))
     booking.refresh_from_db()
     assert booking.reschedule_count == 1
     assert_accessible(page)
     screenshot(page, "customer-rescheduled-phone")
 
     page.get_by_role("link", name="Cancel booking").click()
-    page.get_by_role("heading", name="Cancel this booking?").wait_for()
+    arrived(page.get_by_role("heading", name="Cancel this booking?"))
     # The same page also open in a second tab: it will submit a stale form later.
     second = page.context.new_page()
     second.goto(page.url)
@@ -96,7 +96,7 @@ def test_reschedule_then_cancel_from_the_email_link(live_server, phone_page, sho
     assert_accessible(page)
     screenshot(page, "customer-cancel-confirm-phone")
     page.get_by_role("button", name="Yes, cancel booking").click()
-    page.get_by_text("Your booking is cancelled").wait_for()
+    arrived(page.get_by_text("Your booking is cancelled"))
     booking.refresh_from_db()
     assert booking.status == "cancelled"
     assert booking.cancellation_reason == "Plans changed"
@@ -106,7 +106,7 @@ def test_reschedule_then_cancel_from_the_email_link(live_server, phone_page, sho
 
     # The second tab's confirm: acts once, and says so kindly with the current state.
     second.get_by_role("button", name="Yes, cancel booking").click()
-    second.get_by_text("This booking has already been cancelled.").wait_for()
+    arrived(second.get_by_text("This booking has already been cancelled."))
     assert second.get_by_text("Cancelled", exact=True).first.is_visible()
     assert booking.events.filter(kind="cancelled").count() == 1
 
@@ -124,7 +124,7 @@ def test_self_service_off_shows_no_options(live_server, phone_page, shop):
     token = actions.token_issue(booking=booking, purpose=BookingToken.Purpose.MANAGE, now=utcnow())
     page = phone_page
     page.goto(f"{live_server.url}/manage/{token}/")
-    page.get_by_text("This booking cannot be cancelled online.").wait_for()
+    arrived(page.get_by_text("This booking cannot be cancelled online."))
     assert page.get_by_role("link", name="Reschedule").count() == 0
     assert page.get_by_role("link", name="Cancel booking").count() == 0
     assert page.get_by_role("link", name="desk@acme.test").first.is_visible()
@@ -147,7 +147,7 @@ def test_after_the_deadline_no_options(live_server, phone_page, shop):
     token = actions.token_issue(booking=booking, purpose=BookingToken.Purpose.MANAGE, now=utcnow())
     page = phone_page
     page.goto(f"{live_server.url}/manage/{token}/")
-    page.get_by_text("Changes online were possible until 24 hours before").wait_for()
+    arrived(page.get_by_text("Changes online were possible until 24 hours before"))
     assert page.get_by_role("link", name="Reschedule").count() == 0
     assert page.get_by_role("link", name="Cancel booking").count() == 0
     assert_accessible(page)
@@ -166,7 +166,7 @@ def test_rating_flow(live_server, phone_page, shop):
     actions.booking_complete(booking_id=booking.pk, actor=Actor.system("desk"), now=utcnow())
     page = phone_page
     page.goto(live_server.url + _link_from_email(booking, "rating_request", "rate"))
-    page.get_by_role("heading", name="How was your visit?").wait_for()
+    arrived(page.get_by_role("heading", name="How was your visit?"))
     assert_accessible(page)
     # Keyboard: the stars are one radio group.
     page.get_by_role("radio", name="1 star, poor").focus()
@@ -177,7 +177,7 @@ def test_rating_flow(live_server, phone_page, shop):
     page.get_by_label("Comment (optional)").fill("Lovely, thank you")
     screenshot(page, "customer-rate-phone")
     page.get_by_role("button", name="Send rating").click()
-    page.get_by_role("heading", name="Thank you for your rating").wait_for()
+    arrived(page.get_by_role("heading", name="Thank you for your rating"))
     rating = Rating.objects.get(booking=booking)
     assert rating.stars == 4 and rating.comment == "Lovely, thank you"
     assert_accessible(page)

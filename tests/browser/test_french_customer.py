@@ -11,7 +11,7 @@ from slotwise.bookings.models import Booking
 from slotwise.core.clock import utcnow
 from slotwise.notifications.models import Message
 from slotwise.notifications.render import build_email
-from tests.browser.conftest import assert_accessible, follow, screenshot
+from tests.browser.conftest import arrived, assert_accessible, follow, screenshot
 from tests.conftest import build_world
 from tests.i18n.untranslated import english_left, visible_text
 from tests.support.limits import forget_limits
@@ -40,26 +40,26 @@ def test_french_browser_books_manages_and_cancels(live_server, french_phone_page
     page = french_phone_page
     page.goto(live_server.url + "/book/acme/book/")
     page.wait_for_url(re.compile(r"tz="))
-    page.get_by_role("heading", name="Prendre rendez-vous", exact=True).wait_for()
+    arrived(page.get_by_role("heading", name="Prendre rendez-vous", exact=True))
     assert page.locator("html").get_attribute("lang") == "fr-FR"
     _french(page)
     page.get_by_role("button", name="Continuer").click()
-    page.get_by_role("heading", name="Choisissez un jour et une heure").wait_for()
+    arrived(page.get_by_role("heading", name="Choisissez un jour et une heure"))
     assert "Europe/Paris" in _french(page)
     page.get_by_role("link", name="Mois suivant").click()
     page.wait_for_url(re.compile(r"month="))
     page.locator("a.day.free").nth(2).click()
-    page.locator("#times a.time").first.wait_for()
+    arrived(page.locator("#times a.time").first)
     _french(page)
     page.locator("#times a.time").first.click()
-    page.get_by_role("heading", name="Vos coordonnées").wait_for()
+    arrived(page.get_by_role("heading", name="Vos coordonnées"))
     page.get_by_label("Votre nom").fill("Camille Martin")
     page.get_by_label("E-mail").fill("camille@example.test")
     assert_accessible(page)
     screenshot(page, "customer-french-details-phone")
     page.get_by_role("button", name="Confirmer la réservation").click()
 
-    page.get_by_role("heading", name="Votre réservation est confirmée").wait_for()
+    arrived(page.get_by_role("heading", name="Votre réservation est confirmée"))
     text = _french(page)
     assert re.search(r"\(Europe/Paris, CES?T\)", text), text
     assert "Coupe" in text
@@ -72,11 +72,11 @@ def test_french_browser_books_manages_and_cancels(live_server, french_phone_page
     screenshot(page, "customer-french-confirmed-phone")
 
     follow(page, page.get_by_role("link", name="Annuler la réservation"))
-    page.get_by_role("heading", name="Annuler cette réservation ?").wait_for()
+    arrived(page.get_by_role("heading", name="Annuler cette réservation ?"))
     _french(page)
     assert_accessible(page)
     follow(page, page.get_by_role("button", name="Oui, annuler la réservation"))
-    page.get_by_text("Votre réservation est annulée").first.wait_for()
+    arrived(page.get_by_text("Votre réservation est annulée").first)
     text = _french(page)
     assert "Europe/Paris" in text
     booking.refresh_from_db()
@@ -86,7 +86,7 @@ def test_french_browser_books_manages_and_cancels(live_server, french_phone_page
     # The switcher: the same page in German, and the choice stays for the next page.
     follow(page, page.get_by_role("link", name="Deutsch"))
     page.wait_for_url(re.compile(r"lang=de"))
-    page.get_by_text("Storniert", exact=True).first.wait_for()
+    arrived(page.get_by_text("Storniert", exact=True).first)
     assert page.locator("html").get_attribute("lang") == "de"
     assert english_left(visible_text(page.content()), "de") == []
     page.reload()

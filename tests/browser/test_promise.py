@@ -24,7 +24,7 @@ from slotwise.notifications.models import Message
 from slotwise.notifications.render import build_email
 from slotwise.site.views.common import start_param
 from tests.browser._backoffice import choose_slot, show_week, sign_in, world_with_history
-from tests.browser.conftest import assert_accessible, follow, screenshot
+from tests.browser.conftest import arrived, assert_accessible, follow, screenshot
 from tests.conftest import build_world
 from tests.support.limits import forget_limits
 
@@ -59,7 +59,7 @@ def _confirm(page) -> None:
     page.get_by_label("Your name").fill("Dana Doe")
     page.get_by_label("Email").fill("dana@example.test")
     page.get_by_role("button", name="Confirm booking").click()
-    page.get_by_role("heading", name="Your booking is confirmed").wait_for()
+    arrived(page.get_by_role("heading", name="Your booking is confirmed"))
 
 
 def _email(booking: Booking) -> tuple[str, str]:
@@ -74,13 +74,13 @@ def test_item1_the_exact_policy_for_the_chosen_time(live_server, phone_page, sho
     # Tomorrow 11:30 with a 24-hour window: no online changes, said before and after.
     page.goto(_details_url(base, shop, TOMORROW_1130))
     closed = "Online changes won't be possible for this time (it is less than 24 hours away)."
-    page.get_by_text(closed).wait_for()
+    arrived(page.get_by_text(closed))
     assert "You can change or cancel this booking online later" not in page.content()
-    page.get_by_text("We send your confirmation and a link to your booking here.").wait_for()
+    arrived(page.get_by_text("We send your confirmation and a link to your booking here."))
     assert_accessible(page)
     screenshot(page, "promise-1-details-closed-phone")
     _confirm(page)
-    page.get_by_text(closed).wait_for()
+    arrived(page.get_by_text(closed))
     assert "were possible until" not in page.content()
     screenshot(page, "promise-1-confirmation-closed-phone")
     booking = Booking.objects.get(start=TOMORROW_1130)
@@ -94,10 +94,10 @@ def test_item1_the_exact_policy_for_the_chosen_time(live_server, phone_page, sho
         "You can cancel or reschedule online until "
         "Wednesday, 27 November 2030, 11:30 (Europe/Berlin, CET)."
     )
-    page.get_by_text(promise).wait_for()
+    arrived(page.get_by_text(promise))
     screenshot(page, "promise-1-details-open-phone")
     _confirm(page)
-    page.get_by_text(promise).wait_for()
+    arrived(page.get_by_text(promise))
     assert_accessible(page)
     screenshot(page, "promise-1-confirmation-open-phone")
     text, html = _email(Booking.objects.get(start=THURSDAY_1130))
@@ -110,10 +110,10 @@ def test_item2_a_page_without_self_service_promises_nothing(live_server, phone_p
     shop.page.save()
     page, base = phone_page, live_server.url
     page.goto(f"{base}/book/{shop.business.slug}/{shop.page.slug}/")
-    page.get_by_text("Pick a service and a time that suits you.").wait_for()
+    arrived(page.get_by_text("Pick a service and a time that suits you."))
     assert "online" not in page.locator("main").inner_text()
     page.goto(_details_url(base, shop, THURSDAY_1130))
-    page.get_by_text("We send your confirmation and a link to your booking here.").wait_for()
+    arrived(page.get_by_text("We send your confirmation and a link to your booking here."))
     body = page.locator("main").inner_text()
     assert "change" not in body.split("Your details")[1].lower()
     assert_accessible(page)
@@ -124,9 +124,11 @@ def test_item2_a_page_without_self_service_promises_nothing(live_server, phone_p
     shop.page.change_deadline_minutes = 2880
     shop.page.save()
     page.goto(f"{base}/book/{shop.business.slug}/{shop.page.slug}/")
-    page.get_by_text(
-        "You can cancel your booking online up to 48 hours before the appointment."
-    ).wait_for()
+    arrived(
+        page.get_by_text(
+            "You can cancel your booking online up to 48 hours before the appointment."
+        )
+    )
     screenshot(page, "promise-2-page-on-phone")
 
 
@@ -153,7 +155,7 @@ def test_item3_the_wizard_dates_its_choices_and_refuses_a_passed_one(live_server
     assert any(o.startswith("48 hours before — until Fri 29 Nov") for o in options), options
     page.get_by_label("Latest change time").select_option("10080")
     page.get_by_role("button", name="Continue").click()
-    page.get_by_text("This latest change time has already passed").first.wait_for()
+    arrived(page.get_by_text("This latest change time has already passed").first)
     assert_accessible(page)
     screenshot(page, "promise-3-wizard-passed-phone")
     page.get_by_label("Latest change time").select_option("2880")
@@ -174,10 +176,10 @@ def test_item5_each_email_button_opens_its_own_page(live_server, phone_page, sho
     reschedule = re.search(r"Reschedule: \S+?(/manage/[\w-]+/reschedule/)", text).group(1)  # type: ignore[union-attr]
     assert cancel != reschedule
     page.goto(base + cancel)
-    page.get_by_role("heading", name="Cancel this booking?").wait_for()
+    arrived(page.get_by_role("heading", name="Cancel this booking?"))
     screenshot(page, "promise-5-cancel-page-phone")
     page.goto(base + reschedule)
-    page.get_by_role("heading", name="Choose a new time").wait_for()
+    arrived(page.get_by_role("heading", name="Choose a new time"))
     screenshot(page, "promise-5-reschedule-page-phone")
     assert Booking.objects.get(start=THURSDAY_1130).status == "confirmed"  # opening changed nothing
 
@@ -191,7 +193,7 @@ def test_item8_one_wording_of_the_window(live_server, phone_page, shop):
     closed = "Changes online were possible until 24 hours before the appointment."
     with time_machine.travel(datetime(2030, 11, 27, 12, 0, tzinfo=BERLIN), tick=True):
         page.goto(manage_url)
-        page.get_by_text(closed).wait_for()
+        arrived(page.get_by_text(closed))
         assert_accessible(page)
         screenshot(page, "promise-8-manage-closed-phone")
         text, html = _email(booking)

@@ -14,7 +14,7 @@ from slotwise.core.clock import utcnow
 from slotwise.notifications.models import Message
 from tests import factories
 from tests.browser._backoffice import sign_in
-from tests.browser.conftest import assert_accessible, follow, screenshot
+from tests.browser.conftest import arrived, assert_accessible, follow, screenshot
 from tests.conftest import build_world
 from tests.support.limits import forget_limits
 
@@ -63,7 +63,7 @@ def test_reschedule_keeps_the_provider_the_customer_chose(live_server, phone_pag
     _busy(shop, shop.alex, day)  # Alex is busy at 14:00 that day; Blake is free
     page = phone_page
     page.goto(f"{live_server.url}{link}reschedule/?tz=Europe/Berlin&day={day.date().isoformat()}")
-    page.get_by_role("heading", name="Choose a new time").wait_for()
+    arrived(page.get_by_role("heading", name="Choose a new time"))
     times = page.locator("#times a.time").all_inner_texts()
     assert times and "14:00" not in times  # only Alex's times, and Alex is busy at 14:00
     assert page.locator("#times .time-with").count() == 0
@@ -74,13 +74,13 @@ def test_reschedule_keeps_the_provider_the_customer_chose(live_server, phone_pag
     # Choosing Blake explicitly is the only way to Blake's 14:00.
     page.get_by_label("With").select_option(label="Blake")
     page.get_by_role("button", name="Show times").click()
-    page.get_by_text("Free times with Blake.").wait_for()
+    arrived(page.get_by_text("Free times with Blake."))
     page.locator("#times a.time", has_text="14:00").click()
-    page.get_by_role("heading", name="Confirm the new time").wait_for()
+    arrived(page.get_by_role("heading", name="Confirm the new time"))
     assert page.get_by_text("different person").is_visible()
     screenshot(page, "promise-reschedule-chosen-provider-phone")
     page.get_by_role("button", name="Move my booking").click()
-    page.get_by_text("Your booking is moved").wait_for()
+    arrived(page.get_by_text("Your booking is moved"))
     booking.refresh_from_db()
     assert booking.provider == shop.blake and booking.start == day
 
@@ -92,14 +92,14 @@ def test_any_provider_booking_shows_who_each_time_is_with(live_server, phone_pag
     _busy(shop, shop.alex, day)
     page = phone_page
     page.goto(f"{live_server.url}{link}reschedule/?tz=Europe/Berlin&day={day.date().isoformat()}")
-    page.locator("#times a.time").first.wait_for()
+    arrived(page.locator("#times a.time").first)
     fourteen = page.locator("#times a.time", has_text="14:00")
     assert "Blake" in fourteen.inner_text()
     assert "Alex" in page.locator("#times a.time", has_text="16:00").inner_text()
     assert_accessible(page)
     screenshot(page, "promise-reschedule-any-provider-phone")
     fourteen.click()
-    page.get_by_role("heading", name="Confirm the new time").wait_for()
+    arrived(page.get_by_role("heading", name="Confirm the new time"))
     assert page.get_by_text("with Blake").is_visible()
 
 
@@ -111,12 +111,12 @@ def test_a_taken_time_keeps_the_customers_details(live_server, phone_page, shop)
         f"&tz=Europe/Berlin&day={start.date().isoformat()}"
     )
     page.locator("#times a.time", has_text="10:00").click()
-    page.get_by_role("heading", name="Your details").wait_for()
+    arrived(page.get_by_role("heading", name="Your details"))
     page.get_by_label("Your name").fill("Dana Doe")
     page.get_by_label("Email").fill("dana@example.test")
     _busy(shop, shop.alex, start)  # someone else takes 10:00 while Dana types
     page.get_by_role("button", name="Confirm booking").click()
-    page.get_by_text("Your details are kept").wait_for()
+    arrived(page.get_by_text("Your details are kept"))
     summary = page.locator("section.summary").inner_text()
     assert "10:00" not in summary  # the taken time is no longer shown as chosen
     assert page.get_by_label("Your name").input_value() == "Dana Doe"
@@ -126,12 +126,12 @@ def test_a_taken_time_keeps_the_customers_details(live_server, phone_page, shop)
 
     # Confirm without a new time: asked again, nothing typed is lost.
     page.get_by_role("button", name="Confirm booking").click()
-    page.get_by_text("Please choose a new time.").wait_for()
+    arrived(page.get_by_text("Please choose a new time."))
     assert page.get_by_label("Email").input_value() == "dana@example.test"
 
     page.locator("label.time-radio", has_text="12:00").first.click()
     page.get_by_role("button", name="Confirm booking").click()
-    page.get_by_role("heading", name="Your booking").wait_for()
+    arrived(page.get_by_role("heading", name="Your booking"))
     booking = Booking.objects.get(customer__email="dana@example.test")
     assert booking.start == start.replace(hour=12)
 
@@ -167,13 +167,13 @@ def test_close_a_booking_with_confirmation_and_undo(live_server, phone_page, sho
 
     page.goto(f"{base}/backoffice/bookings/{booking.reference}/")
     follow(page, page.get_by_role("link", name="Mark completed"))
-    page.get_by_role("heading", name="Mark as completed").wait_for()
+    arrived(page.get_by_role("heading", name="Mark as completed"))
     booking.refresh_from_db()
     assert booking.status == Booking.Status.CONFIRMED  # the link only asks
     assert_accessible(page)
     screenshot(page, "promise-close-confirm-phone")
     follow(page, page.get_by_role("button", name="Mark completed"))
-    page.get_by_text("You can undo this for 10 minutes").first.wait_for()
+    arrived(page.get_by_text("You can undo this for 10 minutes").first)
     booking.refresh_from_db()
     assert booking.status == Booking.Status.COMPLETED
     rating = Message.objects.get(booking=booking, kind=Message.Kind.RATING_REQUEST)
@@ -182,7 +182,7 @@ def test_close_a_booking_with_confirmation_and_undo(live_server, phone_page, sho
     screenshot(page, "promise-close-undo-phone")
 
     follow(page, page.get_by_role("button", name="Undo “completed”"))
-    page.get_by_text("Undone: the booking is confirmed again.").wait_for()
+    arrived(page.get_by_text("Undone: the booking is confirmed again."))
     booking.refresh_from_db()
     rating.refresh_from_db()
     assert booking.status == Booking.Status.CONFIRMED
@@ -211,7 +211,7 @@ def test_the_changed_pages_on_a_desktop(live_server, desktop_page, shop):
     page.get_by_label("Email").fill("dana@example.test")
     _busy(shop, shop.alex, start)
     page.get_by_role("button", name="Confirm booking").click()
-    page.get_by_text("Your details are kept").wait_for()
+    arrived(page.get_by_text("Your details are kept"))
     assert_accessible(page)
     screenshot(page, "promise-taken-time-desktop")
 
@@ -227,6 +227,6 @@ def test_the_changed_pages_on_a_desktop(live_server, desktop_page, shop):
     )
     sign_in(page, live_server.url)
     page.goto(f"{live_server.url}/backoffice/bookings/{closed.reference}/no-show/")
-    page.get_by_role("heading", name="Mark as no-show").wait_for()
+    arrived(page.get_by_role("heading", name="Mark as no-show"))
     assert_accessible(page)
     screenshot(page, "promise-close-no-show-confirm-desktop")

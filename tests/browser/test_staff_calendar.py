@@ -17,7 +17,7 @@ from slotwise.catalog.models import TimeOff
 from slotwise.core.clock import utcnow
 from tests import factories
 from tests.browser._backoffice import next_monday_10, show_week, sign_in, world_with_history
-from tests.browser.conftest import assert_accessible, follow, screenshot
+from tests.browser.conftest import arrived, assert_accessible, follow, screenshot
 from tests.conftest import World
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -50,7 +50,7 @@ def _open_day(page: Any, base: str, day: Any) -> None:
     # drawn where the server's clock says it is.
     page.clock.set_fixed_time(utcnow())
     page.goto(f"{base}/backoffice/calendar/?view=day&date={day.isoformat()}")
-    page.locator(".ec-event.bk").first.wait_for()
+    arrived(page.locator(".ec-event.bk").first)
 
 
 def test_day_grid_draws_the_seeded_day_on_desktop(live_server, desktop_page):
@@ -82,14 +82,14 @@ def test_day_grid_draws_the_seeded_day_on_desktop(live_server, desktop_page):
     page.goto(
         f"{base}/backoffice/calendar/?view=week&date={start.date().isoformat()}&provider={world.alex.pk}"
     )
-    page.locator(".ec-event.bk").first.wait_for()
+    arrived(page.locator(".ec-event.bk").first)
     assert page.locator(".bg-timeoff").count() == 1
     assert_accessible(page)
     screenshot(page, "calendar-week-desktop")
     # Today: the "now" line sits at the frozen clock's minute.
     page.goto(f"{base}/backoffice/calendar/?view=day")
     line = page.locator(".ec-now-indicator")
-    line.wait_for()
+    arrived(line)
     config = json.loads(page.locator("#grid-config").inner_text())
     body = page.locator(".ec-body").bounding_box()
     first_hour = int(config["slotMin"][:2])
@@ -123,12 +123,12 @@ def test_phone_day_grid_scrolls_inside_itself_and_week_and_now_line(live_server,
     assert page.locator(".ec-col-head", has_text="Dana").bounding_box()["x"] < dana_before - 100
     main.evaluate("el => { el.scrollLeft = 0; }")
     page.goto(f"{base}/backoffice/calendar/?view=week&date={start.date().isoformat()}")
-    page.locator(".ec-event.bk").first.wait_for()
+    arrived(page.locator(".ec-event.bk").first)
     screenshot(page, "calendar-week-phone")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.clock.set_fixed_time(utcnow())
     page.goto(f"{base}/backoffice/calendar/?view=day")
-    page.locator(".ec-now-indicator").wait_for()
+    arrived(page.locator(".ec-now-indicator"))
     screenshot(page, "calendar-today-phone")
 
 
@@ -184,7 +184,7 @@ def test_click_an_empty_time_books_it_in_at_most_six_clicks(live_server, request
     assert "Blake" in page.locator("main").inner_text()
     assert_accessible(page)
     click(page.get_by_role("button", name="Create booking now"))
-    page.get_by_text("created.").wait_for()
+    arrived(page.get_by_text("created."))
     assert clicks <= 6
     made = Booking.objects.exclude(pk=booking.pk).get()
     assert made.provider == world.blake
@@ -203,13 +203,13 @@ def test_drag_to_move_with_notify_reschedules_and_emails(live_server, desktop_pa
     assert_accessible(page)
     _drag(page, booking, "Blake", 2 * 60)  # Blake at 12:00
     dialog = page.get_by_role("dialog", name="Move this booking?")
-    dialog.wait_for()
+    arrived(dialog)
     assert "12:00" in dialog.inner_text() and "Blake" in dialog.inner_text()
     assert_accessible(page)
     screenshot(page, "calendar-move-dialog-desktop")
     dialog.get_by_label("Yes, notify").check()
     dialog.get_by_role("button", name="Move booking").click()
-    page.get_by_text("The booking was moved to the new time.").wait_for()
+    arrived(page.get_by_text("The booking was moved to the new time."))
     booking.refresh_from_db()
     assert booking.provider == world.blake
     assert booking.start == start + timedelta(hours=2)
@@ -228,7 +228,7 @@ def test_drag_to_move_without_notify_sends_nothing_on_a_phone(live_server, phone
     dialog = page.get_by_role("dialog", name="Move this booking?")
     dialog.get_by_label("No", exact=True).check()
     dialog.get_by_role("button", name="Move booking").click()
-    page.get_by_text("The booking was moved to the new time.").wait_for()
+    arrived(page.get_by_text("The booking was moved to the new time."))
     booking.refresh_from_db()
     assert booking.provider == world.alex
     assert booking.start == start + timedelta(minutes=90)
@@ -254,7 +254,7 @@ def test_a_refused_drag_snaps_back_with_the_reason(live_server, desktop_page):
     dialog = page.get_by_role("dialog", name="Move this booking?")
     dialog.get_by_role("button", name="Move booking").click()
     status = page.locator("#grid-status")
-    status.get_by_text("Not moved:").wait_for()
+    arrived(status.get_by_text("Not moved:"))
     screenshot(page, "calendar-refused-desktop")
     after = where()
     assert abs(after[0] - before[0]) < 2 and abs(after[1] - before[1]) < 2
@@ -291,7 +291,7 @@ def test_wizard_time_step_shows_a_week_with_reasons(live_server, request, viewpo
     # Blake's Monday 12:00: the booking goes to Blake.
     blake.locator(".week-day").first.locator("label.slot", has_text="12:00").click()
     page.get_by_role("button", name="Continue").click()
-    page.get_by_role("textbox", name="Notes").wait_for()
+    arrived(page.get_by_role("textbox", name="Notes"))
     assert booking.pk
 
 
@@ -315,9 +315,9 @@ def test_now_line_is_at_the_business_time_in_a_clock_change_week(live_server, de
         page.clock.set_fixed_time(utcnow())
         page.goto(f"{base}/backoffice/calendar/?view=week&date=2030-03-25")
         box = page.locator(f"[data-reference='{booking.reference}']")
-        box.wait_for()
+        arrived(box)
         line = page.locator(".ec-now-indicator")
-        line.wait_for()
+        arrived(line)
         top, hour = box.bounding_box()["y"], box.bounding_box()["height"]  # a 60-minute service
         assert line.bounding_box()["y"] == pytest.approx(top, abs=hour / 8)
         screenshot(page, "calendar-week-clock-change-desktop")

@@ -20,7 +20,7 @@ from slotwise.notifications.models import Message
 from slotwise.notifications.render import build_email
 from tests import factories
 from tests.browser._backoffice import sign_in
-from tests.browser.conftest import assert_accessible, screenshot
+from tests.browser.conftest import arrived, assert_accessible, screenshot
 from tests.conftest import build_world
 from tests.support.limits import forget_limits
 
@@ -56,7 +56,7 @@ def test_join_from_the_page_then_accept_the_offer_email(live_server, phone_page,
         f"?service={shop.service.pk}&provider=any"
     )
     page.get_by_role("link", name="Join the waitlist").click()
-    page.get_by_role("heading", name="Join the waitlist").wait_for()
+    arrived(page.get_by_role("heading", name="Join the waitlist"))
     page.get_by_label("From", exact=True).fill(day.isoformat())
     page.get_by_label("Earliest start (optional)").fill("09:00")
     page.get_by_label("Your name").fill("Dana Doe")
@@ -64,7 +64,7 @@ def test_join_from_the_page_then_accept_the_offer_email(live_server, phone_page,
     assert_accessible(page)
     screenshot(page, "waitlist-join-phone")
     page.get_by_role("button", name="Join the waitlist").click()
-    page.get_by_role("heading", name="You are on the waitlist").wait_for()
+    arrived(page.get_by_role("heading", name="You are on the waitlist"))
     entry = WaitlistEntry.objects.get()
     assert entry.reference in page.content()
 
@@ -82,7 +82,7 @@ def test_join_from_the_page_then_accept_the_offer_email(live_server, phone_page,
     wl.waitlist_round(now=utcnow())
 
     page.goto(live_server.url + _offer_link())
-    page.get_by_role("heading", name="A time is free for you").wait_for()
+    arrived(page.get_by_role("heading", name="A time is free for you"))
     assert "10:00" in page.content() and "Alex" in page.content()
     assert not Booking.objects.filter(status="confirmed").exists()  # opening books nothing
     assert_accessible(page)
@@ -98,7 +98,7 @@ def test_join_from_the_page_then_accept_the_offer_email(live_server, phone_page,
     desktop.context.close()
 
     page.get_by_role("button", name="Book this time").click()
-    page.get_by_role("heading", name="Your booking is confirmed").wait_for()
+    arrived(page.get_by_role("heading", name="Your booking is confirmed"))
     made = Booking.objects.get(status="confirmed")
     assert (made.start, made.customer.email) == (start, "dana@example.test")
 
@@ -118,7 +118,7 @@ def test_staff_waitlist_page(live_server, phone_page, desktop_page, shop):
     for page, name in ((desktop_page, "desktop"), (phone_page, "phone")):
         sign_in(page, live_server.url)
         page.goto(live_server.url + "/backoffice/waitlist/")
-        page.get_by_role("heading", name="Waitlist", exact=True).wait_for()
+        arrived(page.get_by_role("heading", name="Waitlist", exact=True))
         assert "Dana Doe" in page.content()
         assert_accessible(page)
         screenshot(page, f"waitlist-staff-{name}")
@@ -127,6 +127,6 @@ def test_staff_waitlist_page(live_server, phone_page, desktop_page, shop):
     page.get_by_label("Provider").select_option(label="Blake")
     page.get_by_label("Start").fill(f"{_day(shop, 3).isoformat()}T11:00")
     page.get_by_role("button", name="Send the offer").click()
-    page.get_by_text("The time was offered to Dana Doe by email.").wait_for()
+    arrived(page.get_by_text("The time was offered to Dana Doe by email."))
     assert entry.offers.get().offered_by == "staff"
     screenshot(page, "waitlist-staff-offered-desktop")
