@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.urls import include, path, re_path
 
-from slotwise.api.api import api
+from slotwise.api.api import api, unknown_address
 from slotwise.core import views as core_views
 from slotwise.site import views as site_views
 
@@ -12,6 +12,8 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("backoffice/", include("slotwise.backoffice.urls")),
     path("api/v1/", api.urls),
+    # Anything else under /api/ answers the API's JSON 404, never an HTML page.
+    re_path(r"^api/(?P<rest>.*)$", unknown_address),
     path("", include("slotwise.site.urls")),
 ]
 

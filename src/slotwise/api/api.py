@@ -4,6 +4,8 @@ Endpoints hold no rules: they parse, call the booking actions, selectors and loa
 a DomainError into ``{"code", "message", "details"}`` with its HTTP status.
 """
 
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 
 from slotwise.api.auth import ApiKeyAuth
@@ -20,7 +22,7 @@ from slotwise.api.endpoints import (
     waitlist,
     webhooks,
 )
-from slotwise.api.errors import install_error_handlers
+from slotwise.api.errors import error_response, install_error_handlers
 
 api = NinjaAPI(
     title="Slotwise API",
@@ -48,3 +50,15 @@ api.add_router("", public.router, auth=None)
 api.add_router("", waitlist.staff)
 api.add_router("", waitlist.public, auth=None)
 api.add_router("", docs_router, auth=None)
+
+
+def unknown_address(request: HttpRequest, rest: str = "") -> HttpResponse:
+    """Any address under ``/api/`` that is no operation: the API's JSON 404, not a page."""
+    return error_response(
+        api,
+        request,
+        status=404,
+        code="not_found",
+        message=_("There is no such address in the API. The operations are listed at %(docs)s.")
+        % {"docs": "/api/v1/docs"},
+    )

@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
@@ -30,7 +32,9 @@ class ErrorOut(Schema):
 class Unauthorized(DomainError):
     code = "unauthorized"
     http_status = 401
-    default_message = "A valid API key is required: send 'Authorization: Bearer <key>'."
+    default_message = gettext_lazy(
+        "A valid API key is required: send 'Authorization: Bearer <key>'."
+    )
 
 
 class RateLimited(DomainError):
@@ -38,7 +42,7 @@ class RateLimited(DomainError):
 
     code = "rate_limited"
     http_status = 429
-    default_message = "Too many requests. Please wait a while and try again."
+    default_message = gettext_lazy("Too many requests. Please wait a while and try again.")
 
 
 class TooMuchWork(DomainError):
@@ -46,7 +50,7 @@ class TooMuchWork(DomainError):
 
     code = "too_much_work"
     http_status = 422
-    default_message = (
+    default_message = gettext_lazy(
         "This question covers too many providers, days and times to answer at once. "
         "Narrow it: ask for fewer days (a shorter start-end window) or one provider."
     )
@@ -55,7 +59,7 @@ class TooMuchWork(DomainError):
 class PolicyImmutable(DomainError):
     code = "policy_immutable"
     http_status = 409
-    default_message = (
+    default_message = gettext_lazy(
         "A booking's self-service policy is fixed when it is made and can never be changed."
     )
 
@@ -63,7 +67,9 @@ class PolicyImmutable(DomainError):
 class UseAction(DomainError):
     code = "use_action"
     http_status = 409
-    default_message = "This field cannot be changed with PATCH; use the booking's action."
+    default_message = gettext_lazy(
+        "This field cannot be changed with PATCH; use the booking's action."
+    )
 
 
 _STATUS_CODES = {
@@ -91,14 +97,75 @@ def error_response(
     return api.create_response(request, body, status=status)
 
 
+#: Pydantic's error types, each with a message in the reader's language (``msg``); the
+#: ``type`` stays as Pydantic names it, for programs. Placeholders come from the error's
+#: ``ctx``. A type not listed here gets the general message.
+_FIELD_MESSAGES: dict[str, Any] = {
+    "missing": gettext_lazy("This field is required."),
+    "extra_forbidden": gettext_lazy("This field is not known here."),
+    "string_type": gettext_lazy("Give text here."),
+    "string_too_short": gettext_lazy("Give at least %(min_length)s characters."),
+    "string_too_long": gettext_lazy("Give at most %(max_length)s characters."),
+    "int_type": gettext_lazy("Give a whole number."),
+    "int_parsing": gettext_lazy("Give a whole number."),
+    "int_from_float": gettext_lazy("Give a whole number."),
+    "greater_than_equal": gettext_lazy("Give a number of at least %(ge)s."),
+    "less_than_equal": gettext_lazy("Give a number of at most %(le)s."),
+    "bool_type": gettext_lazy("Give true or false."),
+    "bool_parsing": gettext_lazy("Give true or false."),
+    "literal_error": gettext_lazy("Give one of: %(expected)s."),
+    "enum": gettext_lazy("Give one of: %(expected)s."),
+    "datetime_type": gettext_lazy("Give a date and time such as 2030-06-03T10:00:00+02:00."),
+    "datetime_parsing": gettext_lazy("Give a date and time such as 2030-06-03T10:00:00+02:00."),
+    "datetime_from_date_parsing": gettext_lazy(
+        "Give a date and time such as 2030-06-03T10:00:00+02:00."
+    ),
+    "timezone_aware": gettext_lazy("Give the time with its offset, such as +02:00."),
+    "date_type": gettext_lazy("Give a date such as 2030-06-03."),
+    "date_parsing": gettext_lazy("Give a date such as 2030-06-03."),
+    "date_from_datetime_parsing": gettext_lazy("Give a date such as 2030-06-03."),
+    "date_from_datetime_inexact": gettext_lazy("Give a date such as 2030-06-03."),
+    "decimal_type": gettext_lazy("Give a number."),
+    "decimal_parsing": gettext_lazy("Give a number."),
+    "float_type": gettext_lazy("Give a number."),
+    "float_parsing": gettext_lazy("Give a number."),
+    "decimal_max_digits": gettext_lazy("This number has too many digits."),
+    "decimal_max_places": gettext_lazy("This number has too many digits."),
+    "decimal_whole_digits": gettext_lazy("This number has too many digits."),
+    "list_type": gettext_lazy("Give a list."),
+    "too_short": gettext_lazy("Give at least %(min_length)s items."),
+    "too_long": gettext_lazy("Give at most %(max_length)s items."),
+    "model_type": gettext_lazy("Give an object with its fields."),
+    "model_attributes_type": gettext_lazy("Give an object with its fields."),
+    "dict_type": gettext_lazy("Give an object with its fields."),
+    "json_invalid": gettext_lazy("The body is not valid JSON."),
+}
+
+
+def field_message(error: dict[str, Any]) -> str:
+    """One Pydantic error as a sentence in the active language."""
+    kind = str(error.get("type", ""))
+    ctx = error.get("ctx") or {}
+    if kind in ("value_error", "assertion_error") and "error" in ctx:
+        return str(ctx["error"])  # our own validators' messages, already translated
+    template = _FIELD_MESSAGES.get(kind)
+    if template is None:
+        return _("This value is not valid.")
+    try:
+        return str(template) % {key: str(value) for key, value in ctx.items()}
+    except (KeyError, ValueError, TypeError):
+        return _("This value is not valid.")
+
+
 def _validation_details(exc: ValidationError) -> dict[str, Any]:
-    """Pydantic's error list, trimmed to what a client can act on (and JSON-safe)."""
+    """Pydantic's error list, trimmed to what a client can act on (and JSON-safe), each
+    message in the reader's language."""
     errors = []
     for err in exc.errors:
         errors.append(
             {
                 "loc": [str(part) for part in err.get("loc", ())],
-                "msg": str(err.get("msg", "")),
+                "msg": field_message(err),
                 "type": str(err.get("type", "")),
             }
         )
@@ -136,7 +203,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
             request,
             status=422,
             code="invalid_input",
-            message="Some of the information given is not valid.",
+            message=_("Some of the information given is not valid."),
             details=_validation_details(exc),
         )
 
@@ -147,7 +214,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
             request,
             status=401,
             code=Unauthorized.code,
-            message=Unauthorized.default_message,
+            message=str(Unauthorized.default_message),
         )
         response["WWW-Authenticate"] = 'Bearer realm="slotwise"'
         return response
@@ -165,4 +232,4 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(Http404)
     def on_404(request: HttpRequest, exc: Http404) -> HttpResponse:
-        return error_response(api, request, status=404, code="not_found", message="Not found.")
+        return error_response(api, request, status=404, code="not_found", message=_("Not found."))

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal, get_args
 
 from annotated_types import GroupedMetadata
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
 from ninja import Schema
 from pydantic import (
     AfterValidator,
@@ -36,14 +37,17 @@ Id = Annotated[int, Field(ge=1, le=2**53)]
 
 def _no_nul(value: str) -> str:
     if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
+        raise ValueError(_("This text must not contain NUL characters."))
     return value
 
 
 def _sane_instant(value: datetime) -> datetime:
     # Far-away years overflow when converted between zones; nobody books them.
     if value.year not in web.YEARS:
-        raise ValueError(f"must be between the years {web.YEARS[0]} and {web.YEARS[-1]}")
+        raise ValueError(
+            _("Give a year from %(first)s to %(last)s.")
+            % {"first": web.YEARS[0], "last": web.YEARS[-1]}
+        )
     return value
 
 

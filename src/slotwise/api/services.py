@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from slotwise.core import errors, outbound
 from slotwise.core.models import Business
@@ -29,7 +30,8 @@ def _webhook_events(events: Iterable[str]) -> list[str]:
     unknown = [e for e in chosen if e not in WEBHOOK_EVENTS]
     if unknown or not chosen:
         raise errors.InvalidInput(
-            "Choose one or more of: " + ", ".join(WEBHOOK_EVENTS) + ".", field="events"
+            _("Choose one or more of: %(events)s.") % {"events": ", ".join(WEBHOOK_EVENTS)},
+            field="events",
         )
     return chosen
 
@@ -58,8 +60,11 @@ def webhook_endpoint_create(
     secret = secret.strip()
     if secret and len(secret) < MIN_WEBHOOK_SECRET:
         raise errors.InvalidInput(
-            f"The secret must have at least {MIN_WEBHOOK_SECRET} characters; leave it empty "
-            "to have one generated.",
+            _(
+                "The secret must have at least %(count)s characters; leave it empty to have "
+                "one generated."
+            )
+            % {"count": MIN_WEBHOOK_SECRET},
             field="secret",
         )
     endpoint = WebhookEndpoint(
@@ -76,8 +81,8 @@ def webhook_endpoint_create(
         list(Business.objects.select_for_update().filter(pk=business.pk).values_list("pk"))
         if WebhookEndpoint.objects.filter(business=business).count() >= MAX_WEBHOOK_ENDPOINTS:
             raise errors.InvalidInput(
-                f"A business can have at most {MAX_WEBHOOK_ENDPOINTS} webhook endpoints; "
-                "delete one first.",
+                _("A business can have at most %(count)s webhook endpoints; delete one first.")
+                % {"count": MAX_WEBHOOK_ENDPOINTS},
                 field="url",
             )
         return record_save(endpoint)

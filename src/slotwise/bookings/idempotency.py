@@ -13,6 +13,7 @@ import time
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from slotwise.bookings.models import Booking, IdempotencyRecord
 from slotwise.core import errors
@@ -46,7 +47,8 @@ def idempotency_claim(
     key = key.strip()
     if not key or len(key) > 200 or not key.isprintable():
         raise errors.InvalidInput(
-            "The Idempotency-Key must be 1 to 200 printable characters.", field="Idempotency-Key"
+            _("The Idempotency-Key must be 1 to 200 printable characters."),
+            field="Idempotency-Key",
         )
     try:
         with transaction.atomic():

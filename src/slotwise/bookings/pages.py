@@ -113,9 +113,9 @@ def booking_page_save(
         else records_get(Provider, business=business, ids=provider_ids, label="Provider")
     )
     if (services is not None or creating) and not services:
-        raise errors.InvalidInput("Choose at least one service.", field="service_ids")
+        raise errors.InvalidInput(_("Choose at least one service."), field="service_ids")
     if (providers is not None or creating) and not providers:
-        raise errors.InvalidInput("Choose at least one provider.", field="provider_ids")
+        raise errors.InvalidInput(_("Choose at least one provider."), field="provider_ids")
     record_apply(page, changes)
     with transaction.atomic():
         record_save(page)

@@ -67,7 +67,7 @@ def booking_get(*, business: Business, reference: str) -> Booking:
         .first()
     )
     if booking is None:
-        raise errors.NotFound("Booking not found.")
+        raise errors.NotFound(_("Booking not found."))
     return booking
 
 
@@ -212,7 +212,7 @@ def public_page_service(
         cursor.execute(_public_page_sql(), [service_id, True, business_slug, page_slug, True])
         row = cursor.fetchone()
     if row is None:
-        raise errors.NotFound("This booking page is not available.")
+        raise errors.NotFound(_("This booking page is not available."))
     page = _PAGE.build(row, 0)
     business = _BUSINESS.build(row, _PAGE.width)
     service = _SERVICE.build(row, _PAGE.width + _BUSINESS.width)

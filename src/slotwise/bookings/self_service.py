@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+
 from slotwise.core import errors
 
 
@@ -24,11 +26,12 @@ class SelfServicePolicy:
     def __post_init__(self) -> None:
         if self.change_deadline_minutes < 0:
             raise errors.InvalidInput(
-                "The latest change time cannot be negative.", field="change_deadline_minutes"
+                _("The latest change time cannot be negative."),
+                field="change_deadline_minutes",
             )
         if self.max_reschedules is not None and self.max_reschedules < 0:
             raise errors.InvalidInput(
-                "The reschedule limit cannot be negative.", field="max_reschedules"
+                _("The reschedule limit cannot be negative."), field="max_reschedules"
             )
 
     @classmethod

@@ -142,7 +142,7 @@ def staff_booking_place(
         service = record_get(Service, business=business, pk=service_id, label="Service")
         provider = record_get(Provider, business=business, pk=provider_id, label="Provider")
         if (customer_id is None) == (customer is None):
-            raise errors.InvalidInput("Give either customer_id or customer.", field="customer")
+            raise errors.InvalidInput(_("Give either customer_id or customer."), field="customer")
         existing = (
             None
             if customer_id is None

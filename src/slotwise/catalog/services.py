@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from slotwise.catalog.models import Customer, Provider, Service, TimeOff, WorkingHours
 from slotwise.core import errors, events, i18n, validators
@@ -36,7 +37,7 @@ def photo_set(
             model.objects.select_for_update().filter(business=business, pk=pk).first()
         )
         if item is None:
-            raise errors.NotFound(f"{model.__name__} not found.")
+            raise errors.not_found(model.__name__)
         old = item.photo.name
         if photo is None:
             item.photo = ""  # type: ignore[assignment]
@@ -120,7 +121,7 @@ def working_hours_set(
 ) -> list[WorkingHours]:
     """Replace the provider's weekly hours; a day may have several intervals, not overlapping."""
     if provider.business_id != business.pk:
-        raise errors.NotFound("Provider not found.")
+        raise errors.NotFound(_("Provider not found."))
     hours = _checked_hours(intervals)
     with transaction.atomic():
         return _replace_hours(provider, hours)
@@ -133,17 +134,18 @@ def _checked_hours(intervals: Iterable[tuple[int, time, time]]) -> list[tuple[in
     for weekday, start, end in rows:
         if not 0 <= weekday <= 6:
             raise errors.InvalidInput(
-                "The weekday must be 0 (Monday) to 6 (Sunday).", field="working_hours"
+                _("The weekday must be 0 (Monday) to 6 (Sunday)."), field="working_hours"
             )
         if end <= start:
             raise errors.InvalidInput(
-                "Working hours must end after they start (no crossing midnight).",
+                _("Working hours must end after they start (no crossing midnight)."),
                 field="working_hours",
             )
         if previous is not None and previous[0] == weekday and previous[2] > start:
             day = WorkingHours.Weekday(weekday).label
             raise errors.InvalidInput(
-                f"Intervals on the same day must not overlap ({day}).", field="working_hours"
+                _("Intervals on the same day must not overlap (%(day)s).") % {"day": day},
+                field="working_hours",
             )
         previous = (weekday, start, end)
     return rows
@@ -178,9 +180,9 @@ def time_off_create(
 ) -> TimeOff:
     """Block ``provider`` from ``start`` to ``end`` (existing bookings stay; staff move them)."""
     if provider.business_id != business.pk:
-        raise errors.NotFound("Provider not found.")
+        raise errors.NotFound(_("Provider not found."))
     if end <= start:
-        raise errors.InvalidInput("Time off must end after it starts.", field="end")
+        raise errors.InvalidInput(_("Time off must end after it starts."), field="end")
     off = TimeOff(
         provider=provider,
         start=start.astimezone(UTC),
@@ -206,7 +208,7 @@ def time_off_delete(*, business: Business, provider_id: int, time_off_id: int) -
             .first()
         )
         if off is None:
-            raise errors.NotFound("Time off not found.")
+            raise errors.NotFound(_("Time off not found."))
         off.delete()
         events.emit(events.ScheduleChanged(provider_ids=(provider_id,), reason="time_off"))
         if off.end > utcnow():

@@ -37,6 +37,26 @@ class NotFound(DomainError):
     default_message = _("Not found.")
 
 
+#: "… not found." for each kind of record the faces look up by id or slug, as whole sentences
+#: so that every language can word them its own way (keyed by the English name of the kind).
+_NOT_FOUND = {
+    "Booking": _("Booking not found."),
+    "Booking page": _("Booking page not found."),
+    "Business": _("Business not found."),
+    "Customer": _("Customer not found."),
+    "Provider": _("Provider not found."),
+    "Reminder": _("Reminder not found."),
+    "Service": _("Service not found."),
+    "Time off": _("Time off not found."),
+    "Webhook": _("Webhook not found."),
+}
+
+
+def not_found(what: str, **details: Any) -> NotFound:
+    """``NotFound`` saying which kind of record (``"Provider"``) was not found."""
+    return NotFound(_NOT_FOUND.get(what, NotFound.default_message), **details)
+
+
 class NotAllowed(DomainError):
     code = "not_allowed"
     http_status = 403

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, models, transaction
+from django.utils.translation import gettext as _
 
 from slotwise.core import errors
 from slotwise.core.models import Business
@@ -30,7 +31,7 @@ def record_or_new[M: models.Model](
     if instance is None:
         return model(business=business, **defaults)
     if getattr(instance, "business_id", None) != business.pk:
-        raise errors.NotFound(f"{label} not found.")
+        raise errors.not_found(label)
     return instance
 
 
@@ -57,7 +58,7 @@ def record_save[M: models.Model](instance: M, *, exclude: Iterable[str] = ()) ->
             instance.save()
     except IntegrityError:
         # A concurrent request saved the same unique value between the check and the insert.
-        raise errors.InvalidInput("This conflicts with an existing record.") from None
+        raise errors.InvalidInput(_("This conflicts with an existing record.")) from None
     return instance
 
 
@@ -65,7 +66,7 @@ def record_get[M: models.Model](model: type[M], *, business: Business, pk: int, 
     """One row of ``model`` in ``business``; another business's id is simply not found."""
     row = model._default_manager.filter(business=business, pk=pk).first()
     if row is None:
-        raise errors.NotFound(f"{label} not found.")
+        raise errors.not_found(label)
     return row
 
 
@@ -76,5 +77,5 @@ def records_get[M: models.Model](
     wanted = set(ids)
     rows = list(model._default_manager.filter(business=business, pk__in=wanted))
     if len(rows) != len(wanted):
-        raise errors.NotFound(f"{label} not found.", field=f"{label.lower()}_ids")
+        raise errors.not_found(label, field=f"{label.lower()}_ids")
     return rows

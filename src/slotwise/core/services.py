@@ -101,7 +101,7 @@ def business_create(
         owner_email = _valid_email(owner_email, field="owner_email")
     except errors.InvalidInput:
         raise errors.InvalidInput(
-            "The owner needs a valid email address.", field="owner_email"
+            _("The owner needs a valid email address."), field="owner_email"
         ) from None
     users = get_user_model()
     if owner_password is not None and not users.objects.filter(username=owner_email).exists():
@@ -115,7 +115,8 @@ def business_create(
     with transaction.atomic():
         if Business.objects.filter(slug=slug).exists():
             raise errors.InvalidInput(
-                f"A business with slug {slug!r} exists already.", field="slug"
+                _("A business with the address name “%(slug)s” exists already.") % {"slug": slug},
+                field="slug",
             )
         business = Business.objects.create(
             slug=slug,

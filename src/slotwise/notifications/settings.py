@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from slotwise.catalog.models import Provider
 from slotwise.core import errors
@@ -27,7 +28,7 @@ REMINDER_MAX_RULES = 20
 
 def notification_settings_get(*, business: Business) -> NotificationSettings:
     """The business's notification settings (the defaults, stored, if it had none)."""
-    found, _ = NotificationSettings.objects.get_or_create(business=business)
+    found, _created = NotificationSettings.objects.get_or_create(business=business)
     return found
 
 
@@ -59,8 +60,8 @@ def notification_settings_update(
 def _checked_minutes(minutes_before: int) -> int:
     if not REMINDER_MIN_MINUTES <= minutes_before <= REMINDER_MAX_MINUTES:
         raise errors.InvalidInput(
-            f"A reminder is between {REMINDER_MIN_MINUTES} minutes and "
-            f"{REMINDER_MAX_MINUTES // (24 * 60)} days before.",
+            _("A reminder is between %(minutes)s minutes and %(days)s days before.")
+            % {"minutes": REMINDER_MIN_MINUTES, "days": REMINDER_MAX_MINUTES // (24 * 60)},
             field="minutes_before",
         )
     return minutes_before
@@ -68,7 +69,8 @@ def _checked_minutes(minutes_before: int) -> int:
 
 def _too_many_rules() -> errors.InvalidInput:
     return errors.InvalidInput(
-        f"At most {REMINDER_MAX_RULES} reminder rules.", field="minutes_before"
+        _("At most %(count)s reminder rules.") % {"count": REMINDER_MAX_RULES},
+        field="minutes_before",
     )
 
 
@@ -94,7 +96,7 @@ def reminder_rule_add(*, business: Business, minutes_before: int) -> ReminderRul
         rules = ReminderRule.objects.filter(business=business)
         if rules.filter(minutes_before=minutes_before).exists():
             raise errors.InvalidInput(
-                "There is already a reminder at that time.", field="minutes_before"
+                _("There is already a reminder at that time."), field="minutes_before"
             )
         if rules.count() >= REMINDER_MAX_RULES:
             raise _too_many_rules()
@@ -103,6 +105,6 @@ def reminder_rule_add(*, business: Business, minutes_before: int) -> ReminderRul
 
 def reminder_rule_delete(*, business: Business, rule_id: int) -> None:
     """Remove one of the business's reminder rules; another business's is not found."""
-    deleted, _ = ReminderRule.objects.filter(business=business, pk=rule_id).delete()
+    deleted, _by_model = ReminderRule.objects.filter(business=business, pk=rule_id).delete()
     if not deleted:
-        raise errors.NotFound("Reminder not found.")
+        raise errors.NotFound(_("Reminder not found."))

@@ -7,6 +7,7 @@ from typing import Annotated, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 from ninja import Path, Query, Schema
 from pydantic import Field
 
@@ -49,13 +50,13 @@ def paginate(qs: QuerySet[Any] | list[Any], page: Page, present: Any) -> dict[st
 def booking_for(business: Business, reference: str) -> Booking:
     """The business's booking with this reference; anything else is the same 404."""
     if not _REFERENCE.match(reference):
-        raise errors.NotFound("Booking not found.")
+        raise errors.NotFound(_("Booking not found."))
     return selectors.booking_get(business=business, reference=reference)
 
 
 def check_slug(value: str, what: str) -> str:
     if not _SLUG.match(value):
-        raise errors.NotFound(f"{what} not found.")
+        raise errors.not_found(what)
     return value
 
 
@@ -64,5 +65,5 @@ def zone(name: str | None, default: ZoneInfo) -> ZoneInfo:
     if not name:
         return default
     if name not in known_zones():
-        raise errors.InvalidInput("Unknown time zone; use an IANA name.", field="timezone")
+        raise errors.InvalidInput(_("Unknown time zone; use an IANA name."), field="timezone")
     return ZoneInfo(name)

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import Header, Query, Router, Schema, Status
 from pydantic import Field
 
@@ -70,9 +71,9 @@ def window(
     start = start or now
     end = end or start + DEFAULT_WINDOW
     if end <= start:
-        raise errors.InvalidInput("end must be after start.", field="end")
+        raise errors.InvalidInput(_("end must be after start."), field="end")
     if end - start > MAX_WINDOW:
-        raise errors.InvalidInput("Ask for at most 62 days at a time.", field="end")
+        raise errors.InvalidInput(_("Ask for at most 62 days at a time."), field="end")
     return start, end
 
 
@@ -243,7 +244,8 @@ def update_booking(request: HttpRequest, reference: str, payload: BookingPatchIn
         raise UseAction("Use POST …/reschedule to move a booking.", action="reschedule")
     if "status" in sent:
         raise UseAction(
-            "Use POST …/cancel, …/complete or …/no-show to change the status.", action="status"
+            _("Use POST …/cancel, …/complete or …/no-show to change the status."),
+            action="status",
         )
     return _out(booking)
 

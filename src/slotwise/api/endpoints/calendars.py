@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
@@ -271,10 +272,11 @@ def provider_busy(
     start = window.start or utcnow()
     end = window.end or start + timedelta(days=7)
     if end <= start:
-        raise errors.InvalidInput("end must be after start.", field="end")
+        raise errors.InvalidInput(_("end must be after start."), field="end")
     if end - start > timedelta(days=BUSY_MAX_DAYS):
         raise errors.InvalidInput(
-            f"The window may be at most {BUSY_MAX_DAYS} days long.", field="end"
+            _("The window may be at most %(days)s days long.") % {"days": BUSY_MAX_DAYS},
+            field="end",
         )
     found = busy_times_of(provider=provider, start=start, end=end)
     calendar_ids = {b.source_id for b in found if b.source == "calendar" and b.source_id}

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import Header, Query, Router, Schema, Status
 from pydantic import Field
 
@@ -99,7 +100,7 @@ def _page(business: str, page: str) -> BookingPage:
 def _page_service(page: BookingPage, pk: int) -> Service:
     found = selectors.page_service(page=page, service_id=pk)
     if found is None:
-        raise errors.NotFound("This service is not offered on this page.")
+        raise errors.NotFound(_("This service is not offered on this page."))
     return found
 
 
@@ -108,7 +109,7 @@ def _page_provider(page: BookingPage, pk: int | None) -> Provider | None:
         return None
     found = selectors.page_provider(page=page, provider_id=pk)
     if found is None:
-        raise errors.NotFound("This provider is not offered on this page.")
+        raise errors.NotFound(_("This provider is not offered on this page."))
     return found
 
 
@@ -185,14 +186,14 @@ def _question_window(
 ) -> tuple[datetime, datetime]:
     if query.date is None:
         if query.days is not None:
-            raise errors.InvalidInput("days needs a date.", field="days")
+            raise errors.InvalidInput(_("days needs a date."), field="days")
         return window(query.start, query.end, now)
     if query.start is not None or query.end is not None:
-        raise errors.InvalidInput("Ask by date and days, or by start and end.", field="date")
+        raise errors.InvalidInput(_("Ask by date and days, or by start and end."), field="date")
     try:
         return local_days_window(query.date, query.days or 1, tz)
     except OverflowError:
-        raise errors.InvalidInput("This date is out of range.", field="date") from None
+        raise errors.InvalidInput(_("This date is out of range."), field="date") from None
 
 
 @router.get(
@@ -216,7 +217,7 @@ def public_page_availability(
     tz = zone(query.timezone, found.business.tz)
     start, end = _question_window(query, tz, now)
     if service is None:
-        raise errors.NotFound("This service is not offered on this page.")
+        raise errors.NotFound(_("This service is not offered on this page."))
     if query.provider_id is not None:
         # The usual case in one query: on the page, active, offering the service, and the
         # provider's availability version.
@@ -227,7 +228,7 @@ def public_page_availability(
             _page_provider(found, query.provider_id)  # 404 unless the page offers them at all
             return slots_response([], tz)
     elif not found.any_provider:
-        raise errors.InvalidInput("Please choose a provider.", field="provider_id")
+        raise errors.InvalidInput(_("Please choose a provider."), field="provider_id")
     else:
         versions = availability_cache.offering_versions(service=service, page=found)
     # The business came with the page: the service's is the same and is not read again.
@@ -350,7 +351,7 @@ def web_idempotency_key(*, page: BookingPage, key: str, body: bytes) -> usecases
     key = key.strip()
     if len(key) < PUBLIC_KEY_MIN_LENGTH or len(key) > 200 or not key.isprintable():
         raise errors.InvalidInput(
-            "The Idempotency-Key must be 16 to 200 printable characters.",
+            _("The Idempotency-Key must be 16 to 200 printable characters."),
             field="Idempotency-Key",
         )
     scoped = "web:" + hashlib.sha256(f"{page.pk}:{key}".encode()).hexdigest()
@@ -374,7 +375,7 @@ def _booking_by_token(request: HttpRequest, token: str, now: datetime) -> Bookin
     except web.TooManyBadTokens:
         raise RateLimited() from None
     if booking is None:
-        raise errors.NotFound("This link is not valid. Please contact the business.")
+        raise errors.NotFound(_("This link is not valid. Please contact the business."))
     return booking
 
 
@@ -431,7 +432,7 @@ def manage_availability(
     elif scope != booking.provider_id:
         found = loaders.providers_for(service=booking.service, page=page, provider_ids=[scope])
         if not found:
-            raise errors.NotFound("This provider is not offered for this booking.")
+            raise errors.NotFound(_("This provider is not offered for this booking."))
         provider = found[0]
     question: dict[str, Any] = {
         "service": booking.service,
@@ -480,7 +481,7 @@ def manage_reschedule(
             business_id=booking.business_id, pk=payload.provider_id
         ).first()
         if new_provider is None:
-            raise errors.NotFound("Provider not found.")
+            raise errors.NotFound(_("Provider not found."))
     moved = actions.booking_reschedule(
         booking_id=booking.pk,
         business_id=booking.business_id,

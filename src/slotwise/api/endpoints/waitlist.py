@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
@@ -108,7 +109,7 @@ def _offer(request: HttpRequest, token: str, now: Any) -> WaitlistOffer:
     except web.TooManyBadTokens:
         raise RateLimited() from None
     if found is None:
-        raise errors.NotFound("This offer link is not valid.")
+        raise errors.NotFound(_("This offer link is not valid."))
     return found
 
 
@@ -218,7 +219,7 @@ def offer_by_hand(
     business = business_of(request)
     found = WaitlistEntry.objects.filter(business=business, reference=entry[:20]).first()
     if found is None:
-        raise errors.NotFound("Waitlist entry not found.")
+        raise errors.NotFound(_("Waitlist entry not found."))
     offer = wl.waitlist_offer_by_hand(
         business=business,
         entry_id=found.pk,
