@@ -272,3 +272,11 @@ def test_another_business_photo_pages_are_not_found(owner_client, world, other_w
         assert owner_client.get(url).status_code == 404
         assert owner_client.post(url, {"photo": upload()}).status_code == 404
     assert not type(other_world.alex).objects.get(pk=other_world.alex.pk).photo
+
+
+def test_a_cut_off_jpeg_is_a_form_error_and_saves_nothing(owner_client, world) -> None:
+    whole = image_bytes("JPEG", size=(400, 300))
+    body = refused(
+        owner_client, world, logo=SimpleUploadedFile("cut.jpg", whole[: len(whole) // 2])
+    )
+    assert "not an image we can read" in body

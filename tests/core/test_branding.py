@@ -209,3 +209,75 @@ def test_an_animated_image_keeps_its_frames() -> None:
     stored = branding.without_metadata(SimpleUploadedFile("a.webp", buffer.getvalue()), "webp")
     with Image.open(io.BytesIO(stored)) as after:
         assert after.n_frames == 3
+
+
+def test_a_jpeg_comment_is_not_kept() -> None:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (32, 32), "#123456").save(buffer, format="JPEG", comment=PRIVATE.encode())
+    assert PRIVATE.encode() in buffer.getvalue()
+    stored = branding.without_metadata(SimpleUploadedFile("p.jpg", buffer.getvalue()), "jpg")
+    assert PRIVATE.encode() not in stored
+    with Image.open(io.BytesIO(stored)) as after:
+        assert "comment" not in after.info
+
+
+def test_a_lossless_webp_stays_lossless_and_a_lossy_one_lossy() -> None:
+    from PIL import Image
+
+    noise = Image.effect_noise((64, 64), 80).convert("RGB")
+    for lossless in (True, False):
+        buffer = io.BytesIO()
+        noise.save(buffer, format="WEBP", lossless=lossless, quality=50)
+        stored = branding.without_metadata(SimpleUploadedFile("p.webp", buffer.getvalue()), "webp")
+        assert branding._webp_lossless(stored) is lossless
+        with Image.open(io.BytesIO(stored)) as after:
+            same = after.convert("RGB").tobytes() == noise.tobytes()
+        assert same is lossless
+
+
+@pytest.mark.parametrize("kind", ["PNG", "WEBP"])
+def test_an_animation_keeps_each_frames_duration(kind: str) -> None:
+    from PIL import Image, ImageSequence
+
+    frames = [Image.new("RGB", (20, 20), colour) for colour in ("red", "green", "blue")]
+    buffer = io.BytesIO()
+    frames[0].save(
+        buffer,
+        format=kind,
+        save_all=True,
+        append_images=frames[1:],
+        duration=[100, 500, 1000],
+        loop=0,
+    )
+    ext = branding.IMAGE_FORMATS[kind]
+    stored = branding.without_metadata(SimpleUploadedFile(f"a.{ext}", buffer.getvalue()), ext)
+    with Image.open(io.BytesIO(stored)) as after:
+        durations = []
+        for frame in ImageSequence.Iterator(after):
+            frame.load()
+            durations.append(frame.info.get("duration"))
+        assert durations == [100, 500, 1000]
+
+
+def test_a_cut_off_jpeg_is_refused_not_a_server_error() -> None:
+    whole = image_bytes("JPEG", size=(400, 300))
+    cut = SimpleUploadedFile("cut.jpg", whole[: len(whole) // 2])
+    assert branding.image_check(cut) == "jpg"  # the header reads fine
+    with pytest.raises(ValidationError) as refused:
+        branding.without_metadata(cut, "jpg")
+    assert refused.value.code == "image_unreadable"
+
+
+def test_an_animation_too_large_in_all_its_frames_is_refused(monkeypatch) -> None:
+    from PIL import Image
+
+    monkeypatch.setattr(branding, "MAX_TOTAL_PIXELS", 1_000)
+    frames = [Image.new("RGB", (20, 20), colour) for colour in ("red", "green", "blue")]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, format="WEBP", save_all=True, append_images=frames[1:])
+    with pytest.raises(ValidationError) as refused:
+        branding.image_check(SimpleUploadedFile("a.webp", buffer.getvalue()))
+    assert refused.value.code == "image_dimensions"
+    assert "3 frames of 20 × 20 pixels" in str(refused.value.message % refused.value.params)

@@ -96,3 +96,29 @@ def test_english_stays_the_default_and_unknown_types_get_the_general_message(wor
         "This value is not valid."
     )
     assert field_message({"type": "value_error", "ctx": {"error": ValueError("Ours.")}}) == "Ours."
+
+
+def test_an_unknown_address_is_a_json_404_for_every_method_without_csrf(world) -> None:
+    client = Client(enforce_csrf_checks=True)  # as an API client: no CSRF token
+    for method in ("get", "post", "put", "patch", "delete"):
+        response = getattr(client, method)("/api/v1/nope", HTTP_ACCEPT_LANGUAGE="en")
+        assert response.status_code == 404, (method, response.content[:200])
+        assert response.json()["code"] == "not_found"
+    assert client.get("/api/v1/openapi.json").status_code == 200  # not swallowed
+
+
+def test_more_field_messages_and_choices_without_english_words() -> None:
+    from slotwise.api.errors import field_message
+
+    with translation.override("de"):
+        choices = field_message({"type": "literal_error", "ctx": {"expected": "'caldav' or 'ics'"}})
+        assert choices == "Geben Sie eines davon an: 'caldav', 'ics'."
+        assert field_message({"type": "greater_than", "ctx": {"gt": 0}}) == (
+            _in("de", "Give a number above %(gt)s.") % {"gt": 0}
+        )
+        pattern = field_message({"type": "string_pattern_mismatch", "ctx": {"pattern": "x"}})
+        assert (
+            pattern
+            == _in("de", "This text is not in the expected form.")
+            != ("This text is not in the expected form.")
+        )

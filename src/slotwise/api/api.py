@@ -6,6 +6,7 @@ a DomainError into ``{"code", "message", "details"}`` with its HTTP status.
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 
 from slotwise.api.auth import ApiKeyAuth
@@ -52,6 +53,7 @@ api.add_router("", waitlist.public, auth=None)
 api.add_router("", docs_router, auth=None)
 
 
+@csrf_exempt  # API clients send no CSRF token: a POST must get this 404 too, not a 403 page
 def unknown_address(request: HttpRequest, rest: str = "") -> HttpResponse:
     """Any address under ``/api/`` that is no operation: the API's JSON 404, not a page."""
     return error_response(

@@ -6,6 +6,7 @@ failures (bad JSON, failed validation, missing key, unknown URL) are mapped to t
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
@@ -106,11 +107,16 @@ _FIELD_MESSAGES: dict[str, Any] = {
     "string_type": gettext_lazy("Give text here."),
     "string_too_short": gettext_lazy("Give at least %(min_length)s characters."),
     "string_too_long": gettext_lazy("Give at most %(max_length)s characters."),
+    "string_pattern_mismatch": gettext_lazy("This text is not in the expected form."),
     "int_type": gettext_lazy("Give a whole number."),
     "int_parsing": gettext_lazy("Give a whole number."),
     "int_from_float": gettext_lazy("Give a whole number."),
     "greater_than_equal": gettext_lazy("Give a number of at least %(ge)s."),
     "less_than_equal": gettext_lazy("Give a number of at most %(le)s."),
+    "greater_than": gettext_lazy("Give a number above %(gt)s."),
+    "less_than": gettext_lazy("Give a number below %(lt)s."),
+    "time_type": gettext_lazy("Give a time such as 09:30."),
+    "time_parsing": gettext_lazy("Give a time such as 09:30."),
     "bool_type": gettext_lazy("Give true or false."),
     "bool_parsing": gettext_lazy("Give true or false."),
     "literal_error": gettext_lazy("Give one of: %(expected)s."),
@@ -151,8 +157,12 @@ def field_message(error: dict[str, Any]) -> str:
     template = _FIELD_MESSAGES.get(kind)
     if template is None:
         return _("This value is not valid.")
+    values = {key: str(value) for key, value in ctx.items()}
+    if "expected" in values:
+        # Pydantic writes the choices as English prose ("'a', 'b' or 'c'"): a plain list.
+        values["expected"] = re.sub(r"\s+or\s+", ", ", values["expected"])
     try:
-        return str(template) % {key: str(value) for key, value in ctx.items()}
+        return str(template) % values
     except (KeyError, ValueError, TypeError):
         return _("This value is not valid.")
 

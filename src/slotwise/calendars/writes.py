@@ -504,7 +504,9 @@ def open_conflicts(business_id: int) -> list[CalendarConflict]:
     """The business's open conflicts, newest first, with their bookings."""
     return list(
         CalendarConflict.objects.filter(business_id=business_id, resolved_at=None)
-        .select_related("booking__provider", "booking__service", "booking__customer")
+        .select_related(
+            "booking__provider", "booking__service", "booking__customer", "remote_calendar"
+        )
         .order_by("-detected_at", "-pk")
     )
 

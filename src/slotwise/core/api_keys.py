@@ -13,6 +13,8 @@ import hmac
 import secrets
 from datetime import datetime, timedelta
 
+from django.utils.translation import gettext as _
+
 from slotwise.core import errors
 from slotwise.core.models import ApiKey, Business
 
@@ -29,7 +31,7 @@ def api_key_create(*, business: Business, name: str, now: datetime) -> tuple[Api
     """Create a key for ``business``; returns the row and the key itself (shown only once)."""
     name = name.strip()
     if not name or len(name) > 100:
-        raise errors.InvalidInput("A key needs a name of at most 100 characters.", field="name")
+        raise errors.InvalidInput(_("A key needs a name of at most 100 characters."), field="name")
     prefix = secrets.token_hex(4)
     raw = f"{_KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
     key = ApiKey.objects.create(
@@ -47,7 +49,7 @@ def api_key_get(*, business: Business, key_id: int) -> ApiKey:
     """The key ``key_id`` of ``business``; NotFound for another business's key."""
     key = ApiKey.objects.filter(business=business, pk=key_id).first()
     if key is None:
-        raise errors.NotFound("API key not found.")
+        raise errors.NotFound(_("API key not found."))
     return key
 
 

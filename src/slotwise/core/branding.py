@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import re
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -34,6 +35,9 @@ MAX_IMAGE_SIDE = 6000
 IMAGE_FORMATS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}
 #: The EXIF tag telling a viewer how to turn the pixels to show the picture upright.
 _ORIENTATION = 0x0112
+#: The most pixels an upload may decode to, all frames of an animation together.
+MAX_TOTAL_PIXELS = 60_000_000
+_UNREADABLE = _("This file is not an image we can read. Upload a PNG, JPEG or WebP image.")
 #: Upper bound of a business's short description (characters).
 DESCRIPTION_MAX = 300
 
@@ -233,12 +237,10 @@ def image_check(upload: IO[bytes] | Any, *, max_bytes: int = MAX_IMAGE_BYTES) ->
         with Image.open(upload) as image:
             kind = image.format or ""
             width, height = image.size
+            frames = getattr(image, "n_frames", 1)
             image.verify()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise ValidationError(
-            _("This file is not an image we can read. Upload a PNG, JPEG or WebP image."),
-            code="image_unreadable",
-        ) from None
+        raise ValidationError(_UNREADABLE, code="image_unreadable") from None
     finally:
         upload.seek(0)
     if kind not in IMAGE_FORMATS:
@@ -258,6 +260,20 @@ def image_check(upload: IO[bytes] | Any, *, max_bytes: int = MAX_IMAGE_BYTES) ->
             code="image_dimensions",
             params={"width": width, "height": height, "limit": MAX_IMAGE_SIDE},
         )
+    if frames * width * height > MAX_TOTAL_PIXELS:
+        raise ValidationError(
+            _(
+                "This animation has %(frames)d frames of %(width)d × %(height)d pixels; at most "
+                "%(limit)d million pixels in all."
+            ),
+            code="image_dimensions",
+            params={
+                "frames": frames,
+                "width": width,
+                "height": height,
+                "limit": MAX_TOTAL_PIXELS // 1_000_000,
+            },
+        )
     return IMAGE_FORMATS[kind]
 
 
@@ -267,41 +283,71 @@ def without_metadata(upload: IO[bytes] | Any, ext: str) -> bytes:
     Photos from a phone carry EXIF (often where and when they were taken, and the camera's
     serial number), XMP and comments; none of that should reach a public page. The pixels
     are written again in the same format: PNG losslessly, JPEG with its own quantisation
-    tables where it needs no turning (quality 90 otherwise), WebP at quality 90 or
-    losslessly when it came so. An EXIF orientation is applied to the pixels first, so a
-    portrait photo stays upright without it. The colour profile (ICC) is kept, and an
-    animated image keeps its frames. ``upload`` must have passed ``image_check``.
+    tables where it needs no turning (quality 90 otherwise), WebP lossless when it came so
+    (else at quality 90). An EXIF orientation is applied to the pixels first, so a portrait
+    photo stays upright without it. The colour profile (ICC) is kept, and an animation keeps
+    its frames and each frame's duration. ``upload`` must have passed ``image_check``; a file
+    that cannot be decoded after all (a cut-off JPEG) is refused like an unreadable one.
     """
     from io import BytesIO
 
-    from PIL import Image, ImageOps
+    from PIL import Image, ImageOps, ImageSequence
 
     kind = {ext_: kind_ for kind_, ext_ in IMAGE_FORMATS.items()}[ext]
     upload.seek(0)
-    with Image.open(upload) as original:
-        original.load()
-        frames = getattr(original, "n_frames", 1)
-        turned = frames == 1 and original.getexif().get(_ORIENTATION, 1) != 1
-        image = ImageOps.exif_transpose(original) if turned else original
-        options: dict[str, Any] = {"format": kind}
-        profile = original.info.get("icc_profile")
-        if profile:
-            options["icc_profile"] = profile
-        if kind == "JPEG":
-            options["quality"] = "keep" if image is original else 90
-        elif kind == "WEBP":
-            options["lossless"] = bool(original.info.get("lossless"))
-            options["quality"] = 90
-        if frames > 1:
-            options["save_all"] = True
-            if "duration" in original.info:
-                options["duration"] = original.info["duration"]
-            if "loop" in original.info:
-                options["loop"] = original.info["loop"]
-        out = BytesIO()
-        image.save(out, **options)
+    raw = upload.read()
     upload.seek(0)
+    out = BytesIO()
+    try:
+        with Image.open(BytesIO(raw)) as original:
+            original.load()
+            frames = getattr(original, "n_frames", 1)
+            turned = frames == 1 and original.getexif().get(_ORIENTATION, 1) != 1
+            image = ImageOps.exif_transpose(original) if turned else original
+            options: dict[str, Any] = {"format": kind}
+            profile = original.info.get("icc_profile")
+            if profile:
+                options["icc_profile"] = profile
+            if kind == "JPEG":
+                options["quality"] = "keep" if image is original else 90
+                options["comment"] = b""  # Pillow would copy the original's comment
+            elif kind == "WEBP":
+                options["lossless"] = _webp_lossless(raw)
+                options["quality"] = 90
+            if frames > 1:
+                durations = []
+                for frame in ImageSequence.Iterator(original):
+                    frame.load()  # WebP says a frame's duration once it is decoded
+                    durations.append(frame.info.get("duration", 0))
+                original.seek(0)
+                options.update(save_all=True, duration=durations)
+                if "loop" in original.info:
+                    options["loop"] = original.info["loop"]
+            image.save(out, **options)
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        raise ValidationError(_UNREADABLE, code="image_unreadable") from None
     return out.getvalue()
+
+
+def _webp_lossless(data: bytes) -> bool:
+    """Whether a WebP file holds lossless (``VP8L``) image data, read from its RIFF chunks
+    (an animation's frames are chunks inside ``ANMF`` chunks). Pillow does not say."""
+
+    def chunks(start: int, end: int) -> Iterator[tuple[bytes, int, int]]:
+        at = start
+        while at + 8 <= end:
+            size = int.from_bytes(data[at + 4 : at + 8], "little")
+            yield data[at : at + 4], at + 8, min(at + 8 + size, end)
+            at += 8 + size + (size & 1)
+
+    for fourcc, begin, stop in chunks(12, len(data)):
+        if fourcc == b"VP8L":
+            return True
+        if fourcc == b"ANMF" and any(
+            inner == b"VP8L" for inner, _b, _e in chunks(begin + 16, stop)
+        ):
+            return True
+    return False
 
 
 def random_image_name(folder: str, filename: str) -> str:

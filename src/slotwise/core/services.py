@@ -23,6 +23,7 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from slotwise.core import errors, events, i18n
 from slotwise.core.models import (
@@ -96,7 +97,7 @@ def business_create(
     except ValidationError as exc:
         raise errors.InvalidInput(" ".join(exc.messages)) from None
     if not name.strip():
-        raise errors.InvalidInput("A business needs a name.", field="name")
+        raise errors.InvalidInput(_("A business needs a name."), field="name")
     try:
         owner_email = _valid_email(owner_email, field="owner_email")
     except errors.InvalidInput:
@@ -324,7 +325,7 @@ class InvitationNotSent(errors.DomainError):
 
     code = "invitation_not_sent"
     http_status = 502
-    default_message = _("The invitation email could not be sent.")
+    default_message = gettext_lazy("The invitation email could not be sent.")
 
 
 def hash_token(raw: str) -> str:

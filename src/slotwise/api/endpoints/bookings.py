@@ -241,7 +241,7 @@ def update_booking(request: HttpRequest, reference: str, payload: BookingPatchIn
     if "self_service" in sent:
         raise PolicyImmutable()
     if "start" in sent or "provider_id" in sent:
-        raise UseAction("Use POST …/reschedule to move a booking.", action="reschedule")
+        raise UseAction(_("Use POST …/reschedule to move a booking."), action="reschedule")
     if "status" in sent:
         raise UseAction(
             _("Use POST …/cancel, …/complete or …/no-show to change the status."),
