@@ -13,7 +13,7 @@ urlpatterns = [
     path("backoffice/", include("slotwise.backoffice.urls")),
     path("api/v1/", api.urls),
     # Anything else under /api/ answers the API's JSON 404, never an HTML page.
-    re_path(r"^api/(?P<rest>.*)$", unknown_address),
+    re_path(r"^api/(?P<rest>.*)$", unknown_address, name="api-unknown"),
     path("", include("slotwise.site.urls")),
 ]
 

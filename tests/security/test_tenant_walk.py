@@ -135,6 +135,7 @@ API_PARAMS: dict[str, Callable[[Tenant], Any]] = {
     "entry": lambda t: t.waitlist_entry.reference,
     "rating_id": lambda t: t.rating.pk,
     "connection_id": lambda t: t.calendar_connection.pk,
+    "conflict_id": lambda t: t.calendar_conflict.pk,
 }
 
 #: API operations open to anyone by design: the page slugs are published and a manage token
@@ -179,7 +180,9 @@ SITE_PUBLIC = {
     "brand_css",
 }
 #: Outside any namespace: uploaded images, under random names, shown on public pages.
-ROOT_PUBLIC = {"media"}
+#: ``api-unknown`` answers every other address under /api/ with the same JSON 404 and reads
+#: nothing.
+ROOT_PUBLIC = {"media", "api-unknown"}
 
 #: Request bodies for API operations that take one: valid, so that the lookup (not the
 #: validation) has to be what answers.
