@@ -151,7 +151,7 @@ def public_business(*, business_slug: str) -> Business:
     ``reviews_not_shown`` when it keeps its ratings to itself."""
     business = Business.objects.filter(slug=business_slug).first()
     if business is None:
-        raise errors.NotFound(_("Business not found."))
+        raise errors.not_found("Business")
     if not reviews_shown(business):
         raise errors.ReviewsNotShown()
     return business

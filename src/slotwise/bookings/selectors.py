@@ -67,7 +67,7 @@ def booking_get(*, business: Business, reference: str) -> Booking:
         .first()
     )
     if booking is None:
-        raise errors.NotFound(_("Booking not found."))
+        raise errors.not_found("Booking")
     return booking
 
 

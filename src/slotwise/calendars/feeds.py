@@ -26,7 +26,7 @@ from slotwise.bookings.models import Booking
 from slotwise.calendars import ical
 from slotwise.calendars.models_out import ProviderFeed
 from slotwise.catalog.models import Provider
-from slotwise.core.errors import NotFound
+from slotwise.core.errors import NotFound, not_found
 from slotwise.core.models import Business
 
 DAYS_BACK = 30
@@ -50,7 +50,7 @@ def feed_url(token: str) -> str:
 def access_provider(business: Business, provider_id: int) -> Provider:
     provider = Provider.objects.filter(business=business, pk=provider_id).first()
     if provider is None:
-        raise NotFound(_("Provider not found."))
+        raise not_found("Provider")
     return provider
 
 

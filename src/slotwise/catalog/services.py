@@ -121,7 +121,7 @@ def working_hours_set(
 ) -> list[WorkingHours]:
     """Replace the provider's weekly hours; a day may have several intervals, not overlapping."""
     if provider.business_id != business.pk:
-        raise errors.NotFound(_("Provider not found."))
+        raise errors.not_found("Provider")
     hours = _checked_hours(intervals)
     with transaction.atomic():
         return _replace_hours(provider, hours)
@@ -180,7 +180,7 @@ def time_off_create(
 ) -> TimeOff:
     """Block ``provider`` from ``start`` to ``end`` (existing bookings stay; staff move them)."""
     if provider.business_id != business.pk:
-        raise errors.NotFound(_("Provider not found."))
+        raise errors.not_found("Provider")
     if end <= start:
         raise errors.InvalidInput(_("Time off must end after it starts."), field="end")
     off = TimeOff(
@@ -208,7 +208,7 @@ def time_off_delete(*, business: Business, provider_id: int, time_off_id: int) -
             .first()
         )
         if off is None:
-            raise errors.NotFound(_("Time off not found."))
+            raise errors.not_found("Time off")
         off.delete()
         events.emit(events.ScheduleChanged(provider_ids=(provider_id,), reason="time_off"))
         if off.end > utcnow():

@@ -107,4 +107,4 @@ def reminder_rule_delete(*, business: Business, rule_id: int) -> None:
     """Remove one of the business's reminder rules; another business's is not found."""
     deleted, _by_model = ReminderRule.objects.filter(business=business, pk=rule_id).delete()
     if not deleted:
-        raise errors.NotFound(_("Reminder not found."))
+        raise errors.not_found("Reminder")

@@ -50,7 +50,7 @@ def paginate(qs: QuerySet[Any] | list[Any], page: Page, present: Any) -> dict[st
 def booking_for(business: Business, reference: str) -> Booking:
     """The business's booking with this reference; anything else is the same 404."""
     if not _REFERENCE.match(reference):
-        raise errors.NotFound(_("Booking not found."))
+        raise errors.not_found("Booking")
     return selectors.booking_get(business=business, reference=reference)
 
 

@@ -481,7 +481,7 @@ def manage_reschedule(
             business_id=booking.business_id, pk=payload.provider_id
         ).first()
         if new_provider is None:
-            raise errors.NotFound(_("Provider not found."))
+            raise errors.not_found("Provider")
     moved = actions.booking_reschedule(
         booking_id=booking.pk,
         business_id=booking.business_id,

@@ -65,7 +65,7 @@ def lock_booking(booking_id: int, *, business_id: int | None = None) -> Booking:
     """Fetch a booking for update; the re-check of every rule happens on this fresh row."""
     found = booking_rows.locked(booking_id, business_id)
     if found is None:
-        raise errors.NotFound(_("Booking not found."))
+        raise errors.not_found("Booking")
     return found
 
 

@@ -60,7 +60,7 @@ def booking_clone(
             pk=booking_id, business_id=business_id
         )
     except Booking.DoesNotExist:
-        raise errors.NotFound(_("Booking not found.")) from None
+        raise errors.not_found("Booking") from None
     ensure_cloneable(source)
     return booking_create_custom(
         business=source.business,

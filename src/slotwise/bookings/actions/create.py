@@ -118,7 +118,7 @@ def booking_create_custom_in_transaction(
     _common.require_transaction()
     start = _common.require_aware(start, "start")
     if customer.business_id != business.pk:
-        raise errors.NotFound(_("Customer not found."))
+        raise errors.not_found("Customer")
     _common.validate_service_provider(business_id=business.pk, service=service, provider=provider)
     if start < now:
         raise errors.InvalidInput(_("The appointment cannot start in the past."), field="start")

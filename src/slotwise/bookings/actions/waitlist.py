@@ -607,7 +607,7 @@ def waitlist_offer_by_hand(
             raise errors.InvalidState(_("This customer is no longer waiting."), status=entry.status)
         provider = Provider.objects.filter(business=business, pk=provider_id).first()
         if provider is None:
-            raise errors.NotFound(_("Provider not found."))
+            raise errors.not_found("Provider")
         _common.validate_service_provider(
             business_id=business.pk, service=entry.service, provider=provider, page=entry.page
         )
