@@ -500,14 +500,18 @@ def _resolve(conflict: CalendarConflict, resolution: str, *, user: object, now: 
     conflict.save(update_fields=["resolution", "resolved_at", "resolved_by"])
 
 
-def open_conflicts(business_id: int) -> list[CalendarConflict]:
-    """The business's open conflicts, newest first, with their bookings."""
+def open_conflicts(
+    business_id: int, *, booking_reference: str | None = None
+) -> list[CalendarConflict]:
+    """The business's open conflicts, newest first, with their bookings (only that booking's
+    when ``booking_reference`` is given)."""
+    found = CalendarConflict.objects.filter(business_id=business_id, resolved_at=None)
+    if booking_reference is not None:
+        found = found.filter(booking__reference=booking_reference)
     return list(
-        CalendarConflict.objects.filter(business_id=business_id, resolved_at=None)
-        .select_related(
+        found.select_related(
             "booking__provider", "booking__service", "booking__customer", "remote_calendar"
-        )
-        .order_by("-detected_at", "-pk")
+        ).order_by("-detected_at", "-pk")
     )
 
 

@@ -132,19 +132,20 @@ def _shown_url(connection: CalendarConnection) -> str:
     return connection.url
 
 
-def present(connection: CalendarConnection, tz: Any) -> dict[str, Any]:
-    def local(value: datetime | None) -> datetime | None:
-        return value.astimezone(tz) if value else None
+def _local(value: datetime | None, tz: Any) -> datetime | None:
+    return value.astimezone(tz) if value else None
 
+
+def present(connection: CalendarConnection, tz: Any) -> dict[str, Any]:
     return {
         "id": connection.pk,
         "kind": connection.kind,
         "url": _shown_url(connection),
         "username": connection.username,
         "status": connection.status,
-        "last_synced_at": local(connection.last_synced_at),
+        "last_synced_at": _local(connection.last_synced_at, tz),
         "last_error": connection.last_error,
-        "next_sync_at": local(connection.next_sync_at),
+        "next_sync_at": _local(connection.next_sync_at, tz),
         "calendars": [
             {
                 "id": c.pk,
@@ -304,9 +305,6 @@ def provider_busy(
 
 
 def present_conflict(conflict: CalendarConflict, tz: Any) -> dict[str, Any]:
-    def local(value: datetime | None) -> datetime | None:
-        return value.astimezone(tz) if value else None
-
     calendar = conflict.remote_calendar
     return {
         "id": conflict.pk,
@@ -314,14 +312,14 @@ def present_conflict(conflict: CalendarConflict, tz: Any) -> dict[str, Any]:
         "provider_id": conflict.booking.provider_id,
         "calendar_id": calendar.pk if calendar else None,
         "calendar_name": calendar.name if calendar else None,
-        "slotwise_start": local(conflict.slotwise_start),
-        "slotwise_end": local(conflict.slotwise_end),
-        "calendar_start": local(conflict.calendar_start),
-        "calendar_end": local(conflict.calendar_end),
+        "slotwise_start": _local(conflict.slotwise_start, tz),
+        "slotwise_end": _local(conflict.slotwise_end, tz),
+        "calendar_start": _local(conflict.calendar_start, tz),
+        "calendar_end": _local(conflict.calendar_end, tz),
         "deleted": conflict.deleted,
-        "detected_at": local(conflict.detected_at),
+        "detected_at": _local(conflict.detected_at, tz),
         "resolution": conflict.resolution or "open",
-        "resolved_at": local(conflict.resolved_at),
+        "resolved_at": _local(conflict.resolved_at, tz),
     }
 
 
@@ -339,9 +337,7 @@ def list_conflicts(
     """The open conflicts, newest first: bookings whose event someone moved or deleted in the
     provider's write calendar. ``booking`` (a reference) narrows to one booking's."""
     business = business_of(request)
-    found = writes.open_conflicts(business.pk)
-    if query.booking:
-        found = [c for c in found if c.booking.reference == query.booking]
+    found = writes.open_conflicts(business.pk, booking_reference=query.booking or None)
     return paginate(found, page, lambda c: present_conflict(c, business.tz))
 
 
