@@ -4,13 +4,11 @@ message of a 422, while ``code`` and each error's ``type`` stay the same for pro
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from django.test import Client
 from django.utils import translation
 
-from tests.api.conftest import key_for
+from tests.api.conftest import Api, key_for
 
 pytestmark = pytest.mark.django_db
 
@@ -22,23 +20,16 @@ def _in(language: str, text: str) -> str:
         return translation.gettext(text)
 
 
-def _ask(client: Client, language: str, method: str, path: str, body=None, key: str = ""):
-    headers = {"HTTP_ACCEPT_LANGUAGE": language}
-    if key:
-        headers["HTTP_AUTHORIZATION"] = f"Bearer {key}"
-    if body is None:
-        response = getattr(client, method)(path, **headers)
-    else:
-        response = getattr(client, method)(
-            path, json.dumps(body), content_type="application/json", **headers
-        )
+def _ask(language: str, method: str, path: str, body=None, key: str = ""):
+    """One API request in ``language``: its status and JSON body (never an HTML page)."""
+    response = Api(key or None).request(method, path, body, headers={"Accept-Language": language})
     assert response["Content-Type"].startswith("application/json"), response.content[:200]
     return response.status_code, response.json()
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_api_errors_speak_the_clients_language(world, language) -> None:
-    client, key = Client(), key_for(world.business)
+    key = key_for(world.business)
 
     def says(status: int, code: str, english: str, answer) -> None:
         got_status, body = answer
@@ -49,28 +40,28 @@ def test_api_errors_speak_the_clients_language(world, language) -> None:
         404,
         "not_found",
         "Booking not found.",
-        _ask(client, language, "get", "/api/v1/bookings/SW-ZZZZZZ", key=key),
+        _ask(language, "get", "/api/v1/bookings/SW-ZZZZZZ", key=key),
     )
     says(
         404,
         "not_found",
         "Provider not found.",
-        _ask(client, language, "get", "/api/v1/providers/999999", key=key),
+        _ask(language, "get", "/api/v1/providers/999999", key=key),
     )
     says(
         401,
         "unauthorized",
         "A valid API key is required: send 'Authorization: Bearer <key>'.",
-        _ask(client, language, "get", "/api/v1/bookings"),
+        _ask(language, "get", "/api/v1/bookings"),
     )
     # An address that is no operation: the API's JSON 404, not an HTML page.
-    status, body = _ask(client, language, "get", "/api/v1/no-such-thing", key=key)
+    status, body = _ask(language, "get", "/api/v1/no-such-thing", key=key)
     assert status == 404 and body["code"] == "not_found"
     unknown = "There is no such address in the API. The operations are listed at %(docs)s."
     assert body["message"] == _in(language, unknown) % {"docs": "/api/v1/docs"}
 
     # A 422 from the field checks: the summary and each field's message translated.
-    status, body = _ask(client, language, "post", "/api/v1/customers", {"name": "x" * 500}, key=key)
+    status, body = _ask(language, "post", "/api/v1/customers", {"name": "x" * 500}, key=key)
     assert (status, body["code"]) == (422, "invalid_input")
     assert body["message"] == _in(language, "Some of the information given is not valid.")
     by_field = {e["loc"][-1]: e for e in body["details"]["errors"]}
@@ -84,8 +75,8 @@ def test_api_errors_speak_the_clients_language(world, language) -> None:
 def test_english_stays_the_default_and_unknown_types_get_the_general_message(world) -> None:
     from slotwise.api.errors import field_message
 
-    client, key = Client(), key_for(world.business)
-    status, body = _ask(client, "en", "post", "/api/v1/customers", {"email": "x"}, key=key)
+    key = key_for(world.business)
+    status, body = _ask("en", "post", "/api/v1/customers", {"email": "x"}, key=key)
     assert status == 422 and body["message"] == "Some of the information given is not valid."
     messages = {e["loc"][-1]: e["msg"] for e in body["details"]["errors"]}
     assert messages == {
